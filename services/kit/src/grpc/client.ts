@@ -1,0 +1,159 @@
+/**
+ * Typed clients for protobuf-es service descriptors over `@grpc/grpc-js`. Unary calls return
+ * Promises, streams are async iterables, failures are CohortErrors with the server's code and reason.
+ */
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';
+import { CohortError, Code } from '@cohort/core';
+import * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
+import { fromGrpcError } from './status.js';
+import type { CallOptions, RequestStream, ServiceClient } from './types.js';
+
+/** One HTTP/2 channel to an address, shared by any number of service clients. */
+export interface Transport {
+  readonly address: string;
+  /** @internal the underlying grpc-js client. */
+  readonly channel: grpc.Client;
+  /** Resolve once connected, or reject with Unavailable after `timeoutMs`. */
+  waitForReady(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/** Options of {@link createTransport}. */
+export interface TransportOptions {
+  readonly credentials?: grpc.ChannelCredentials;
+  readonly maxMessageBytes?: number;
+  readonly channelOptions?: grpc.ChannelOptions;
+}
+
+/** Open a channel to `address` (`host:port`). Plaintext unless credentials are given. */
+export function createTransport(address: string, options: TransportOptions = {}): Transport {
+  const max = options.maxMessageBytes ?? 8 * 1024 * 1024;
+  const channel = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': max,
+    'grpc.max_send_message_length': max,
+    ...options.channelOptions,
+  });
+  return {
+    address,
+    channel,
+    waitForReady: (timeoutMs) =>
+      new Promise((resolve, reject) => {
+        channel.waitForReady(Date.now() + timeoutMs, (err) => {
+          if (err === undefined) resolve();
+          else reject(new CohortError(Code.Unavailable, `${address} not reachable within ${timeoutMs} ms: ${err.message}`, { cause: err }));
+        });
+      }),
+    close: () => channel.close(),
+  };
+}
+
+const ser = (schema: DescMessage) => (msg: MessageShape<DescMessage>): Buffer => {
+  const bytes = toBinary(schema, msg);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+};
+const de = (schema: DescMessage) => (buf: Buffer): MessageShape<DescMessage> => fromBinary(schema, buf);
+
+function metadataOf(options: CallOptions): grpc.Metadata {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(options.metadata ?? {})) md.set(k, v);
+  return md;
+}
+
+function callOptionsOf(options: CallOptions): grpc.CallOptions {
+  return options.timeoutMs === undefined ? {} : { deadline: Date.now() + options.timeoutMs };
+}
+
+/** Cancel `call` when `signal` aborts; returns the detach function. */
+function linkAbort(call: { cancel(): void }, signal: AbortSignal | undefined): () => void {
+  if (signal === undefined) return () => undefined;
+  if (signal.aborted) {
+    call.cancel();
+    return () => undefined;
+  }
+  const onAbort = (): void => call.cancel();
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+type AnyMessage = MessageShape<DescMessage>;
+
+async function pump(call: grpc.ClientWritableStream<AnyMessage>, requests: RequestStream<unknown>, input: DescMessage): Promise<void> {
+  for await (const init of requests) {
+    if (!call.write(create(input, init as never))) await once(call, 'drain');
+  }
+  call.end();
+}
+
+async function* readAll(
+  call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>,
+  detach: () => void,
+  pumpFailure: () => unknown = () => undefined,
+): AsyncGenerator<never> {
+  try {
+    for await (const msg of call) yield msg as never;
+  } catch (err) {
+    // When our own request stream failed, that failure (not the resulting CANCELLED) is the cause.
+    throw fromGrpcError(pumpFailure() ?? err);
+  } finally {
+    detach();
+    call.cancel(); // no-op after a normal end; stops the server when the consumer broke out early
+  }
+}
+
+function clientMethod(transport: Transport, service: DescService, method: DescMethod): unknown {
+  const path = `/${service.typeName}/${method.name}`;
+  const { channel } = transport;
+  const [reqSer, resDe] = [ser(method.input), de(method.output)];
+  switch (method.methodKind) {
+    case 'unary':
+      return (request: unknown, options: CallOptions = {}) =>
+        new Promise((resolve, reject) => {
+          let detach = (): void => undefined;
+          const call = channel.makeUnaryRequest(path, reqSer, resDe, create(method.input, request as never), metadataOf(options), callOptionsOf(options), (err, value) => {
+            detach();
+            if (err) reject(fromGrpcError(err));
+            else resolve(value);
+          });
+          detach = linkAbort(call, options.signal);
+        });
+    case 'server_streaming':
+      return (request: unknown, options: CallOptions = {}) => {
+        const call = channel.makeServerStreamRequest(path, reqSer, resDe, create(method.input, request as never), metadataOf(options), callOptionsOf(options));
+        return readAll(call, linkAbort(call, options.signal));
+      };
+    case 'client_streaming':
+      return (requests: RequestStream<unknown>, options: CallOptions = {}) =>
+        new Promise((resolve, reject) => {
+          let detach = (): void => undefined;
+          const call = channel.makeClientStreamRequest(path, reqSer, resDe, metadataOf(options), callOptionsOf(options), (err, value) => {
+            detach();
+            if (err) reject(fromGrpcError(err));
+            else resolve(value);
+          });
+          detach = linkAbort(call, options.signal);
+          pump(call, requests, method.input).catch((err: unknown) => {
+            call.cancel();
+            reject(fromGrpcError(err));
+          });
+        });
+    case 'bidi_streaming':
+      return (requests: RequestStream<unknown>, options: CallOptions = {}) => {
+        const call = channel.makeBidiStreamRequest(path, reqSer, resDe, metadataOf(options), callOptionsOf(options));
+        let failure: unknown;
+        pump(call, requests, method.input).catch((err: unknown) => {
+          failure = err;
+          call.cancel();
+        });
+        return readAll(call, linkAbort(call, options.signal), () => failure);
+      };
+  }
+}
+
+/** A typed client for `service` over `transport`. */
+export function createServiceClient<S extends DescService>(service: S, transport: Transport): ServiceClient<S> {
+  const client: Record<string, unknown> = {};
+  for (const method of service.methods) client[method.localName] = clientMethod(transport, service, method);
+  return client as ServiceClient<S>;
+}

@@ -1,0 +1,2 @@
+export { createTestingService } from './testing-service.js';
+export type { TestingServiceProbe } from './testing-service.js';
