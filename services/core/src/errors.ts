@@ -77,9 +77,13 @@ export class CohortError extends Error {
       if (value.stack !== undefined) err.stack = value.stack;
       return err;
     }
-    return new CohortError(fallback, typeof value === 'string' ? value : `non-error thrown: ${String(value)}`, {
-      cause: value,
-    });
+    return new CohortError(
+      fallback,
+      typeof value === 'string' ? value : `non-error thrown: ${String(value)}`,
+      {
+        cause: value,
+      },
+    );
   }
 
   /** `InvalidArgument: message [REASON]`: the form used in logs and CLI output. */
@@ -125,8 +129,10 @@ export function expectedMessage(expected: string, what: string, received: unknow
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.byteLength} bytes)`;
   if (Array.isArray(value)) return `array(${value.length})`;
   if (typeof value === 'function') return 'a function';

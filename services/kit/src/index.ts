@@ -17,7 +17,15 @@ export type * from './grpc/types.js';
 export { connectNats, ensureStream } from './nats.js';
 export type { NatsHandle, ConnectNatsOptions } from './nats.js';
 export { startService } from './service-runtime.js';
-export type { ServiceContext, ServiceDefinition, RunningService, ShutdownResult, RuntimeConfig } from './service-runtime.js';
+export type {
+  ServiceContext,
+  ServiceDefinition,
+  RunningService,
+  ShutdownResult,
+  RuntimeConfig,
+} from './service-runtime.js';
 export { runServiceMain, ExitCode } from './service-main.js';
 export type { MainOptions } from './service-main.js';
 export { COHORT_VERSION } from './version.js';
+export { useNats } from './service-nats.js';
+export type { NatsConfig } from './service-nats.js';

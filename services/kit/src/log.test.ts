@@ -19,7 +19,16 @@ test('records are JSON with service, event, context and an ISO timestamp', () =>
   const { log, lines } = capture();
   log.child({ window: 7 }).info('window_started', { hotkey: '5Fabc' }, 'hello');
   assert.deepEqual(lines, [
-    { ts: '2026-01-02T03:04:05.000Z', level: 'info', service: 'demo', event: 'window_started', msg: 'hello', run: 'r1', window: 7, hotkey: '5Fabc' },
+    {
+      ts: '2026-01-02T03:04:05.000Z',
+      level: 'info',
+      service: 'demo',
+      event: 'window_started',
+      msg: 'hello',
+      run: 'r1',
+      window: 7,
+      hotkey: '5Fabc',
+    },
   ]);
 });
 
@@ -28,12 +37,19 @@ test('records below the level are dropped', () => {
   log.info('a');
   log.debug('b');
   log.warn('c');
-  assert.deepEqual(lines.map((l) => l.event), ['c']);
+  assert.deepEqual(
+    lines.map((l) => l.event),
+    ['c'],
+  );
 });
 
 test('errors serialise with code name and reason; bigint and bytes are rendered', () => {
   const { log, lines } = capture();
-  log.error('failed', { error: new CohortError(Code.NotFound, 'gone', { reason: 'NO_OBJECT' }), big: 2n ** 70n, bytes: new Uint8Array([1, 255]) });
+  log.error('failed', {
+    error: new CohortError(Code.NotFound, 'gone', { reason: 'NO_OBJECT' }),
+    big: 2n ** 70n,
+    bytes: new Uint8Array([1, 255]),
+  });
   const rec = lines[0] ?? {};
   const error = rec.error as Record<string, unknown>;
   assert.equal(error.code, 'NotFound');

@@ -78,7 +78,13 @@ export function createLogger(options: LoggerOptions): Logger {
       try {
         line = JSON.stringify(record);
       } catch {
-        line = JSON.stringify({ ts: record.ts, level, service: options.service, event, msg: 'unserialisable log fields' });
+        line = JSON.stringify({
+          ts: record.ts,
+          level,
+          service: options.service,
+          event,
+          msg: 'unserialisable log fields',
+        });
       }
       write(`${line}\n`);
     };

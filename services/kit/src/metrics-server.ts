@@ -32,14 +32,19 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (path === '/metrics') {
       options.registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(body),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${String(err)}\n`),
+        (err: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain' })
+            .end(`metrics collection failed: ${String(err)}\n`),
       );
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       const serving = options.health.status() === 'SERVING';
       const down = options.health.downDependencies();
-      const body = serving ? 'ready\n' : `not ready${down.length > 0 ? `: waiting for ${down.join(', ')}` : ''}\n`;
+      const body = serving
+        ? 'ready\n'
+        : `not ready${down.length > 0 ? `: waiting for ${down.join(', ')}` : ''}\n`;
       res.writeHead(serving ? 200 : 503, { 'content-type': 'text/plain' }).end(body);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

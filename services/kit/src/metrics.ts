@@ -10,11 +10,11 @@ import type { CallObservation } from './grpc/server.js';
 export interface ServiceMetrics {
   readonly registry: Registry;
   /** Feed gRPC call outcomes here (the server adapter does). */
-  observeCall(call: CallObservation): void;
+  readonly observeCall: (call: CallObservation) => void;
   /** 1 while the process reports SERVING. */
-  setReady(ready: boolean): void;
+  readonly setReady: (ready: boolean) => void;
   /** Track in-flight gRPC calls (drain progress on shutdown). */
-  callStarted(service: string, method: string): void;
+  readonly callStarted: (service: string, method: string) => void;
 }
 
 /** Options of {@link createServiceMetrics}. */
@@ -75,18 +75,18 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
 
   return {
     registry,
-    observeCall(call) {
+    observeCall: (call) => {
       const labels = { grpc_service: call.service, grpc_method: call.method };
       inFlight.dec(labels);
       handled.inc({ ...labels, grpc_code: call.codeName });
       duration.observe(labels, call.durationSeconds);
     },
-    callStarted(service, method) {
+    callStarted: (service, method) => {
       const labels = { grpc_service: service, grpc_method: method };
       started.inc(labels);
       inFlight.inc(labels);
     },
-    setReady(isReady) {
+    setReady: (isReady) => {
       ready.set(isReady ? 1 : 0);
     },
   };

@@ -44,10 +44,18 @@ export interface ConnectNatsOptions {
 export async function connectNats(options: ConnectNatsOptions): Promise<NatsHandle> {
   options.health?.setDependency('nats', false);
   const connected = options.registry
-    ? new Gauge({ name: 'cohort_nats_connected', help: '1 while connected to NATS', registers: [options.registry] })
+    ? new Gauge({
+        name: 'cohort_nats_connected',
+        help: '1 while connected to NATS',
+        registers: [options.registry],
+      })
     : undefined;
   const reconnects = options.registry
-    ? new Counter({ name: 'cohort_nats_reconnects_total', help: 'Reconnections to NATS', registers: [options.registry] })
+    ? new Counter({
+        name: 'cohort_nats_reconnects_total',
+        help: 'Reconnections to NATS',
+        registers: [options.registry],
+      })
     : undefined;
   connected?.set(0);
 
@@ -59,20 +67,33 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsHand
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   });
-  const nc = await (options.signal
-    ? Promise.race([
-        connecting,
-        new Promise<never>((_, reject) => {
-          const fail = (): void => reject(new CohortError(Code.Canceled, 'stopped before NATS was reachable'));
-          if (options.signal?.aborted) fail();
-          options.signal?.addEventListener('abort', fail, { once: true });
-        }),
-      ])
-    : connecting
+  const nc = await (
+    options.signal
+      ? Promise.race([
+          connecting,
+          new Promise<never>((_, reject) => {
+            const fail = (): void =>
+              reject(new CohortError(Code.Canceled, 'stopped before NATS was reachable'));
+            if (options.signal?.aborted) fail();
+            options.signal?.addEventListener('abort', fail, { once: true });
+          }),
+        ])
+      : connecting
   ).catch((err: unknown) => {
     // The connect attempt keeps running in the background if we gave up on it; close it when it lands.
-    connecting.then((late) => late.close(), () => undefined).catch(() => undefined);
-    throw err instanceof CohortError ? err : new CohortError(Code.Unavailable, `cannot connect to NATS at ${options.servers.join(',')}: ${String(err)}`, { cause: err, reason: 'NATS_UNAVAILABLE' });
+    connecting
+      .then(
+        (late) => late.close(),
+        () => undefined,
+      )
+      .catch(() => undefined);
+    throw err instanceof CohortError
+      ? err
+      : new CohortError(
+          Code.Unavailable,
+          `cannot connect to NATS at ${options.servers.join(',')}: ${String(err)}`,
+          { cause: err, reason: 'NATS_UNAVAILABLE' },
+        );
   });
 
   const setUp = (up: boolean): void => {
@@ -115,7 +136,10 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsHand
  * Create `config.name` or bring it to `config` (subjects, limits). Safe to call from every replica
  * at every start: the result is the same stream whatever the order.
  */
-export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<StreamInfo> {
   try {
     const current = await jsm.streams.info(config.name);
     return await jsm.streams.update(config.name, { ...current.config, ...config });
@@ -126,12 +150,17 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
     return await jsm.streams.add(config);
   } catch (err) {
     // Another replica created it between our info and add: converge on update.
-    if (String((err as Error).message).includes('already in use')) return jsm.streams.update(config.name, config);
+    if (String((err as Error).message).includes('already in use'))
+      return jsm.streams.update(config.name, config);
     throw CohortError.from(err, Code.Unavailable);
   }
 }
 
 function isStreamNotFound(err: unknown): boolean {
   const e = err as { name?: string; code?: number; api_error?: { err_code?: number } };
-  return e.name === 'StreamNotFoundError' || e.api_error?.err_code === 10059 || /stream not found/i.test(String((err as Error).message));
+  return (
+    e.name === 'StreamNotFoundError' ||
+    e.api_error?.err_code === 10059 ||
+    /stream not found/i.test(String((err as Error).message))
+  );
 }

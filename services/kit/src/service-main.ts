@@ -23,7 +23,10 @@ export interface MainOptions {
 }
 
 /** Run a service as this process. Never resolves normally: it ends the process with an exit code. */
-export async function runServiceMain<F extends FieldMap>(definition: ServiceDefinition<F>, options: MainOptions = {}): Promise<never> {
+export async function runServiceMain<F extends FieldMap>(
+  definition: ServiceDefinition<F>,
+  options: MainOptions = {},
+): Promise<never> {
   const argv = options.argv ?? process.argv.slice(2);
   const env = options.env ?? process.env;
   if (argv.includes('--version')) {
@@ -37,6 +40,7 @@ export async function runServiceMain<F extends FieldMap>(definition: ServiceDefi
       process.stdout.write(`${formatConfigHelp(definition.spec)}\n`);
       process.exit(ExitCode.Ok);
     }
+    definition.validate?.(loaded.config);
     config = loaded.config as ConfigOf<F> & RuntimeConfig;
   } catch (err) {
     const message = err instanceof ConfigError ? err.message : `cannot load config: ${String(err)}`;
@@ -85,7 +89,7 @@ export async function runServiceMain<F extends FieldMap>(definition: ServiceDefi
 
   try {
     const running = await startService(definition, config, log);
-    shutdown = running.shutdown;
+    shutdown = (reason) => running.shutdown(reason);
     running.started.catch((err: unknown) => {
       if (exiting) return; // a signal interrupted the start: the shutdown in progress decides the exit code
       exiting = true;

@@ -15,9 +15,15 @@ import { createTestingService } from './testing/testing-service.js';
 const spec = defineConfig('demo', commonFields({ grpc: 0, metrics: 0 }));
 type DemoConfig = ReturnType<typeof loadConfig<typeof spec.fields>>['config'];
 
-function setup(overrides: Record<string, string> = {}, start?: (ctx: ServiceContext<DemoConfig>) => Promise<void>) {
+function setup(
+  overrides: Record<string, string> = {},
+  start?: (ctx: ServiceContext<DemoConfig>) => Promise<void>,
+) {
   const events: Record<string, unknown>[] = [];
-  const log = createLogger({ service: 'demo', write: (l) => events.push(JSON.parse(l) as Record<string, unknown>) });
+  const log = createLogger({
+    service: 'demo',
+    write: (l) => events.push(JSON.parse(l) as Record<string, unknown>),
+  });
   const { config } = loadConfig(spec, { env: overrides });
   const { impl, probe } = createTestingService();
   const running = startService(
@@ -50,15 +56,27 @@ describe('service runtime', () => {
     const transport = createTransport(`127.0.0.1:${svc.grpcPort}`);
     const health = createServiceClient(Health, transport);
     assert.equal((await health.check({ service: '' })).status, Status.SERVING);
-    assert.equal((await health.check({ service: 'cohort.testing.v1.TestingService' })).status, Status.SERVING);
-    await assert.rejects(health.check({ service: 'nope.Service' }), (e) => e instanceof CohortError && e.code === Code.NotFound);
+    assert.equal(
+      (await health.check({ service: 'cohort.testing.v1.TestingService' })).status,
+      Status.SERVING,
+    );
+    await assert.rejects(
+      health.check({ service: 'nope.Service' }),
+      (e) => e instanceof CohortError && e.code === Code.NotFound,
+    );
 
     await createServiceClient(TestingService, transport).echo({ text: 'x' });
     const metrics = await get(svc.metricsPort, '/metrics');
     assert.equal(metrics.status, 200);
-    assert.match(metrics.body, /cohort_build_info\{version="0\.1\.0",node_version="v20[^"]*",run="devnet",service="demo"\} 1/);
+    assert.match(
+      metrics.body,
+      /cohort_build_info\{version="0\.1\.0",node_version="v20[^"]*",run="devnet",service="demo"\} 1/,
+    );
     assert.match(metrics.body, /cohort_service_ready\{service="demo"\} 1/);
-    assert.match(metrics.body, /cohort_grpc_server_handled_total\{grpc_service="cohort.testing.v1.TestingService",grpc_method="Echo",grpc_code="OK",service="demo"\} 1/);
+    assert.match(
+      metrics.body,
+      /cohort_grpc_server_handled_total\{grpc_service="cohort.testing.v1.TestingService",grpc_method="Echo",grpc_code="OK",service="demo"\} 1/,
+    );
     assert.match(metrics.body, /process_cpu_user_seconds_total/);
     assert.equal((await get(svc.metricsPort, '/readyz')).status, 200);
     assert.equal((await get(svc.metricsPort, '/healthz')).status, 200);
@@ -68,7 +86,14 @@ describe('service runtime', () => {
     const result = await svc.shutdown('test');
     assert.deepEqual(result, { forced: false, reason: 'test' });
     const names = events.map((e) => e.event);
-    for (const e of ['service_listening', 'service_started', 'service_serving', 'shutdown_started', 'shutdown_complete']) assert.ok(names.includes(e), e);
+    for (const e of [
+      'service_listening',
+      'service_started',
+      'service_serving',
+      'shutdown_started',
+      'shutdown_complete',
+    ])
+      assert.ok(names.includes(e), e);
     await assert.rejects(get(svc.metricsPort, '/healthz'));
   });
 
@@ -126,7 +151,9 @@ describe('service runtime', () => {
   });
 
   test('a failing start shuts down and rejects with its error', async () => {
-    const { running, events } = setup({}, () => Promise.reject(new CohortError(Code.Unavailable, 'no chain', { reason: 'CHAIN_DOWN' })));
+    const { running, events } = setup({}, () =>
+      Promise.reject(new CohortError(Code.Unavailable, 'no chain', { reason: 'CHAIN_DOWN' })),
+    );
     const svc = await running;
     await assert.rejects(svc.started, (e) => e instanceof CohortError && e.reason === 'CHAIN_DOWN');
     assert.ok(events.some((e) => e.event === 'shutdown_complete' && e.reason === 'start_failed'));

@@ -42,6 +42,11 @@ export interface ServiceDefinition<F extends FieldMap> {
   readonly name: string;
   readonly spec: ConfigSpec<F>;
   /**
+   * Rules across keys that single-field parsers cannot express (e.g. "backend s3 needs an endpoint").
+   * Throw a ConfigError; the binary then exits with code 2 like for any other bad value.
+   */
+  validate?(config: ConfigOf<F>): void;
+  /**
    * Start the service's parts: register gRPC services, connect dependencies, start loops. Called once
    * the servers listen; the service reports SERVING when this resolves and every dependency is up.
    */
@@ -71,7 +76,9 @@ export interface RunningService {
 
 function bind(server: grpc.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
   });
 }
 
@@ -96,7 +103,11 @@ export async function startService<F extends FieldMap>(
   log: Logger,
 ): Promise<RunningService> {
   const health = new HealthState();
-  const metrics = createServiceMetrics({ service: definition.name, version: COHORT_VERSION, run: config.runId });
+  const metrics = createServiceMetrics({
+    service: definition.name,
+    version: COHORT_VERSION,
+    run: config.runId,
+  });
   const draining = new AbortController();
   const hooks: { name: string; fn: () => Promise<void> }[] = [];
   const server = new grpc.Server({
@@ -110,18 +121,28 @@ export async function startService<F extends FieldMap>(
   };
   health.subscribe((status) => {
     metrics.setReady(status === 'SERVING');
-    log.info(status === 'SERVING' ? 'service_serving' : 'service_not_serving', { waitingFor: health.downDependencies() });
+    log.info(status === 'SERVING' ? 'service_serving' : 'service_not_serving', {
+      waitingFor: health.downDependencies(),
+    });
   });
   registerService(server, Health, createHealthService(health), registerOptions);
 
   const grpcPort = await bind(server, config.grpcHost, config.grpcPort);
-  const metricsServer = await startMetricsServer({ host: config.metricsHost, port: config.metricsPort, registry: metrics.registry, health }).catch(
-    (err: unknown) => {
-      server.forceShutdown();
-      throw err;
-    },
-  );
-  log.info('service_listening', { grpcPort, metricsPort: metricsServer.port, grpcHost: config.grpcHost, metricsHost: config.metricsHost });
+  const metricsServer = await startMetricsServer({
+    host: config.metricsHost,
+    port: config.metricsPort,
+    registry: metrics.registry,
+    health,
+  }).catch((err: unknown) => {
+    server.forceShutdown();
+    throw err;
+  });
+  log.info('service_listening', {
+    grpcPort,
+    metricsPort: metricsServer.port,
+    grpcHost: config.grpcHost,
+    metricsHost: config.metricsHost,
+  });
 
   let stopping: Promise<ShutdownResult> | undefined;
   const shutdown = (reason: string): Promise<ShutdownResult> =>
@@ -132,10 +153,17 @@ export async function startService<F extends FieldMap>(
       health.markDraining();
       draining.abort();
       let forced = false;
-      const drained = await withTimeout(new Promise<void>((resolve) => server.tryShutdown(() => resolve())), deadline - Date.now());
+      const drained = await withTimeout(
+        new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+        deadline - Date.now(),
+      );
       if (drained === 'timeout') {
         forced = true;
-        log.warn('shutdown_forced', { stage: 'grpc', graceMs: config.shutdownGraceMs }, 'in-flight calls cut at the grace deadline');
+        log.warn(
+          'shutdown_forced',
+          { stage: 'grpc', graceMs: config.shutdownGraceMs },
+          'in-flight calls cut at the grace deadline',
+        );
         server.forceShutdown();
       }
       for (const hook of hooks.reverse()) {

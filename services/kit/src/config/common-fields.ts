@@ -21,7 +21,10 @@ export function commonFields(ports: ServicePorts) {
       pattern: runIdPattern,
       patternDoc: 'lowercase letters, digits and dashes, 1-63 characters',
     }),
-    grpcHost: field.string({ doc: 'Address the gRPC server binds (0.0.0.0 inside a pod)', default: '127.0.0.1' }),
+    grpcHost: field.string({
+      doc: 'Address the gRPC server binds (0.0.0.0 inside a pod)',
+      default: '127.0.0.1',
+    }),
     grpcPort: field.port({ doc: 'gRPC server port', default: ports.grpc }),
     grpcMaxMessageBytes: field.int({
       doc: 'Largest single gRPC message accepted or sent; bulk data travels as chunked streams',
@@ -30,9 +33,16 @@ export function commonFields(ports: ServicePorts) {
       max: 512 * 1024 * 1024,
       unit: 'bytes',
     }),
-    metricsHost: field.string({ doc: 'Address the /metrics, /healthz and /readyz HTTP server binds', default: '127.0.0.1' }),
+    metricsHost: field.string({
+      doc: 'Address the /metrics, /healthz and /readyz HTTP server binds',
+      default: '127.0.0.1',
+    }),
     metricsPort: field.port({ doc: 'Prometheus /metrics port', default: ports.metrics }),
-    logLevel: field.enum({ doc: 'Lowest log level written', default: 'info', values: ['debug', 'info', 'warn', 'error'] as const }),
+    logLevel: field.enum({
+      doc: 'Lowest log level written',
+      default: 'info',
+      values: ['debug', 'info', 'warn', 'error'] as const,
+    }),
     shutdownGraceMs: field.int({
       doc: 'How long SIGTERM waits for in-flight calls to finish before cutting them',
       default: 15_000,

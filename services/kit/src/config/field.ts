@@ -84,7 +84,9 @@ function parseNumber(raw: unknown, min: number, max: number, expected: string): 
 /** Constructors for every field kind the services use. */
 export const field = {
   /** Free text, optionally constrained by a regular expression (anchored by the caller). */
-  string(opts: Common<string> & { pattern?: RegExp; patternDoc?: string; allowEmpty?: boolean }): Field<string> {
+  string(
+    opts: Common<string> & { pattern?: RegExp; patternDoc?: string; allowEmpty?: boolean },
+  ): Field<string> {
     const expected = opts.pattern
       ? `a string matching ${opts.patternDoc ?? String(opts.pattern)}`
       : opts.allowEmpty
@@ -156,14 +158,20 @@ export const field = {
   },
 
   /** A list of strings; comma-separated in env and flags, an array in files. */
-  list(opts: Common<readonly string[]> & { item?: RegExp; itemDoc?: string; min?: number }): Field<readonly string[]> {
+  list(
+    opts: Common<readonly string[]> & { item?: RegExp; itemDoc?: string; min?: number },
+  ): Field<readonly string[]> {
     const item = opts.item ? ` matching ${opts.itemDoc ?? String(opts.item)}` : '';
     const min = opts.min ?? 0;
     const expected = `a comma-separated list of${min > 0 ? ` at least ${min}` : ''} strings${item}`;
     return make('list', expected, opts, (raw) => {
       let items: unknown[];
       if (Array.isArray(raw)) items = raw;
-      else if (typeof raw === 'string') items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      else if (typeof raw === 'string')
+        items = raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
       else return fail(expected);
       if (items.length < min) return fail(expected);
       const out = items.map((v) => {

@@ -27,7 +27,8 @@ const readFile = (p: string): string => {
   if (text === undefined) throw new Error(`ENOENT: ${p}`);
   return text;
 };
-const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(spec, { argv, env, cwd: '/cfg', readFile });
+const load = (argv: string[], env: Record<string, string> = {}) =>
+  loadConfig(spec, { argv, env, cwd: '/cfg', readFile });
 const base = { COHORT_ENDPOINT: 'https://env.example' };
 
 function rejects(fn: () => unknown, reason: string, includes: readonly string[] = []): ConfigError {
@@ -36,7 +37,8 @@ function rejects(fn: () => unknown, reason: string, includes: readonly string[] 
   } catch (err) {
     assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
     assert.equal(err.reasonCode, reason, err.message);
-    for (const text of includes) assert.ok(err.message.includes(text), `message lacks ${JSON.stringify(text)}: ${err.message}`);
+    for (const text of includes)
+      assert.ok(err.message.includes(text), `message lacks ${JSON.stringify(text)}: ${err.message}`);
     return err;
   }
   assert.fail('expected a ConfigError');
@@ -137,8 +139,13 @@ describe('secrets', () => {
     assert.equal(load(['--api-token-file', '/secrets/token'], base).config.apiToken, 's3cret');
   });
   test('both forms at once is a conflict; a missing file is named', () => {
-    rejects(() => load([], { ...base, COHORT_API_TOKEN: 'a', COHORT_API_TOKEN_FILE: '/secrets/token' }), 'CONFIG_CONFLICT');
-    rejects(() => load([], { ...base, COHORT_API_TOKEN_FILE: '/secrets/nope' }), 'CONFIG_FILE_UNREADABLE', ['/secrets/nope']);
+    rejects(
+      () => load([], { ...base, COHORT_API_TOKEN: 'a', COHORT_API_TOKEN_FILE: '/secrets/token' }),
+      'CONFIG_CONFLICT',
+    );
+    rejects(() => load([], { ...base, COHORT_API_TOKEN_FILE: '/secrets/nope' }), 'CONFIG_FILE_UNREADABLE', [
+      '/secrets/nope',
+    ]);
   });
   test('never echoed in errors or redacted dumps', () => {
     const err = rejects(() => load([], { ...base, COHORT_API_TOKEN: '' }), 'CONFIG_INVALID_VALUE');
@@ -151,5 +158,8 @@ describe('secrets', () => {
 });
 
 test('a bad default is refused at definition time', () => {
-  assert.throws(() => field.int({ doc: 'x', default: 5, min: 10, max: 20 }), /expected an integer in \[10, 20\]/);
+  assert.throws(
+    () => field.int({ doc: 'x', default: 5, min: 10, max: 20 }),
+    /expected an integer in \[10, 20\]/,
+  );
 });

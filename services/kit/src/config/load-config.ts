@@ -51,7 +51,12 @@ function parseFlags(
       continue;
     }
     if (!arg.startsWith('--')) {
-      throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: every setting is a --flag`, 'CONFIG_UNKNOWN_FLAG', undefined, 'flag');
+      throw new ConfigError(
+        `unexpected argument ${JSON.stringify(arg)}: every setting is a --flag`,
+        'CONFIG_UNKNOWN_FLAG',
+        undefined,
+        'flag',
+      );
     }
     const eq = arg.indexOf('=');
     let name = eq === -1 ? arg : arg.slice(0, eq);
@@ -97,22 +102,43 @@ function parseFlags(
   return { values, configFile, help };
 }
 
-function readConfigFile(path: string, spec: ConfigSpec<FieldMap>, read: (p: string) => string): Map<string, Raw> {
+function readConfigFile(
+  path: string,
+  spec: ConfigSpec<FieldMap>,
+  read: (p: string) => string,
+): Map<string, Raw> {
   let text: string;
   try {
     text = read(path);
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, 'CONFIG_FILE_UNREADABLE', undefined, 'file', err);
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(err as Error).message}`,
+      'CONFIG_FILE_UNREADABLE',
+      undefined,
+      'file',
+      err,
+    );
   }
   let doc: unknown;
   try {
     doc = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'JSON or YAML'}: ${(err as Error).message}`, 'CONFIG_FILE_INVALID', undefined, 'file', err);
+    throw new ConfigError(
+      `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'JSON or YAML'}: ${(err as Error).message}`,
+      'CONFIG_FILE_INVALID',
+      undefined,
+      'file',
+      err,
+    );
   }
   if (doc === null || doc === undefined) return new Map();
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ConfigError(`config file ${path} must hold an object of camelCase keys`, 'CONFIG_FILE_INVALID', undefined, 'file');
+    throw new ConfigError(
+      `config file ${path} must hold an object of camelCase keys`,
+      'CONFIG_FILE_INVALID',
+      undefined,
+      'file',
+    );
   }
   const known = new Map(spec.keys.map((k) => [k.key, k]));
   const values = new Map<string, Raw>();
@@ -120,14 +146,24 @@ function readConfigFile(path: string, spec: ConfigSpec<FieldMap>, read: (p: stri
     const secretFile = k.endsWith('File') ? known.get(k.slice(0, -4)) : undefined;
     if (secretFile?.field.secret) {
       if (values.has(secretFile.key)) {
-        throw new ConfigError(`config file ${path} sets both ${secretFile.key} and ${k}`, 'CONFIG_CONFLICT', secretFile.key, 'file');
+        throw new ConfigError(
+          `config file ${path} sets both ${secretFile.key} and ${k}`,
+          'CONFIG_CONFLICT',
+          secretFile.key,
+          'file',
+        );
       }
       values.set(secretFile.key, { value: v, source: 'file', fromFile: true });
       continue;
     }
     const info = known.get(k);
     if (info === undefined) {
-      throw new ConfigError(`config file ${path} has unknown key ${JSON.stringify(k)} for ${spec.service}`, 'CONFIG_UNKNOWN_KEY', k, 'file');
+      throw new ConfigError(
+        `config file ${path} has unknown key ${JSON.stringify(k)} for ${spec.service}`,
+        'CONFIG_UNKNOWN_KEY',
+        k,
+        'file',
+      );
     }
     if (values.has(k)) {
       throw new ConfigError(`config file ${path} sets both ${k} and ${k}File`, 'CONFIG_CONFLICT', k, 'file');
@@ -137,7 +173,10 @@ function readConfigFile(path: string, spec: ConfigSpec<FieldMap>, read: (p: stri
   return values;
 }
 
-function readEnv(spec: ConfigSpec<FieldMap>, env: Readonly<Record<string, string | undefined>>): Map<string, Raw> {
+function readEnv(
+  spec: ConfigSpec<FieldMap>,
+  env: Readonly<Record<string, string | undefined>>,
+): Map<string, Raw> {
   const values = new Map<string, Raw>();
   for (const { key, env: name, field } of spec.keys) {
     const direct = env[name];
@@ -160,14 +199,19 @@ function describeKey(info: KeyInfo): string {
  * Load and validate a service's config. Throws {@link ConfigError} naming the key, its twins, the
  * expected form and the received value; the caller (the service runtime) exits with code 2 on it.
  */
-export function loadConfig<F extends FieldMap>(spec: ConfigSpec<F>, options: LoadConfigOptions = {}): LoadedConfig<F> {
+export function loadConfig<F extends FieldMap>(
+  spec: ConfigSpec<F>,
+  options: LoadConfigOptions = {},
+): LoadedConfig<F> {
   const env = options.env ?? {};
   const read = options.readFile ?? defaultRead;
   const cwd = options.cwd ?? process.cwd();
   const flags = parseFlags(spec, options.argv ?? []);
   const configPath = flags.configFile ?? env.COHORT_CONFIG_FILE;
   const layers = [
-    configPath === undefined || configPath === '' ? new Map<string, Raw>() : readConfigFile(resolve(cwd, configPath), spec, read),
+    configPath === undefined || configPath === ''
+      ? new Map<string, Raw>()
+      : readConfigFile(resolve(cwd, configPath), spec, read),
     readEnv(spec, env),
     flags.values,
   ];
@@ -178,7 +222,12 @@ export function loadConfig<F extends FieldMap>(spec: ConfigSpec<F>, options: Loa
     for (const layer of layers) raw = layer.get(info.key) ?? raw;
     if (raw === undefined) {
       if (info.field.defaultValue === undefined) {
-        throw new ConfigError(`missing required config ${describeKey(info)}: ${info.field.expected}`, 'CONFIG_MISSING_VALUE', info.key, undefined);
+        throw new ConfigError(
+          `missing required config ${describeKey(info)}: ${info.field.expected}`,
+          'CONFIG_MISSING_VALUE',
+          info.key,
+          undefined,
+        );
       }
       config[info.key] = info.field.defaultValue;
       sources[info.key] = 'default';
@@ -187,13 +236,24 @@ export function loadConfig<F extends FieldMap>(spec: ConfigSpec<F>, options: Loa
     let value = raw.value;
     if (raw.fromFile) {
       if (typeof value !== 'string' || value === '') {
-        throw new ConfigError(`${describeKey(info)}: expected a file path for the secret's _FILE form`, 'CONFIG_INVALID_VALUE', info.key, raw.source);
+        throw new ConfigError(
+          `${describeKey(info)}: expected a file path for the secret's _FILE form`,
+          'CONFIG_INVALID_VALUE',
+          info.key,
+          raw.source,
+        );
       }
       const path = resolve(cwd, value);
       try {
         value = read(path).replace(/\r?\n$/, '');
       } catch (err) {
-        throw new ConfigError(`${describeKey(info)}: cannot read secret file ${path}: ${(err as Error).message}`, 'CONFIG_FILE_UNREADABLE', info.key, raw.source, err);
+        throw new ConfigError(
+          `${describeKey(info)}: cannot read secret file ${path}: ${(err as Error).message}`,
+          'CONFIG_FILE_UNREADABLE',
+          info.key,
+          raw.source,
+          err,
+        );
       }
     }
     try {

@@ -9,7 +9,9 @@ import type { Field } from './field.js';
 export type FieldMap = Readonly<Record<string, Field<unknown>>>;
 
 /** The frozen config object a spec produces. */
-export type ConfigOf<F extends FieldMap> = { readonly [K in keyof F]: F[K] extends Field<infer T> ? T : never };
+export type ConfigOf<F extends FieldMap> = {
+  readonly [K in keyof F]: F[K] extends Field<infer T> ? T : never;
+};
 
 /** One key with its derived names. */
 export interface KeyInfo {
@@ -55,7 +57,10 @@ export function defineConfig<F extends FieldMap>(service: string, fields: F): Co
 }
 
 /** A config object with every secret replaced by "[redacted]": the only form that may be logged. */
-export function redactConfig<F extends FieldMap>(spec: ConfigSpec<F>, config: ConfigOf<F>): Record<string, unknown> {
+export function redactConfig<F extends FieldMap>(
+  spec: ConfigSpec<F>,
+  config: ConfigOf<F>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const { key, field } of spec.keys) {
     const value = (config as Record<string, unknown>)[key];
@@ -73,9 +78,16 @@ export function formatConfigHelp<F extends FieldMap>(spec: ConfigSpec<F>): strin
     '',
   ];
   for (const { key, env, flag, field } of spec.keys) {
-    const def = field.secret ? '' : field.defaultValue === undefined ? ' (required)' : ` [default ${JSON.stringify(field.defaultValue)}]`;
+    const def = field.secret
+      ? ''
+      : field.defaultValue === undefined
+        ? ' (required)'
+        : ` [default ${JSON.stringify(field.defaultValue)}]`;
     const envs = field.secret ? `${env} or ${env}_FILE` : env;
-    lines.push(`  ${flag} <${field.kind}>  ${key}: ${field.doc}${def}`, `      env ${envs}; ${field.expected}`);
+    lines.push(
+      `  ${flag} <${field.kind}>  ${key}: ${field.doc}${def}`,
+      `      env ${envs}; ${field.expected}`,
+    );
   }
   return lines.join('\n');
 }

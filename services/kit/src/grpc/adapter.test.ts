@@ -19,11 +19,16 @@ describe('gRPC adapter over a real loopback server', () => {
   let client: ServiceClient<typeof TestingService>;
 
   before(async () => {
-    registerService(server, TestingService, impl, { draining: new AbortController().signal, onCallEnd: (c) => observed.push(c) });
+    registerService(server, TestingService, impl, {
+      draining: new AbortController().signal,
+      onCallEnd: (c) => observed.push(c),
+    });
     // Health registered with no handlers at all: every method must answer UNIMPLEMENTED.
     registerService(server, Health, {}, { draining: new AbortController().signal });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
     );
     transport = createTransport(`127.0.0.1:${port}`);
     await transport.waitForReady(5000);
@@ -41,14 +46,20 @@ describe('gRPC adapter over a real loopback server', () => {
   });
 
   test('a thrown CohortError arrives with code, message, reason and details', async () => {
-    await assert.rejects(client.echo({ text: 'x', fail: { code: Code.FailedPrecondition, message: 'not now', reason: 'WINDOW_CLOSED' } }), (err) => {
-      assert.ok(err instanceof CohortError);
-      assert.equal(err.code, Code.FailedPrecondition);
-      assert.equal(err.message, 'not now');
-      assert.equal(err.reason, 'WINDOW_CLOSED');
-      assert.deepEqual(err.details, { injected: true });
-      return true;
-    });
+    await assert.rejects(
+      client.echo({
+        text: 'x',
+        fail: { code: Code.FailedPrecondition, message: 'not now', reason: 'WINDOW_CLOSED' },
+      }),
+      (err) => {
+        assert.ok(err instanceof CohortError);
+        assert.equal(err.code, Code.FailedPrecondition);
+        assert.equal(err.message, 'not now');
+        assert.equal(err.reason, 'WINDOW_CLOSED');
+        assert.deepEqual(err.details, { injected: true });
+        return true;
+      },
+    );
     const last = observed.at(-1);
     assert.equal(last?.codeName, 'FailedPrecondition');
     assert.equal(last?.method, 'Echo');
@@ -67,14 +78,22 @@ describe('gRPC adapter over a real loopback server', () => {
   test('server streaming delivers every message in order', async () => {
     const got: number[] = [];
     for await (const m of client.serverStream({ count: 50 })) got.push(m.index);
-    assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   });
 
   test('a server stream that fails mid-way delivers what came before, then the error', async () => {
     const got: number[] = [];
     await assert.rejects(
       (async () => {
-        for await (const m of client.serverStream({ count: 10, failAfter: 3, fail: { code: Code.DataLoss, message: 'torn', reason: 'TORN' } })) got.push(m.index);
+        for await (const m of client.serverStream({
+          count: 10,
+          failAfter: 3,
+          fail: { code: Code.DataLoss, message: 'torn', reason: 'TORN' },
+        }))
+          got.push(m.index);
       })(),
       (err) => err instanceof CohortError && err.code === Code.DataLoss && err.reason === 'TORN',
     );
@@ -90,6 +109,7 @@ describe('gRPC adapter over a real loopback server', () => {
 
   test('bidi streaming answers each request', async () => {
     async function* words() {
+      await Promise.resolve();
       yield { text: 'a' };
       yield { text: 'bc' };
     }
@@ -100,6 +120,7 @@ describe('gRPC adapter over a real loopback server', () => {
 
   test('a failing request stream surfaces its own error', async () => {
     async function* broken(): AsyncGenerator<{ text: string }> {
+      await Promise.resolve();
       yield { text: 'a' };
       throw new CohortError(Code.InvalidArgument, 'bad source', { reason: 'SOURCE' });
     }
@@ -121,7 +142,10 @@ describe('gRPC adapter over a real loopback server', () => {
   });
 
   test('a deadline ends the call with DeadlineExceeded', async () => {
-    await assert.rejects(client.echo({ text: 'slow', delayMs: 5000 }, { timeoutMs: 100 }), (err) => err instanceof CohortError && err.code === Code.DeadlineExceeded);
+    await assert.rejects(
+      client.echo({ text: 'slow', delayMs: 5000 }, { timeoutMs: 100 }),
+      (err) => err instanceof CohortError && err.code === Code.DeadlineExceeded,
+    );
   });
 
   test('breaking out of a server stream early cancels it on the server', async () => {
@@ -132,7 +156,10 @@ describe('gRPC adapter over a real loopback server', () => {
 
   test('waitForReady on a dead address fails with Unavailable', async () => {
     const dead = createTransport('127.0.0.1:1');
-    await assert.rejects(dead.waitForReady(200), (err) => err instanceof CohortError && err.code === Code.Unavailable);
+    await assert.rejects(
+      dead.waitForReady(200),
+      (err) => err instanceof CohortError && err.code === Code.Unavailable,
+    );
     dead.close();
   });
 });

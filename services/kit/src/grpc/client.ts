@@ -42,18 +42,30 @@ export function createTransport(address: string, options: TransportOptions = {})
       new Promise((resolve, reject) => {
         channel.waitForReady(Date.now() + timeoutMs, (err) => {
           if (err === undefined) resolve();
-          else reject(new CohortError(Code.Unavailable, `${address} not reachable within ${timeoutMs} ms: ${err.message}`, { cause: err }));
+          else
+            reject(
+              new CohortError(
+                Code.Unavailable,
+                `${address} not reachable within ${timeoutMs} ms: ${err.message}`,
+                { cause: err },
+              ),
+            );
         });
       }),
     close: () => channel.close(),
   };
 }
 
-const ser = (schema: DescMessage) => (msg: MessageShape<DescMessage>): Buffer => {
-  const bytes = toBinary(schema, msg);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-};
-const de = (schema: DescMessage) => (buf: Buffer): MessageShape<DescMessage> => fromBinary(schema, buf);
+const ser =
+  (schema: DescMessage) =>
+  (msg: MessageShape<DescMessage>): Buffer => {
+    const bytes = toBinary(schema, msg);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+const de =
+  (schema: DescMessage) =>
+  (buf: Buffer): MessageShape<DescMessage> =>
+    fromBinary(schema, buf);
 
 function metadataOf(options: CallOptions): grpc.Metadata {
   const md = new grpc.Metadata();
@@ -79,7 +91,11 @@ function linkAbort(call: { cancel(): void }, signal: AbortSignal | undefined): (
 
 type AnyMessage = MessageShape<DescMessage>;
 
-async function pump(call: grpc.ClientWritableStream<AnyMessage>, requests: RequestStream<unknown>, input: DescMessage): Promise<void> {
+async function pump(
+  call: grpc.ClientWritableStream<AnyMessage>,
+  requests: RequestStream<unknown>,
+  input: DescMessage,
+): Promise<void> {
   for await (const init of requests) {
     if (!call.write(create(input, init as never))) await once(call, 'drain');
   }
@@ -111,27 +127,49 @@ function clientMethod(transport: Transport, service: DescService, method: DescMe
       return (request: unknown, options: CallOptions = {}) =>
         new Promise((resolve, reject) => {
           let detach = (): void => undefined;
-          const call = channel.makeUnaryRequest(path, reqSer, resDe, create(method.input, request as never), metadataOf(options), callOptionsOf(options), (err, value) => {
-            detach();
-            if (err) reject(fromGrpcError(err));
-            else resolve(value);
-          });
+          const call = channel.makeUnaryRequest(
+            path,
+            reqSer,
+            resDe,
+            create(method.input, request as never),
+            metadataOf(options),
+            callOptionsOf(options),
+            (err, value) => {
+              detach();
+              if (err) reject(fromGrpcError(err));
+              else resolve(value);
+            },
+          );
           detach = linkAbort(call, options.signal);
         });
     case 'server_streaming':
       return (request: unknown, options: CallOptions = {}) => {
-        const call = channel.makeServerStreamRequest(path, reqSer, resDe, create(method.input, request as never), metadataOf(options), callOptionsOf(options));
+        const call = channel.makeServerStreamRequest(
+          path,
+          reqSer,
+          resDe,
+          create(method.input, request as never),
+          metadataOf(options),
+          callOptionsOf(options),
+        );
         return readAll(call, linkAbort(call, options.signal));
       };
     case 'client_streaming':
       return (requests: RequestStream<unknown>, options: CallOptions = {}) =>
         new Promise((resolve, reject) => {
           let detach = (): void => undefined;
-          const call = channel.makeClientStreamRequest(path, reqSer, resDe, metadataOf(options), callOptionsOf(options), (err, value) => {
-            detach();
-            if (err) reject(fromGrpcError(err));
-            else resolve(value);
-          });
+          const call = channel.makeClientStreamRequest(
+            path,
+            reqSer,
+            resDe,
+            metadataOf(options),
+            callOptionsOf(options),
+            (err, value) => {
+              detach();
+              if (err) reject(fromGrpcError(err));
+              else resolve(value);
+            },
+          );
           detach = linkAbort(call, options.signal);
           pump(call, requests, method.input).catch((err: unknown) => {
             call.cancel();
@@ -140,7 +178,13 @@ function clientMethod(transport: Transport, service: DescService, method: DescMe
         });
     case 'bidi_streaming':
       return (requests: RequestStream<unknown>, options: CallOptions = {}) => {
-        const call = channel.makeBidiStreamRequest(path, reqSer, resDe, metadataOf(options), callOptionsOf(options));
+        const call = channel.makeBidiStreamRequest(
+          path,
+          reqSer,
+          resDe,
+          metadataOf(options),
+          callOptionsOf(options),
+        );
         let failure: unknown;
         pump(call, requests, method.input).catch((err: unknown) => {
           failure = err;
@@ -152,7 +196,10 @@ function clientMethod(transport: Transport, service: DescService, method: DescMe
 }
 
 /** A typed client for `service` over `transport`. */
-export function createServiceClient<S extends DescService>(service: S, transport: Transport): ServiceClient<S> {
+export function createServiceClient<S extends DescService>(
+  service: S,
+  transport: Transport,
+): ServiceClient<S> {
   const client: Record<string, unknown> = {};
   for (const method of service.methods) client[method.localName] = clientMethod(transport, service, method);
   return client as ServiceClient<S>;

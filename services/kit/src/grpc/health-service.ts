@@ -3,7 +3,8 @@
  * and `Watch` for clients that wait for readiness. Unknown service names answer NOT_FOUND / SERVICE_UNKNOWN.
  */
 import { CohortError, Code } from '@cohort/core';
-import { Health, HealthCheckResponse_ServingStatus as Status } from '@cohort/proto/grpc/health/v1/health';
+import { HealthCheckResponse_ServingStatus as Status } from '@cohort/proto/grpc/health/v1/health';
+import type { Health } from '@cohort/proto/grpc/health/v1/health';
 import type { HealthState, ServingStatus } from '../health.js';
 import type { ServiceImpl } from './types.js';
 
@@ -14,7 +15,9 @@ export function createHealthService(health: HealthState): ServiceImpl<typeof Hea
   return {
     check(request) {
       if (!health.knows(request.service)) {
-        return Promise.reject(new CohortError(Code.NotFound, `unknown service ${JSON.stringify(request.service)}`));
+        return Promise.reject(
+          new CohortError(Code.NotFound, `unknown service ${JSON.stringify(request.service)}`),
+        );
       }
       return Promise.resolve({ status: toProto(health.status()) });
     },

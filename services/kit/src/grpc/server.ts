@@ -53,7 +53,8 @@ interface SurfaceCall {
 
 function contextOf(call: SurfaceCall, path: string, draining: AbortSignal): CallContext {
   const controller = new AbortController();
-  const abort = (): void => controller.abort(new CohortError(Code.Canceled, `${path} was cancelled by the client`));
+  const abort = (): void =>
+    controller.abort(new CohortError(Code.Canceled, `${path} was cancelled by the client`));
   if (call.cancelled) abort();
   else call.once('cancelled', abort);
   return { signal: controller.signal, draining, metadata: call.metadata, peer: call.getPeer(), path };
@@ -77,15 +78,25 @@ async function writeAll(
  * The request messages of a streaming call. A plain `for await` over a grpc-js duplex destroys it when
  * the requests end, which would also kill the response side before the status is sent.
  */
-function requestsOf(call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
+function requestsOf(
+  call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+): AsyncIterable<unknown> {
   return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
 }
 
 function unimplemented(path: string): () => Promise<never> {
-  return () => Promise.reject(new CohortError(Code.Unimplemented, `${path} is not implemented by this build of the service`));
+  return () =>
+    Promise.reject(
+      new CohortError(Code.Unimplemented, `${path} is not implemented by this build of the service`),
+    );
 }
 
-function methodHandler(method: DescMethod, impl: AnyHandler | undefined, path: string, options: RegisterOptions): grpc.UntypedHandleCall {
+function methodHandler(
+  method: DescMethod,
+  impl: AnyHandler | undefined,
+  path: string,
+  options: RegisterOptions,
+): grpc.UntypedHandleCall {
   const service = method.parent.typeName;
   const handler = (impl ?? unimplemented(path)) as (...args: unknown[]) => unknown;
   const begin = (): ((code: number) => void) => {
@@ -109,10 +120,16 @@ function methodHandler(method: DescMethod, impl: AnyHandler | undefined, path: s
   switch (method.methodKind) {
     case 'unary':
     case 'client_streaming':
-      return (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      return (
+        call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
         const done = begin();
         const ctx = contextOf(call, path, options.draining);
-        const input = method.methodKind === 'unary' ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : requestsOf(call as grpc.ServerReadableStream<unknown, unknown>);
+        const input =
+          method.methodKind === 'unary'
+            ? (call as grpc.ServerUnaryCall<unknown, unknown>).request
+            : requestsOf(call as grpc.ServerReadableStream<unknown, unknown>);
         Promise.resolve()
           .then(() => handler(input, ctx))
           .then(
@@ -125,12 +142,19 @@ function methodHandler(method: DescMethod, impl: AnyHandler | undefined, path: s
       };
     case 'server_streaming':
     case 'bidi_streaming':
-      return (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
+      return (
+        call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+      ) => {
         const done = begin();
         const ctx = contextOf(call, path, options.draining);
-        const input = method.methodKind === 'server_streaming' ? (call as grpc.ServerWritableStream<unknown, unknown>).request : requestsOf(call as grpc.ServerDuplexStream<unknown, unknown>);
+        const input =
+          method.methodKind === 'server_streaming'
+            ? (call as grpc.ServerWritableStream<unknown, unknown>).request
+            : requestsOf(call as grpc.ServerDuplexStream<unknown, unknown>);
         Promise.resolve()
-          .then(() => writeAll(call, handler(input, ctx) as AsyncIterable<unknown>, method.output, ctx.signal))
+          .then(() =>
+            writeAll(call, handler(input, ctx) as AsyncIterable<unknown>, method.output, ctx.signal),
+          )
           .then(
             () => {
               if (ctx.signal.aborted) return done(Code.Canceled);
@@ -156,7 +180,10 @@ export function registerService<S extends DescService>(
   impl: Partial<ServiceImpl<S>>,
   options: RegisterOptions,
 ): void {
-  const definition: Record<string, grpc.MethodDefinition<MessageShape<DescMessage>, MessageShape<DescMessage>>> = {};
+  const definition: Record<
+    string,
+    grpc.MethodDefinition<MessageShape<DescMessage>, MessageShape<DescMessage>>
+  > = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   const handlers = impl as Record<string, AnyHandler | undefined>;
   for (const method of service.methods) {

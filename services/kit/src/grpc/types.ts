@@ -42,7 +42,11 @@ export type BidiStreamingHandler<I extends DescMessage, O extends DescMessage> =
 ) => AsyncIterable<MessageInitShape<O>>;
 
 /** The handler type of one method shape. */
-export type HandlerOf<M> = M extends { methodKind: infer K; input: infer I extends DescMessage; output: infer O extends DescMessage }
+export type HandlerOf<M> = M extends {
+  methodKind: infer K;
+  input: infer I extends DescMessage;
+  output: infer O extends DescMessage;
+}
   ? K extends 'unary'
     ? UnaryHandler<I, O>
     : K extends 'server_streaming'
@@ -68,15 +72,24 @@ export interface CallOptions {
 export type RequestStream<T> = AsyncIterable<T> | Iterable<T>;
 
 /** The client function of one method shape. */
-export type ClientMethodOf<M> = M extends { methodKind: infer K; input: infer I extends DescMessage; output: infer O extends DescMessage }
+export type ClientMethodOf<M> = M extends {
+  methodKind: infer K;
+  input: infer I extends DescMessage;
+  output: infer O extends DescMessage;
+}
   ? K extends 'unary'
     ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
     : K extends 'server_streaming'
       ? (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
       : K extends 'client_streaming'
         ? (requests: RequestStream<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>
-        : (requests: RequestStream<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+        : (
+            requests: RequestStream<MessageInitShape<I>>,
+            options?: CallOptions,
+          ) => AsyncIterable<MessageShape<O>>
   : never;
 
 /** A typed client of service S: one function per method, by local (camelCase) name. */
-export type ServiceClient<S extends DescService> = { [K in keyof MethodsOf<S>]: ClientMethodOf<MethodsOf<S>[K]> };
+export type ServiceClient<S extends DescService> = {
+  [K in keyof MethodsOf<S>]: ClientMethodOf<MethodsOf<S>[K]>;
+};

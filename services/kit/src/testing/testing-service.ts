@@ -24,7 +24,10 @@ export interface TestingServiceProbe {
 }
 
 /** A TestingService implementation plus a probe of what it saw. */
-export function createTestingService(): { impl: ServiceImpl<typeof TestingService>; probe: TestingServiceProbe } {
+export function createTestingService(): {
+  impl: ServiceImpl<typeof TestingService>;
+  probe: TestingServiceProbe;
+} {
   const probe: TestingServiceProbe = { cancelled: 0, completed: 0 };
   const impl: ServiceImpl<typeof TestingService> = {
     async echo(request, ctx) {

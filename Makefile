@@ -1,0 +1,34 @@
+# cohort: one entry point for set-up, build and tests on a fresh Debian 12 machine.
+#   make test    install what is missing, build, lint, typecheck and run every test suite
+#   make build   install and build (native engine + TypeScript)
+#   make setup   system packages (libtorch, OpenBLAS, cmake, nats-server) and pnpm only
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+.PHONY: test setup deps native build lint gen clean
+
+setup:
+	@scripts/setup.sh
+
+deps: setup
+	@pnpm install --frozen-lockfile --reporter=silent
+
+native: deps
+	@node native/scripts/build-native.mjs
+
+build: native
+	@pnpm exec tsc -b
+	@chmod +x services/*/dist/main.js
+
+lint: build
+	@pnpm exec eslint --max-warnings 0 .
+	@pnpm exec prettier --check --log-level warn .
+	@node scripts/proto-lint.mjs
+
+test: build lint
+	@node scripts/test.mjs
+
+gen: deps
+	@node scripts/proto-gen.mjs
+
+clean:
+	rm -rf native/build proto/dist services/*/dist native/dist test/dist

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { buildInfo } from './build-info.js';
+
+interface CMakeBuildConfig {
+  readonly torchVersion: string;
+  readonly cudaKernelsCompiled: boolean;
+  readonly cudaCompilerVersion: string | null;
+}
+
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+test('buildInfo sets every field, consistently', () => {
+  const info = buildInfo();
+  assert.equal(info.engineVersion, packageJson.version);
+  assert.match(info.torchVersion, /^\d+\.\d+\.\d+/);
+  assert.equal(info.cudaCompilerVersion !== null, info.cudaKernelsCompiled);
+  assert.equal(info.cudaArchitectures !== null, info.cudaKernelsCompiled);
+  assert.ok(Number.isInteger(info.cudaDeviceCount) && info.cudaDeviceCount >= 0);
+  if (!info.cudaKernelsCompiled) assert.equal(info.cudaDeviceCount, 0);
+  assert.ok(Object.isFrozen(info));
+  for (const [key, value] of Object.entries(info)) assert.notEqual(value, undefined, key);
+});
+
+test('buildInfo reports the libtorch and nvcc that CMake found for this build', (t) => {
+  const info = buildInfo();
+  const configPath = join(dirname(info.addonPath), 'build-config.json');
+  if (!existsSync(configPath)) {
+    t.skip(`no ${configPath} beside the addon`);
+    return;
+  }
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as CMakeBuildConfig;
+  t.diagnostic(
+    `torch ${info.torchVersion}, CUDA kernels ${String(info.cudaKernelsCompiled)}, ${info.cudaDeviceCount} devices`,
+  );
+  // CMake's version may carry a local suffix (2.5.1+cu124); the header's does not.
+  assert.equal(info.torchVersion, config.torchVersion.split('+')[0]);
+  assert.equal(info.cudaKernelsCompiled, config.cudaKernelsCompiled);
+  assert.equal(info.cudaCompilerVersion, config.cudaCompilerVersion);
+});

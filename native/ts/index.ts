@@ -1,0 +1,9 @@
+/**
+ * @cohort/native: the typed face of cohort's C++/CUDA engine. The only package that loads the N-API
+ * addon; other packages use these functions and error classes, never the binding.
+ */
+export { addScaled, AddScaledReason } from './add-scaled.js';
+export { buildInfo } from './build-info.js';
+export type { BuildInfo } from './build-info.js';
+export { CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError } from './errors.js';
+export type { NativeErrorName } from './errors.js';

@@ -1,0 +1,3 @@
+export { aggregatorService } from './service.js';
+export { configSpec } from './config.js';
+export type { Config } from './config.js';

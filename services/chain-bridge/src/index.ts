@@ -1,0 +1,3 @@
+export { chainBridgeService } from './service.js';
+export { configSpec } from './config.js';
+export type { Config } from './config.js';

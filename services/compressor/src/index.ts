@@ -1,0 +1,3 @@
+export { compressorService } from './service.js';
+export { configSpec } from './config.js';
+export type { Config } from './config.js';

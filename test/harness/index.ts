@@ -1,0 +1,5 @@
+export { startNatsServer } from './nats-server.js';
+export type { NatsServer } from './nats-server.js';
+export { spawnService } from './service-process.js';
+export type { ServiceProcess, SpawnServiceOptions, LogRecord } from './service-process.js';
+export { repoRoot, serviceEntry } from './repo.js';
