@@ -43,7 +43,13 @@ function markdown(rows: readonly ConfigRow[]): string {
   for (const r of rows) {
     if (r.service !== service) {
       service = r.service;
-      lines.push('', `## cohort-${service}`, '', '| key | env | default | accepts | meaning |', '|---|---|---|---|---|');
+      lines.push(
+        '',
+        `## cohort-${service}`,
+        '',
+        '| key | env | default | accepts | meaning |',
+        '|---|---|---|---|---|',
+      );
     }
     const env = r.secret ? `\`${r.env}\` or \`${r.env}_FILE\`` : `\`${r.env}\``;
     const def = r.secret ? '(secret)' : r.required ? '(required)' : `\`${JSON.stringify(r.default)}\``;
