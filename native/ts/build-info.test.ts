@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -42,4 +43,26 @@ test('buildInfo reports the libtorch and nvcc that CMake found for this build', 
   assert.equal(info.torchVersion, config.torchVersion.split('+')[0]);
   assert.equal(info.cudaKernelsCompiled, config.cudaKernelsCompiled);
   assert.equal(info.cudaCompilerVersion, config.cudaCompilerVersion);
+});
+
+test('when nvcc is on this machine, the CUDA kernels were compiled into the build (CI proves they compile)', (t) => {
+  const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8' });
+  if (nvcc.status !== 0) {
+    t.skip('no nvcc on PATH: a CPU-only build is expected');
+    return;
+  }
+  if (process.env.COHORT_WITH_CUDA === 'OFF') {
+    t.skip('COHORT_WITH_CUDA=OFF');
+    return;
+  }
+  const info = buildInfo();
+  assert.equal(
+    info.cudaKernelsCompiled,
+    true,
+    'nvcc is installed but the build has no CUDA kernels: check CMake output',
+  );
+  assert.ok(
+    nvcc.stdout.includes(`V${info.cudaCompilerVersion ?? '?'}`),
+    `built with nvcc ${String(info.cudaCompilerVersion)}, PATH has ${nvcc.stdout}`,
+  );
 });

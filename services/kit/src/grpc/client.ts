@@ -118,6 +118,29 @@ async function* readAll(
   }
 }
 
+/**
+ * A call with one response (unary, client streaming): settle a Promise from grpc-js's callback, map errors,
+ * and cancel the call when `signal` aborts.
+ */
+function singleResponse(
+  signal: AbortSignal | undefined,
+  start: (callback: grpc.requestCallback<unknown>, fail: (err: unknown) => void) => { cancel(): void },
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let detach = (): void => undefined;
+    const fail = (err: unknown): void => {
+      detach();
+      reject(fromGrpcError(err));
+    };
+    const call = start((err, value) => {
+      if (err) return fail(err);
+      detach();
+      resolve(value);
+    }, fail);
+    detach = linkAbort(call, signal);
+  });
+}
+
 function clientMethod(transport: Transport, service: DescService, method: DescMethod): unknown {
   const path = `/${service.typeName}/${method.name}`;
   const { channel } = transport;
@@ -125,23 +148,17 @@ function clientMethod(transport: Transport, service: DescService, method: DescMe
   switch (method.methodKind) {
     case 'unary':
       return (request: unknown, options: CallOptions = {}) =>
-        new Promise((resolve, reject) => {
-          let detach = (): void => undefined;
-          const call = channel.makeUnaryRequest(
+        singleResponse(options.signal, (callback) =>
+          channel.makeUnaryRequest(
             path,
             reqSer,
             resDe,
             create(method.input, request as never),
             metadataOf(options),
             callOptionsOf(options),
-            (err, value) => {
-              detach();
-              if (err) reject(fromGrpcError(err));
-              else resolve(value);
-            },
-          );
-          detach = linkAbort(call, options.signal);
-        });
+            callback,
+          ),
+        );
     case 'server_streaming':
       return (request: unknown, options: CallOptions = {}) => {
         const call = channel.makeServerStreamRequest(
@@ -156,25 +173,20 @@ function clientMethod(transport: Transport, service: DescService, method: DescMe
       };
     case 'client_streaming':
       return (requests: RequestStream<unknown>, options: CallOptions = {}) =>
-        new Promise((resolve, reject) => {
-          let detach = (): void => undefined;
+        singleResponse(options.signal, (callback, fail) => {
           const call = channel.makeClientStreamRequest(
             path,
             reqSer,
             resDe,
             metadataOf(options),
             callOptionsOf(options),
-            (err, value) => {
-              detach();
-              if (err) reject(fromGrpcError(err));
-              else resolve(value);
-            },
+            callback,
           );
-          detach = linkAbort(call, options.signal);
           pump(call, requests, method.input).catch((err: unknown) => {
             call.cancel();
-            reject(fromGrpcError(err));
+            fail(err);
           });
+          return call;
         });
     case 'bidi_streaming':
       return (requests: RequestStream<unknown>, options: CallOptions = {}) => {
