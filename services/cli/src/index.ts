@@ -1,4 +1,6 @@
 export { runCli, usage } from './run-cli.js';
+export { silentIo } from './cli-io.js';
+export type { CliIo } from './cli-io.js';
 export { configRows } from './commands/config-reference.js';
 export type { ConfigRow } from './commands/config-reference.js';
 export { serviceSpecs } from './service-specs.js';

@@ -4,8 +4,8 @@ import { CohortError } from '@cohort/core';
 import { runCli } from './run-cli.js';
 import type { ConfigRow } from './commands/config-reference.js';
 
-test('config --json lists every service key with a unique env twin per service', () => {
-  const rows = JSON.parse(runCli(['config', '--json'])) as ConfigRow[];
+test('config --json lists every service key with a unique env twin per service', async () => {
+  const rows = JSON.parse(await runCli(['config', '--json'])) as ConfigRow[];
   const services = new Set(rows.map((r) => r.service));
   assert.deepEqual([...services].sort(), [
     'aggregator',
@@ -26,27 +26,25 @@ test('config --json lists every service key with a unique env twin per service',
   assert.equal(token?.default, null);
 });
 
-test('default ports differ between services so they can share one host', () => {
-  const rows = JSON.parse(runCli(['config', '--json'])) as ConfigRow[];
+test('default ports differ between services so they can share one host', async () => {
+  const rows = JSON.parse(await runCli(['config', '--json'])) as ConfigRow[];
   const ports = rows.filter((r) => r.key === 'grpcPort' || r.key === 'metricsPort').map((r) => r.default);
   assert.equal(new Set(ports).size, ports.length);
 });
 
-test('config for one service renders a markdown table', () => {
-  const text = runCli(['config', 'compressor']);
+test('config for one service renders a markdown table', async () => {
+  const text = await runCli(['config', 'compressor']);
   assert.match(text, /^## cohort-compressor/);
   assert.match(text, /\| `maxPayloadBytes` \| `COHORT_MAX_PAYLOAD_BYTES` \| `4294967296` \|/);
   assert.doesNotMatch(text, /coordinator/);
 });
 
-test('misuse is an InvalidArgument CohortError with a reason', () => {
-  assert.throws(
-    () => runCli(['nope']),
-    (e) => e instanceof CohortError && e.reason === 'UNKNOWN_COMMAND',
-  );
-  assert.throws(
-    () => runCli(['config', 'nope']),
+test('misuse is an InvalidArgument CohortError with a reason', async () => {
+  await assert.rejects(runCli(['nope']), (e) => e instanceof CohortError && e.reason === 'UNKNOWN_COMMAND');
+  await assert.rejects(
+    runCli(['config', 'nope']),
     (e) => e instanceof CohortError && e.reason === 'UNKNOWN_SERVICE',
   );
-  assert.match(runCli([]), /usage: cohort/);
+  assert.match(await runCli([]), /usage: cohort/);
+  assert.match(await runCli([]), /data prepare/);
 });

@@ -1,11 +1,14 @@
 /** The `cohort` command's dispatcher: a subcommand name to its implementation and help. */
 import { CohortError, Code } from '@cohort/core';
 import { COHORT_VERSION } from '@cohort/kit';
+import { silentIo } from './cli-io.js';
+import type { CliIo } from './cli-io.js';
 import { configReference } from './commands/config-reference.js';
+import { dataCommand } from './commands/data.js';
 
 interface Command {
   readonly summary: string;
-  run(args: readonly string[]): string;
+  run(args: readonly string[], io: CliIo): string | Promise<string>;
 }
 
 const commands: Readonly<Record<string, Command>> = {
@@ -13,6 +16,11 @@ const commands: Readonly<Record<string, Command>> = {
   config: {
     summary: 'configuration reference of the services: cohort config [service...] [--json]',
     run: configReference,
+  },
+  data: {
+    summary:
+      'training data: cohort data prepare [--corpus brown | --input <path>] --out <dir>; cohort data inspect <dir>',
+    run: dataCommand,
   },
 };
 
@@ -26,8 +34,11 @@ export function usage(): string {
   ].join('\n');
 }
 
-/** Run `argv` (without node and script); returns the output, throws CohortError on misuse. */
-export function runCli(argv: readonly string[]): string {
+/**
+ * Run `argv` (without node and script); resolves to the output, rejects with a CohortError on misuse
+ * (InvalidArgument) or failure. Progress of long commands goes to `io`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = silentIo): Promise<string> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return usage();
   const command = commands[name];
@@ -36,5 +47,5 @@ export function runCli(argv: readonly string[]): string {
       reason: 'UNKNOWN_COMMAND',
     });
   }
-  return command.run(rest);
+  return command.run(rest, io);
 }

