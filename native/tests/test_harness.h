@@ -3,6 +3,7 @@
 // and returns a process exit code (0 all passed, 1 otherwise).
 #pragma once
 
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <sstream>
@@ -77,6 +78,17 @@ inline int run_all() {
 
 #define REQUIRE_EQ(actual, expected) \
   ::cohort::test::check_eq((actual), (expected), #actual " == " #expected, __FILE__, __LINE__)
+
+// |actual - expected| <= tolerance, both as doubles.
+#define REQUIRE_NEAR(actual, expected, tolerance)                                                      \
+  do {                                                                                               \
+    const double actual_ = static_cast<double>(actual), expected_ = static_cast<double>(expected);   \
+    if (!(std::abs(actual_ - expected_) <= (tolerance))) {                                           \
+      std::ostringstream what_;                                                                      \
+      what_ << #actual " = " << actual_ << ", expected " << expected_ << " within " << (tolerance);   \
+      ::cohort::test::fail(__FILE__, __LINE__, what_.str());                                         \
+    }                                                                                                \
+  } while (0)
 
 // Passes only when `expr` throws `type` (or a subclass).
 #define REQUIRE_THROWS_AS(expr, type)                                                              \

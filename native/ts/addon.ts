@@ -28,6 +28,78 @@ export interface NativeBuildInfo {
 export interface NativeBinding {
   addScaled(x: Float32Array, y: Float32Array, alpha: number): Promise<Float32Array>;
   buildInfo(): NativeBuildInfo;
+  openDataset(manifestPath: string, verifyHashes: boolean): Promise<NativeDataset>;
+  createEngine(options: NativeEngineOptions): Promise<NativeEngine>;
+}
+
+/** A dataset handle as the addon returns it (src/addon/AddonDataset.cc). */
+export interface NativeDataset {
+  readonly seqLen: number;
+  readonly vocabSize: number;
+  readonly eosToken: number;
+  sampleCount(split: string): number;
+  sampleIds(split: string, indices: Uint32Array): BigUint64Array;
+  close(): void;
+}
+
+/** createEngine()'s options exactly as the addon reads them (src/addon/AddonEngineOptions.cc). */
+export interface NativeEngineOptions {
+  readonly preset: string;
+  readonly seed: number;
+  readonly device: string;
+  readonly computeDtype: string;
+  readonly threads: number;
+  readonly trainer: {
+    readonly lr: number;
+    readonly beta1: number;
+    readonly beta2: number;
+    readonly eps: number;
+    readonly weightDecay: number;
+    readonly warmupSteps: number;
+    readonly totalSteps: number;
+    readonly minLrRatio: number;
+    readonly gradClip: number;
+    readonly microBatchSize: number;
+  };
+}
+
+/** trainInner()'s result as the addon returns it. */
+export interface NativeInnerResult {
+  readonly losses: Float64Array;
+  readonly gradNorms: Float64Array;
+  readonly tokens: number;
+  readonly seconds: number;
+  readonly tokensPerSecond: number;
+  readonly cancelled: boolean;
+  readonly step: number;
+}
+
+/** An engine handle as the addon returns it (src/addon/AddonEngine.cc). */
+export interface NativeEngine {
+  info(): {
+    preset: string;
+    parameterCount: number;
+    vocabSize: number;
+    maxSeqLen: number;
+    device: string;
+    computeDtype: string;
+    disposed: boolean;
+  };
+  trainInner(
+    dataset: NativeDataset,
+    split: string,
+    indices: Uint32Array,
+    steps: number,
+  ): Promise<NativeInnerResult>;
+  evalLoss(dataset: NativeDataset, split: string, indices: Uint32Array, microBatch: number): Promise<number>;
+  snapshot(): Promise<void>;
+  pseudoGradient(): Promise<Float32Array>;
+  applyUpdate(update: Float32Array, alpha: number): Promise<void>;
+  stateFingerprint(): Promise<string>;
+  saveCheckpoint(dir: string): Promise<void>;
+  loadCheckpoint(dir: string, expectedHash: string | null): Promise<void>;
+  cancel(): void;
+  dispose(): Promise<void>;
 }
 
 /** A loaded addon and where it came from (reported by `buildInfo()` for bug reports). */
@@ -106,5 +178,7 @@ export function nativeAddon(): LoadedNativeAddon {
 function isNativeBinding(value: unknown): value is NativeBinding {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate['addScaled'] === 'function' && typeof candidate['buildInfo'] === 'function';
+  return ['addScaled', 'buildInfo', 'openDataset', 'createEngine'].every(
+    (name) => typeof candidate[name] === 'function',
+  );
 }

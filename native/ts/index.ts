@@ -7,3 +7,7 @@ export { buildInfo } from './build-info.js';
 export type { BuildInfo } from './build-info.js';
 export { CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError } from './errors.js';
 export type { NativeErrorName } from './errors.js';
+export { createEngine, Engine, DEFAULT_TRAINER, PRESETS } from './engine.js';
+export type { EngineOptions, InnerResult, Preset, TrainerOptions } from './engine.js';
+export { openDataset, Dataset } from './dataset.js';
+export type { Split } from './dataset.js';

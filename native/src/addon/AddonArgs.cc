@@ -40,4 +40,43 @@ double number_arg(const Napi::CallbackInfo& info, size_t index, const char* what
   return value.As<Napi::Number>().DoubleValue();
 }
 
+double number_value(const Napi::Value& value, const std::string& what) {
+  if (!value.IsNumber()) throw InvalidArgumentError(expected_message("a number", what, describe(value)));
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+int64_t integer_value(const Napi::Value& value, const std::string& what) {
+  const double n = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : 0.5;
+  constexpr double kMaxSafe = 9007199254740991.0;
+  if (!value.IsNumber() || n != static_cast<double>(static_cast<int64_t>(n)) || n > kMaxSafe || n < -kMaxSafe) {
+    throw InvalidArgumentError(expected_message("a safe integer", what, value.IsNumber() ? std::to_string(n) : describe(value)));
+  }
+  return static_cast<int64_t>(n);
+}
+
+std::string string_value(const Napi::Value& value, const std::string& what) {
+  if (!value.IsString()) throw InvalidArgumentError(expected_message("a string", what, describe(value)));
+  return value.As<Napi::String>().Utf8Value();
+}
+
+bool boolean_value(const Napi::Value& value, const std::string& what) {
+  if (!value.IsBoolean()) throw InvalidArgumentError(expected_message("a boolean", what, describe(value)));
+  return value.As<Napi::Boolean>().Value();
+}
+
+Napi::Object object_value(const Napi::Value& value, const std::string& what) {
+  if (!value.IsObject() || value.IsArray() || value.IsTypedArray()) {
+    throw InvalidArgumentError(expected_message("an object", what, describe(value)));
+  }
+  return value.As<Napi::Object>();
+}
+
+std::vector<int64_t> uint32_array_value(const Napi::Value& value, const std::string& what) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw InvalidArgumentError(expected_message("a Uint32Array", what, describe(value)));
+  }
+  const Napi::Uint32Array array = value.As<Napi::Uint32Array>();
+  return std::vector<int64_t>(array.Data(), array.Data() + array.ElementLength());
+}
+
 }  // namespace cohort::addon

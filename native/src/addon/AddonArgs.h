@@ -6,6 +6,9 @@
 #include <napi.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 namespace cohort::addon {
 
@@ -14,5 +17,14 @@ Napi::Float32Array float32_array_arg(const Napi::CallbackInfo& info, size_t inde
 
 // info[index] as a number (any double: range checks belong to the engine op).
 double number_arg(const Napi::CallbackInfo& info, size_t index, const char* what);
+
+// Value-level readers for option objects and other arguments; `what` names the value in errors.
+double number_value(const Napi::Value& value, const std::string& what);
+int64_t integer_value(const Napi::Value& value, const std::string& what);  // a safe integer
+std::string string_value(const Napi::Value& value, const std::string& what);
+bool boolean_value(const Napi::Value& value, const std::string& what);
+Napi::Object object_value(const Napi::Value& value, const std::string& what);
+// A Uint32Array's elements copied out (so the array need not outlive the call).
+std::vector<int64_t> uint32_array_value(const Napi::Value& value, const std::string& what);
 
 }  // namespace cohort::addon

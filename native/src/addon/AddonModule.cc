@@ -4,6 +4,9 @@
 
 #include "addon/AddonAddScaledWorker.h"
 #include "addon/AddonBuildInfo.h"
+#include "addon/AddonDataset.h"
+#include "addon/AddonEngine.h"
+#include "addon/AddonInstance.h"
 
 namespace {
 
@@ -11,6 +14,12 @@ namespace {
 Napi::Object InitCohortNative(Napi::Env env, Napi::Object exports) {
   exports.Set("addScaled", Napi::Function::New(env, cohort::addon::AddonAddScaledWorker::Start, "addScaled"));
   exports.Set("buildInfo", Napi::Function::New(env, cohort::addon::AddonBuildInfo, "buildInfo"));
+  auto* data = new cohort::addon::AddonInstance();
+  data->dataset_constructor = Napi::Persistent(cohort::addon::AddonDataset::Define(env));
+  data->engine_constructor = Napi::Persistent(cohort::addon::AddonEngine::Define(env));
+  env.SetInstanceData(data);  // deleted (engine threads stopped) at environment teardown
+  exports.Set("openDataset", Napi::Function::New(env, cohort::addon::AddonDataset::Open, "openDataset"));
+  exports.Set("createEngine", Napi::Function::New(env, cohort::addon::AddonEngine::Create, "createEngine"));
   return exports;
 }
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The engine's GPU check, for a CUDA machine with PyTorch installed and no Node (e.g. the device tool):
+# configure against PyTorch's bundled libtorch, build, run every C++ test (CUDA suites included), and run
+# the engine bench for 150M and 1B in bf16. Results (one JSON object per bench run) go to $OUT when set,
+# else to native/build-gpu/engine-gpu.jsonl; copy them into test/bench/results/engine.json's "gpu" section.
+#   bash native/scripts/gpu-check.sh [--no-bench]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${COHORT_GPU_BUILD_DIR:-build-gpu}
+results=${OUT:-$build}/engine-gpu.jsonl
+torch_cmake=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_cmake" \
+  -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}" -DCOHORT_WITH_CUDA=ON > "$build.configure.log" 2>&1 ||
+  { tail -30 "$build.configure.log"; exit 1; }
+cmake --build "$build" -j "$(nproc)"
+ctest --test-dir "$build" --output-on-failure
+[ "${1:-}" = "--no-bench" ] && exit 0
+name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)
+case "$name" in *H100* | *H200*) peak=989.5 ;; *A100*) peak=312 ;; *) peak=0 ;; esac
+mkdir -p "$(dirname "$results")"
+for run in "150M 16" "150M 32" "1B 8" "1B 12"; do
+  set -- $run
+  "$build/cohort_engine_bench" --preset "$1" --batch "$2" --seq 2048 --device cuda --dtype bf16 --steps 8 --warmup 3 \
+    --peak-tflops "$peak" | tee -a "$results"
+done
+echo "results: $results ($name)"

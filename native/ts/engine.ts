@@ -1,0 +1,260 @@
+/**
+ * Engines: one model replica (a LLaMA preset) with its inner AdamW optimizer, on its own native thread.
+ * Every slow call returns a Promise and runs off the event loop, so services stay responsive during a
+ * window. Model state stays native; JS holds an opaque handle and must `dispose()` it.
+ */
+import { IllegalStateError, InvalidArgumentError, expectedMessage } from '@cohort/core';
+
+import { nativeAddon } from './addon.js';
+import type { NativeEngine, NativeEngineOptions } from './addon.js';
+import type { Dataset, Split } from './dataset.js';
+import { mapNativeError } from './errors.js';
+
+/** Model presets (native/include/cohort/model_config.h; shapes in docs/engine.md). */
+export const PRESETS = ['devnet', '150M', '1B', '8B', '70B'] as const;
+/** One of {@link PRESETS}. */
+export type Preset = (typeof PRESETS)[number];
+
+/** Inner optimizer settings; defaults are protocol §3's production values. */
+export interface TrainerOptions {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly warmupSteps: number;
+  readonly totalSteps: number;
+  readonly minLrRatio: number;
+  readonly gradClip: number;
+  readonly microBatchSize: number;
+}
+
+/** {@link createEngine}'s options; everything but `preset` has a default. */
+export interface EngineOptions {
+  readonly preset: Preset;
+  /** Initialisation seed: same seed, same parameters on any device. Default 0. */
+  readonly seed?: number;
+  /** Default `cpu`. */
+  readonly device?: 'cpu' | 'cuda';
+  /** Matmul precision; fp32 master weights either way. Default `bf16` on CUDA, `fp32` on CPU. */
+  readonly computeDtype?: 'fp32' | 'bf16';
+  /** libtorch intra-op threads (process-wide); 0 keeps libtorch's default. Default 0. */
+  readonly threads?: number;
+  readonly trainer?: Partial<TrainerOptions>;
+}
+
+/** Protocol §3 defaults of the inner optimizer. */
+export const DEFAULT_TRAINER: TrainerOptions = Object.freeze({
+  lr: 1.3e-4,
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  weightDecay: 0.1,
+  warmupSteps: 1500,
+  totalSteps: 140_000,
+  minLrRatio: 0.1,
+  gradClip: 1.0,
+  microBatchSize: 8,
+});
+
+/** What one {@link Engine.trainInner} call did. */
+export interface InnerResult {
+  /** Mean loss of each optimizer step. */
+  readonly losses: Float64Array;
+  /** Global gradient norm before clipping, per step. */
+  readonly gradNorms: Float64Array;
+  readonly tokens: number;
+  readonly seconds: number;
+  readonly tokensPerSecond: number;
+  /** True when {@link Engine.cancel} stopped it early (losses holds the steps done). */
+  readonly cancelled: boolean;
+  /** The optimizer's step count afterwards (drives the learning-rate schedule). */
+  readonly step: number;
+}
+
+function invalid(expected: string, what: string, received: unknown, reason: string): never {
+  throw new InvalidArgumentError(expectedMessage(expected, what, received), { reason });
+}
+
+function checkNumber(value: unknown, what: string, ok: (n: number) => boolean, expected: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value))
+    invalid(expected, what, value, 'ENGINE_OPTION_INVALID');
+  return value;
+}
+
+const isInt = (n: number): boolean => Number.isSafeInteger(n);
+
+function resolveOptions(options: EngineOptions): NativeEngineOptions {
+  if (!(PRESETS as readonly unknown[]).includes(options.preset))
+    invalid(`one of ${PRESETS.join(', ')}`, 'preset', options.preset, 'UNKNOWN_PRESET');
+  const device = options.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda')
+    invalid('"cpu" or "cuda"', 'device', device, 'ENGINE_OPTION_INVALID');
+  const computeDtype = options.computeDtype ?? (device === 'cuda' ? 'bf16' : 'fp32');
+  if (computeDtype !== 'fp32' && computeDtype !== 'bf16')
+    invalid('"fp32" or "bf16"', 'computeDtype', computeDtype, 'ENGINE_OPTION_INVALID');
+  const t = { ...DEFAULT_TRAINER, ...options.trainer };
+  return {
+    preset: options.preset,
+    seed: checkNumber(options.seed ?? 0, 'seed', (n) => isInt(n) && n >= 0, 'a non-negative safe integer'),
+    device,
+    computeDtype,
+    threads: checkNumber(
+      options.threads ?? 0,
+      'threads',
+      (n) => isInt(n) && n >= 0 && n <= 1024,
+      'an integer in [0, 1024]',
+    ),
+    trainer: {
+      lr: checkNumber(t.lr, 'trainer.lr', (n) => n > 0, 'a positive number'),
+      beta1: checkNumber(t.beta1, 'trainer.beta1', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+      beta2: checkNumber(t.beta2, 'trainer.beta2', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+      eps: checkNumber(t.eps, 'trainer.eps', (n) => n > 0, 'a positive number'),
+      weightDecay: checkNumber(t.weightDecay, 'trainer.weightDecay', (n) => n >= 0, 'a number >= 0'),
+      warmupSteps: checkNumber(
+        t.warmupSteps,
+        'trainer.warmupSteps',
+        (n) => isInt(n) && n >= 0,
+        'an integer >= 0',
+      ),
+      totalSteps: checkNumber(
+        t.totalSteps,
+        'trainer.totalSteps',
+        (n) => isInt(n) && n >= 1,
+        'an integer >= 1',
+      ),
+      minLrRatio: checkNumber(
+        t.minLrRatio,
+        'trainer.minLrRatio',
+        (n) => n >= 0 && n <= 1,
+        'a number in [0, 1]',
+      ),
+      gradClip: checkNumber(
+        t.gradClip,
+        'trainer.gradClip',
+        () => true,
+        'a finite number (<= 0 disables clipping)',
+      ),
+      microBatchSize: checkNumber(
+        t.microBatchSize,
+        'trainer.microBatchSize',
+        (n) => isInt(n) && n >= 1,
+        'an integer >= 1',
+      ),
+    },
+  };
+}
+
+function checkIndices(indices: unknown, what: string): Uint32Array {
+  if (!(indices instanceof Uint32Array) || indices.length === 0)
+    invalid('a non-empty Uint32Array of sample indices', what, indices, 'BAD_INDICES');
+  return indices;
+}
+
+/** A model replica. Methods reject with {@link IllegalStateError} after {@link Engine.dispose}. */
+export class Engine {
+  readonly #native: NativeEngine;
+  #disposing: Promise<void> | undefined;
+
+  /** @internal use {@link createEngine}. */
+  constructor(native: NativeEngine) {
+    this.#native = native;
+  }
+
+  /** Preset, parameter count, device and precision. */
+  info(): ReturnType<NativeEngine['info']> {
+    return this.#native.info();
+  }
+
+  /**
+   * `steps` optimizer steps on the samples `indices` of `dataset`'s `split`, split into equal consecutive
+   * batches (indices.length must be a multiple of steps). Runs on the engine thread.
+   */
+  trainInner(dataset: Dataset, split: Split, indices: Uint32Array, steps: number): Promise<InnerResult> {
+    checkIndices(indices, 'indices');
+    if (!isInt(steps) || steps < 1 || indices.length % steps !== 0) {
+      invalid(`a positive integer dividing ${indices.length}`, 'steps', steps, 'BAD_STEPS');
+    }
+    return this.#call(() => this.#native.trainInner(dataset.native(), split, indices, steps));
+  }
+
+  /** Mean next-token loss on the samples, without gradients, `microBatch` at a time. */
+  evalLoss(dataset: Dataset, split: Split, indices: Uint32Array, microBatch = 8): Promise<number> {
+    checkIndices(indices, 'indices');
+    if (!isInt(microBatch) || microBatch < 1)
+      invalid('a positive integer', 'microBatch', microBatch, 'ENGINE_OPTION_INVALID');
+    return this.#call(() => this.#native.evalLoss(dataset.native(), split, indices, microBatch));
+  }
+
+  /** Remember the current parameters as the window's θ_start. */
+  snapshot(): Promise<void> {
+    return this.#call(() => this.#native.snapshot());
+  }
+
+  /**
+   * Δ = θ_start − θ as one fp32 vector in canonical parameter order, and θ restored to θ_start. A dense
+   * host copy, for models that fit one (tests, the devnet); the codec keeps Δ native at scale.
+   */
+  pseudoGradient(): Promise<Float32Array> {
+    return this.#call(() => this.#native.pseudoGradient());
+  }
+
+  /** θ ← θ − alpha·update, `update` one fp32 value per parameter in canonical order. */
+  applyUpdate(update: Float32Array, alpha: number): Promise<void> {
+    if (!(update instanceof Float32Array)) invalid('a Float32Array', 'update', update, 'BAD_UPDATE');
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha))
+      invalid('a finite number', 'alpha', alpha, 'BAD_UPDATE');
+    return this.#call(() => this.#native.applyUpdate(update, alpha));
+  }
+
+  /** BLAKE2b-256 (hex) of every parameter's name, shape and fp32 bits: the sync proof. */
+  stateFingerprint(): Promise<string> {
+    return this.#call(() => this.#native.stateFingerprint());
+  }
+
+  /** Write a Hugging Face checkpoint (model.safetensors + config.json) into `dir`. */
+  saveCheckpoint(dir: string): Promise<void> {
+    return this.#call(() => this.#native.saveCheckpoint(dir));
+  }
+
+  /**
+   * Replace the parameters from a checkpoint in `dir`, after checking its hash (when given), config and
+   * exact tensor set; on any mismatch nothing changes.
+   */
+  loadCheckpoint(dir: string, options: { expectedHash?: string } = {}): Promise<void> {
+    return this.#call(() => this.#native.loadCheckpoint(dir, options.expectedHash ?? null));
+  }
+
+  /** Ask a training call in flight to stop after its current step (its result says `cancelled`). */
+  cancel(): void {
+    this.#native.cancel();
+  }
+
+  /** Stop the engine thread and free the model once queued calls finish. Idempotent. */
+  dispose(): Promise<void> {
+    this.#disposing ??= this.#native.dispose().catch((error: unknown) => {
+      throw mapNativeError(error);
+    });
+    return this.#disposing;
+  }
+
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#disposing !== undefined)
+      throw new IllegalStateError('the engine was disposed', { reason: 'ENGINE_DISPOSED' });
+    try {
+      return await fn();
+    } catch (error) {
+      throw mapNativeError(error);
+    }
+  }
+}
+
+/** Create an engine: the model is initialised from `seed` on a new native thread. */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const resolved = resolveOptions(options);
+  try {
+    return new Engine(await nativeAddon().binding.createEngine(resolved));
+  } catch (error) {
+    throw mapNativeError(error);
+  }
+}
