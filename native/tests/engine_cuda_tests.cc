@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "cohort/adamw.h"
+#include "cohort/state_fingerprint.h"
 #include "cohort/trainer.h"
 #include "test_harness.h"
 
@@ -107,6 +108,17 @@ COHORT_TEST(fused_adamw_on_cuda_matches_the_portable_update) {
       REQUIRE(at::allclose(gpu.exp_avg_sq[i].cpu(), cpu.exp_avg_sq[i], 1e-5, 1e-8));
     }
   }
+}
+
+COHORT_TEST(bf16_training_on_cuda_is_repeatable_bit_for_bit) {
+  cohort::Blake2b256Digest fingerprints[2];
+  for (auto& fingerprint : fingerprints) {
+    cohort::LlamaModel model(tiny(), 21, kCudaBf16);
+    cohort::Trainer trainer(model, fast());
+    trainer.train_inner(tokens(16, 24, 6), 4);
+    fingerprint = cohort::state_fingerprint(model.specs(), model.parameters());
+  }
+  REQUIRE(fingerprints[0] == fingerprints[1]);
 }
 
 int main() {
