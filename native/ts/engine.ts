@@ -15,19 +15,8 @@ export const PRESETS = ['devnet', '150M', '1B', '8B', '70B'] as const;
 /** One of {@link PRESETS}. */
 export type Preset = (typeof PRESETS)[number];
 
-/** Inner optimizer settings; defaults are protocol §3's production values. */
-export interface TrainerOptions {
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly warmupSteps: number;
-  readonly totalSteps: number;
-  readonly minLrRatio: number;
-  readonly gradClip: number;
-  readonly microBatchSize: number;
-}
+/** Inner optimizer settings (the addon's own shape); defaults are protocol §3's production values. */
+export type TrainerOptions = NativeEngineOptions['trainer'];
 
 /** {@link createEngine}'s options; everything but `preset` has a default. */
 export interface EngineOptions {
