@@ -12,11 +12,17 @@ import { Code, CohortError } from '@cohort/core';
 
 /** `buildInfo()` exactly as the addon returns it (src/addon/AddonBuildInfo.cc). */
 export interface NativeBuildInfo {
+  /** The engine's version; equals @cohort/native's package version. */
   readonly engineVersion: string;
+  /** The libtorch the engine was compiled against, e.g. `1.13.0` (Debian) or `2.11.0` (PyTorch's). */
   readonly torchVersion: string;
+  /** True when nvcc compiled the CUDA kernels into this build. */
   readonly cudaKernelsCompiled: boolean;
+  /** nvcc's version, e.g. `13.0.88`; null when the kernels were not compiled. */
   readonly cudaCompilerVersion: string | null;
+  /** CUDA architectures compiled for, as a CMake list (`80;90`); null when the kernels were not compiled. */
   readonly cudaArchitectures: string | null;
+  /** CUDA devices usable by the kernels now; 0 without kernels, driver or device. */
   readonly cudaDeviceCount: number;
 }
 
@@ -63,14 +69,18 @@ export interface NativeEngineOptions {
   };
 }
 
-/** trainInner()'s result as the addon returns it. */
+/** trainInner()'s result as the addon returns it (public as `InnerResult`). */
 export interface NativeInnerResult {
+  /** Mean loss of each optimizer step. */
   readonly losses: Float64Array;
+  /** Global gradient norm before clipping, per step. */
   readonly gradNorms: Float64Array;
   readonly tokens: number;
   readonly seconds: number;
   readonly tokensPerSecond: number;
+  /** True when `cancel()` stopped it early (losses holds the steps done). */
   readonly cancelled: boolean;
+  /** The optimizer's step count afterwards (drives the learning-rate schedule). */
   readonly step: number;
 }
 

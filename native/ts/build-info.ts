@@ -1,24 +1,13 @@
 /** `buildInfo`: which engine, libtorch and CUDA build the loaded addon is, and what it finds at run time. */
 import { nativeAddon } from './addon.js';
+import type { NativeBuildInfo } from './addon.js';
 import { mapNativeError } from './errors.js';
 
-/** What the loaded native engine was built with and sees; every field is always set. */
-export interface BuildInfo {
-  /** The engine's version; equals @cohort/native's package version. */
-  readonly engineVersion: string;
-  /** The libtorch the engine was compiled against, e.g. `1.13.0` (Debian) or `2.5.1` (PyTorch's). */
-  readonly torchVersion: string;
-  /** True when nvcc compiled the CUDA kernels into this build. */
-  readonly cudaKernelsCompiled: boolean;
-  /** nvcc's version, e.g. `13.0.88`; null when the kernels were not compiled. */
-  readonly cudaCompilerVersion: string | null;
-  /** CUDA architectures compiled for, as a CMake list (`80;90`); null when the kernels were not compiled. */
-  readonly cudaArchitectures: string | null;
-  /** CUDA devices usable by the kernels now; 0 without kernels, driver or device. */
-  readonly cudaDeviceCount: number;
+/** What the loaded native engine was built with and sees, and where it was loaded from; every field is set. */
+export type BuildInfo = NativeBuildInfo & {
   /** The .node file that was loaded. */
   readonly addonPath: string;
-}
+};
 
 /**
  * Reports the loaded engine's build, for preflight checks, start-up logs and bug reports. Synchronous;

@@ -6,7 +6,7 @@
 import { IllegalStateError, InvalidArgumentError, expectedMessage } from '@cohort/core';
 
 import { nativeAddon } from './addon.js';
-import type { NativeEngine, NativeEngineOptions } from './addon.js';
+import type { NativeEngine, NativeEngineOptions, NativeInnerResult } from './addon.js';
 import type { Dataset, Split } from './dataset.js';
 import { mapNativeError } from './errors.js';
 
@@ -46,20 +46,8 @@ export const DEFAULT_TRAINER: TrainerOptions = Object.freeze({
   microBatchSize: 8,
 });
 
-/** What one {@link Engine.trainInner} call did. */
-export interface InnerResult {
-  /** Mean loss of each optimizer step. */
-  readonly losses: Float64Array;
-  /** Global gradient norm before clipping, per step. */
-  readonly gradNorms: Float64Array;
-  readonly tokens: number;
-  readonly seconds: number;
-  readonly tokensPerSecond: number;
-  /** True when {@link Engine.cancel} stopped it early (losses holds the steps done). */
-  readonly cancelled: boolean;
-  /** The optimizer's step count afterwards (drives the learning-rate schedule). */
-  readonly step: number;
-}
+/** What one {@link Engine.trainInner} call did (fields documented on the binding's shape). */
+export type InnerResult = NativeInnerResult;
 
 function invalid(expected: string, what: string, received: unknown, reason: string): never {
   throw new InvalidArgumentError(expectedMessage(expected, what, received), { reason });
