@@ -13,35 +13,15 @@
 #include "cohort/state_fingerprint.h"
 #include "cohort/trainer.h"
 #include "test_harness.h"
+#include "test_models.h"
 
 namespace {
 
-cohort::ModelConfig tiny() {
-  cohort::ModelConfig c;
-  c.preset = "custom";
-  c.vocab_size = 64;
-  c.dim = 32;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.ffn_dim = 64;
-  c.max_seq_len = 32;
-  return c;
-}
+cohort::ModelConfig tiny() { return cohort::test::tiny_config({64, 32, 4, 2, 64, 32}); }
 
-cohort::TrainerConfig fast() {
-  cohort::TrainerConfig t;
-  t.lr = 3e-3;
-  t.warmup_steps = 2;
-  t.total_steps = 100;
-  t.micro_batch_size = 4;
-  return t;
-}
+cohort::TrainerConfig fast() { return cohort::test::fast_trainer(3e-3, 4); }
 
-at::Tensor tokens(int64_t N, int64_t T, uint64_t seed) {
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::randint(64, {N, T}, gen, at::kLong);
-}
+at::Tensor tokens(int64_t N, int64_t T, uint64_t seed) { return cohort::test::random_tokens(N, T, 64, seed); }
 
 const cohort::ModelPlacement kCudaF32{at::Device(at::kCUDA), at::kFloat, at::kFloat};
 const cohort::ModelPlacement kCudaBf16{at::Device(at::kCUDA), at::kFloat, at::kBFloat16};

@@ -2,7 +2,6 @@
 // parameter counts, and refusal of bad input. Shape legend: B batch, T sequence, V vocab.
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
-#include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
 #include <string>
@@ -11,28 +10,18 @@
 #include "cohort/model.h"
 #include "core/rope.h"
 #include "test_harness.h"
+#include "test_models.h"
 
 namespace {
 
 cohort::ModelConfig tiny(bool tied = true) {
-  cohort::ModelConfig c;
-  c.preset = "custom";
-  c.vocab_size = 17;
-  c.dim = 8;
-  c.n_layers = 2;
-  c.n_heads = 2;
-  c.n_kv_heads = 1;
-  c.ffn_dim = 12;
-  c.max_seq_len = 8;
+  cohort::ModelConfig c = cohort::test::tiny_config({17, 8, 2, 1, 12, 8});
   c.tied_embeddings = tied;
   c.init_std = 0.3;  // large enough that every path carries gradient signal in the check
   return c;
 }
 
-at::Tensor tokens(int64_t B, int64_t T, int64_t V, uint64_t seed) {
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::randint(V, {B, T}, gen, at::kLong);
-}
+at::Tensor tokens(int64_t B, int64_t T, int64_t V, uint64_t seed) { return cohort::test::random_tokens(B, T, V, seed); }
 
 bool bit_equal(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
   if (a.size() != b.size()) return false;

@@ -1,7 +1,6 @@
 // Trainer tests: the schedule, learning on a fixed batch, bit-identical reruns, the pseudo-gradient and outer
 // update algebra, cancellation, and config validation. Shape legend: N sequences, T sequence length.
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
 #include <cmath>
@@ -12,35 +11,15 @@
 #include "cohort/state_fingerprint.h"
 #include "cohort/trainer.h"
 #include "test_harness.h"
+#include "test_models.h"
 
 namespace {
 
-cohort::ModelConfig tiny() {
-  cohort::ModelConfig c;
-  c.preset = "custom";
-  c.vocab_size = 32;
-  c.dim = 16;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.ffn_dim = 32;
-  c.max_seq_len = 16;
-  return c;
-}
+cohort::ModelConfig tiny() { return cohort::test::tiny_config({32, 16, 4, 2, 32, 16}); }
 
-cohort::TrainerConfig fast() {
-  cohort::TrainerConfig t;
-  t.lr = 1e-2;
-  t.warmup_steps = 2;
-  t.total_steps = 100;
-  t.micro_batch_size = 2;
-  return t;
-}
+cohort::TrainerConfig fast() { return cohort::test::fast_trainer(1e-2, 2); }
 
-at::Tensor tokens(int64_t N, int64_t T, uint64_t seed) {
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::randint(32, {N, T}, gen, at::kLong);
-}
+at::Tensor tokens(int64_t N, int64_t T, uint64_t seed) { return cohort::test::random_tokens(N, T, 32, seed); }
 
 }  // namespace
 

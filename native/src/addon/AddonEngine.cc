@@ -76,7 +76,7 @@ Napi::Value AddonEngine::Create(const Napi::CallbackInfo& info) {
     auto state = std::make_shared<EngineState>();
     state->options = read_engine_options(info[0]);
     state->thread = std::make_shared<EngineThread>(env, "cohort-engine");
-    instance(env).threads.push_back(state->thread);
+    instance(env).register_thread(state->thread);
     return state->thread->submit(env, [state]() -> EngineThread::Resolve {
       if (state->options.placement.device.is_cpu()) configure_cpu_runtime(state->options.threads);
       state->model = std::make_unique<LlamaModel>(state->options.model, state->options.seed, state->options.placement);

@@ -16,6 +16,8 @@ struct AddonInstance {
   Napi::FunctionReference dataset_constructor;
   Napi::FunctionReference engine_constructor;
   std::vector<std::weak_ptr<EngineThread>> threads;
+  // Track a new engine thread (dropping entries of engines already gone, so the list stays bounded).
+  void register_thread(const std::shared_ptr<EngineThread>& thread);
   ~AddonInstance();  // stops and joins every live engine thread
 };
 

@@ -1,6 +1,7 @@
 // Causal grouped-query attention (see attention.h). Shape legend: B batch, T sequence, H query heads,
 // K kv heads, G = H/K query heads per kv head, E head dim.
 #include "core/attention.h"
+#include "core/precision.h"
 
 #include <torch/version.h>
 
@@ -28,8 +29,7 @@ at::Tensor causal_attention(const at::Tensor& q_BHTE, const at::Tensor& k_BKTE, 
 #else
   const int64_t T = q_BHTE.size(2);
   const double scale = 1.0 / std::sqrt(static_cast<double>(q_BHTE.size(3)));
-  const at::ScalarType accumulate = q_BHTE.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  at::Tensor scores_BHTT = at::matmul(q_BHTE, k_BHTE.transpose(-2, -1)).to(accumulate) * scale;
+  at::Tensor scores_BHTT = at::matmul(q_BHTE, k_BHTE.transpose(-2, -1)).to(accumulate_dtype(q_BHTE.scalar_type())) * scale;
   const at::Tensor future_TT = at::ones({T, T}, q_BHTE.options().dtype(at::kBool)).triu(1);
   scores_BHTT = scores_BHTT.masked_fill(future_TT, -std::numeric_limits<double>::infinity());
   const at::Tensor probs_BHTT = at::softmax(scores_BHTT, -1).to(q_BHTE.scalar_type());

@@ -8,6 +8,7 @@
 #include "cohort/model.h"
 #include "core/attention.h"
 #include "core/llama_init.h"
+#include "core/precision.h"
 #include "core/rope.h"
 
 namespace cohort {
@@ -15,9 +16,6 @@ namespace {
 
 // Index of each per-layer parameter within its block of parameter_specs().
 enum LayerParam : size_t { kInputNorm, kQ, kK, kV, kO, kPostNorm, kGate, kUp, kDown, kPerLayer };
-
-// Norms, softmax and the loss accumulate in fp32, or in fp64 when the model computes in fp64 (gradient checks).
-at::ScalarType accumulate_dtype(at::ScalarType compute) { return compute == at::kDouble ? at::kDouble : at::kFloat; }
 
 // RMSNorm as HF LlamaRMSNorm defines it (x · rsqrt(mean(x²) + eps) · weight), with the mean of squares
 // accumulated in fp32 straight from x's own dtype: no fp32 copy of the activations is materialised (in bf16
