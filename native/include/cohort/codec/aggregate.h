@@ -1,0 +1,47 @@
+// The aggregate A_w of protocol §6: the selected peers' updates dequantized, each peer's per-tensor L2 norm
+// clipped to the median across peers, then a per-coordinate mean over the peers that chose the coordinate.
+// Deterministic bit for bit on any machine: peers in selection order, fp64 accumulation in a fixed order,
+// no dependence on threads or arrival order.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cohort/codec/wire.h"
+
+namespace cohort::codec {
+
+// One contributor of an aggregate: its hotkey and the BLAKE2b-256 of its update object.
+struct Contributor {
+  Bytes32 hotkey{};
+  Bytes32 payload_hash{};
+};
+
+// One tensor of the aggregate: ascending row-major flat indices and their fp32 values.
+struct AggregateTensor {
+  TensorEntry entry;
+  std::vector<uint32_t> indices;
+  std::vector<float> values;
+};
+
+struct Aggregate {
+  ObjectHeader header;  // hotkey: the aggregator; data_receipt: zero
+  Bytes32 model_fingerprint{};
+  Bytes32 digest{};  // set by decode_aggregate
+  std::vector<Contributor> contributors;
+  std::vector<AggregateTensor> tensors;
+};
+
+// Aggregates decoded updates in selection order (at least one). All must share one tensor table and codec
+// parameters; throws InvalidArgumentError otherwise. `header` supplies run, window, aggregator hotkey and
+// state fingerprint; codec parameters and contributors are taken from the updates.
+Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const DecodedUpdate*>& updates);
+
+// The median-clipping factor per peer for one tensor: min(1, median / (norm + 1e-8)), where norm is the
+// fp64 L2 norm of the peer's dequantized values and median the lower median of the norms.
+std::vector<double> clip_factors(const std::vector<double>& norms);
+
+std::vector<uint8_t> write_aggregate(const Aggregate& aggregate);
+Aggregate decode_aggregate(const uint8_t* data, size_t size, const DecodeLimits& limits, const Expectations& expect);
+
+}  // namespace cohort::codec

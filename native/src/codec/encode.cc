@@ -1,0 +1,76 @@
+// Error feedback + top-k + quantization for one tensor (see cohort/codec/encode.h).
+#include "cohort/codec/encode.h"
+
+#include <cmath>
+#include <string>
+
+#include "cohort/codec/topk.h"
+#include "cohort/errors.h"
+
+namespace cohort::codec {
+namespace {
+
+void require_finite(const float* data, int64_t n, const char* what) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(data[i])) {
+      throw InvalidArgumentError(expected_message("finite values", what, "a non-finite value at " + std::to_string(i)));
+    }
+  }
+}
+
+}  // namespace
+
+EncodedTensor encode_tensor(const float* data, const ChunkPlan& plan) {
+  require_finite(data, plan.numel(), "tensor to encode");
+  const auto n = static_cast<size_t>(plan.total_kept());
+  EncodedTensor t;
+  t.indices.resize(n);
+  t.codes.resize(n);
+  std::vector<float> values(n);
+  select_topk(data, plan, t.indices.data(), values.data());
+  t.quant = quantize_values(values.data(), plan, t.codes.data());
+  return t;
+}
+
+EncodedTensor encode_with_feedback(float* ef, const float* delta, float beta, const ChunkPlan& plan) {
+  const int64_t n = plan.numel();
+  if (!std::isfinite(beta)) {
+    throw InvalidArgumentError(expected_message("a finite β", "error-feedback decay", std::to_string(beta)));
+  }
+  if (delta != nullptr) {
+    // Check first so a bad Δ leaves the buffer untouched.
+    for (int64_t i = 0; i < n; ++i) {
+      if (!std::isfinite(std::fma(beta, ef[i], delta[i]))) {
+        throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ",
+                                                    "a non-finite value at " + std::to_string(i)));
+      }
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      ef[i] = std::fma(beta, ef[i], delta[i]);
+    }
+  }
+  EncodedTensor t = encode_tensor(ef, plan);
+  int64_t at = 0;
+  for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
+    const int64_t k = plan.chunk_k(ch);
+    for (int64_t j = at; j < at + k; ++j) {
+      ef[plan.flat_index(ch, t.indices[static_cast<size_t>(j)])] -= dequantize(t.quant, t.codes[static_cast<size_t>(j)]);
+    }
+    at += k;
+  }
+  return t;
+}
+
+void scatter_add(const EncodedTensor& t, const ChunkPlan& plan, float scale, float* out) {
+  int64_t at = 0;
+  for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
+    const int64_t k = plan.chunk_k(ch);
+    for (int64_t j = at; j < at + k; ++j) {
+      float& slot = out[plan.flat_index(ch, t.indices[static_cast<size_t>(j)])];
+      slot = std::fma(scale, dequantize(t.quant, t.codes[static_cast<size_t>(j)]), slot);
+    }
+    at += k;
+  }
+}
+
+}  // namespace cohort::codec

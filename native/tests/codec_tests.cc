@@ -1,0 +1,279 @@
+// Properties of the SparseLoCo codec: chunk geometry, top-k, quantization, error feedback, both index
+// codings, the update and aggregate wire formats and their rejections. Fixed seeds throughout.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "cohort/codec/aggregate.h"
+#include "cohort/codec/encode.h"
+#include "cohort/codec/topk.h"
+#include "cohort/codec/wire.h"
+#include "cohort/errors.h"
+#include "test_harness.h"
+
+using namespace cohort;
+using namespace cohort::codec;
+
+namespace {
+
+std::vector<float> gaussian(int64_t n, uint32_t seed, float scale = 1.0F) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0F, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Shapes that exercise every tiling rule: divisible, small, awkward (prime, 2·prime), 1-D dense and ragged.
+const std::vector<std::vector<int64_t>> kShapes = {
+    {128, 192}, {64, 64}, {10, 7}, {67, 130}, {131, 64}, {96, 100}, {768}, {4099}, {1}, {3, 1},
+};
+
+std::vector<TensorEntry> table_of(const std::vector<std::vector<int64_t>>& shapes) {
+  std::vector<TensorEntry> table;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    table.push_back({"t" + std::to_string(i) + ".weight", DType::kF32, shapes[i]});
+  }
+  return table;
+}
+
+ObjectHeader header_for(uint8_t key_byte, uint64_t window = 7) {
+  ObjectHeader h;
+  h.run_id = "devnet-test";
+  h.window = window;
+  h.hotkey.fill(key_byte);
+  h.state_fingerprint.fill(0x5A);
+  h.data_receipt.fill(0xA5);
+  return h;
+}
+
+// Brute-force top-k of one chunk: sort (|v| bits desc, index asc), take k, return sorted indices.
+std::vector<uint16_t> brute_topk(const std::vector<float>& data, const ChunkPlan& plan, int64_t ch) {
+  std::vector<std::pair<uint64_t, uint16_t>> keys;
+  for (int64_t i = 0; i < plan.chunk_size(ch); ++i) {
+    float v = data[static_cast<size_t>(plan.flat_index(ch, i))];
+    uint32_t bits = 0;
+    std::memcpy(&bits, &v, 4);
+    bits &= 0x7FFFFFFFU;
+    keys.push_back({(static_cast<uint64_t>(bits) << 12) | static_cast<uint64_t>(4095 - i), static_cast<uint16_t>(i)});
+  }
+  std::sort(keys.begin(), keys.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  std::vector<uint16_t> out;
+  for (int64_t j = 0; j < plan.chunk_k(ch); ++j) out.push_back(keys[static_cast<size_t>(j)].second);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+COHORT_TEST(split_dimension_follows_the_rule) {
+  auto s = split_dimension(8192, 64);
+  REQUIRE(s.block == 64 && s.count == 128 && s.last == 64);
+  s = split_dimension(50, 64);  // small: one block
+  REQUIRE(s.block == 50 && s.count == 1 && s.last == 50);
+  s = split_dimension(96, 64);  // divisor 48 >= 32
+  REQUIRE(s.block == 48 && s.count == 2 && s.last == 48);
+  s = split_dimension(67, 64);  // prime: ragged 64 + 3
+  REQUIRE(s.block == 64 && s.count == 2 && s.last == 3);
+  s = split_dimension(50257, 64);  // 29 · 1733: awkward
+  REQUIRE(s.block == 64 && s.count == 786 && s.last == 17);
+  s = split_dimension(128, 64);
+  REQUIRE(s.block == 64 && s.count == 2);
+}
+
+COHORT_TEST(chunks_partition_every_tensor) {
+  for (const auto& shape : kShapes) {
+    const ChunkPlan plan(shape, 64, 64);
+    std::vector<int> seen(static_cast<size_t>(plan.numel()), 0);
+    int64_t kept = 0;
+    for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
+      REQUIRE(plan.chunk_size(ch) <= 4096);
+      kept += plan.chunk_k(ch);
+      for (int64_t i = 0; i < plan.chunk_size(ch); ++i) ++seen[static_cast<size_t>(plan.flat_index(ch, i))];
+    }
+    REQUIRE(std::all_of(seen.begin(), seen.end(), [](int c) { return c == 1; }));
+    REQUIRE_EQ(kept, plan.total_kept());
+  }
+}
+
+COHORT_TEST(topk_matches_brute_force_with_ties) {
+  for (const auto& shape : kShapes) {
+    const ChunkPlan plan(shape, 64, 37);  // odd k
+    std::vector<float> data = gaussian(plan.numel(), 11);
+    // Ties: many equal magnitudes of both signs.
+    for (size_t i = 0; i < data.size(); i += 3) data[i] = (i % 2 == 0) ? 2.5F : -2.5F;
+    std::vector<uint16_t> idx(static_cast<size_t>(plan.total_kept()));
+    std::vector<float> val(idx.size());
+    select_topk(data.data(), plan, idx.data(), val.data());
+    size_t at = 0;
+    for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
+      const auto expected = brute_topk(data, plan, ch);
+      for (uint16_t e : expected) {
+        REQUIRE_EQ(idx[at], e);
+        REQUIRE_EQ(val[at], data[static_cast<size_t>(plan.flat_index(ch, e))]);
+        ++at;
+      }
+    }
+  }
+}
+
+COHORT_TEST(error_feedback_carries_exactly_what_was_not_sent) {
+  for (const auto& shape : kShapes) {
+    const ChunkPlan plan(shape, 64, 64);
+    std::vector<float> ef = gaussian(plan.numel(), 3, 0.01F);
+    const std::vector<float> delta = gaussian(plan.numel(), 4, 0.02F);
+    std::vector<float> folded(ef.size());
+    for (size_t i = 0; i < ef.size(); ++i) folded[i] = std::fma(0.95F, ef[i], delta[i]);
+    const EncodedTensor t = encode_with_feedback(ef.data(), delta.data(), 0.95F, plan);
+    std::vector<float> sent(ef.size(), 0.0F);
+    scatter_add(t, plan, 1.0F, sent.data());
+    std::set<int64_t> kept;
+    size_t at = 0;
+    for (int64_t ch = 0; ch < plan.chunk_count(); ++ch)
+      for (int64_t j = 0; j < plan.chunk_k(ch); ++j) kept.insert(plan.flat_index(ch, t.indices[at++]));
+    for (size_t i = 0; i < ef.size(); ++i) {
+      if (kept.count(static_cast<int64_t>(i)) != 0) {
+        REQUIRE_EQ(ef[i], folded[i] - sent[i]);  // residual = e − decoded value, exactly
+      } else {
+        REQUIRE_EQ(ef[i], folded[i]);  // untouched
+      }
+    }
+  }
+}
+
+COHORT_TEST(quantization_codes_and_codebook_follow_the_definition) {
+  const ChunkPlan plan({128, 128}, 64, 64);
+  const std::vector<float> data = gaussian(plan.numel(), 5);
+  const EncodedTensor t = encode_tensor(data.data(), plan);
+  // Recompute by the definition in plain fp64 (chunk partials summed in chunk order).
+  std::vector<float> vals;
+  size_t at = 0;
+  for (int64_t ch = 0; ch < plan.chunk_count(); ++ch)
+    for (int64_t j = 0; j < plan.chunk_k(ch); ++j) vals.push_back(data[static_cast<size_t>(plan.flat_index(ch, t.indices[at++]))]);
+  double mean = 0;
+  for (float v : vals) mean += v;
+  mean /= static_cast<double>(vals.size());
+  REQUIRE(std::fabs(t.quant.shift - mean) < 1e-6);
+  std::map<int, int> histogram;
+  for (uint8_t c : t.codes) ++histogram[c];
+  REQUIRE(histogram.size() >= 2);  // the top-k set is bimodal: at least both signs
+  for (size_t j = 0; j < vals.size(); ++j) {
+    // Each value is closer to (or as close to) its own bin's mean than to the others' order: codes are
+    // monotone in the value.
+    for (size_t i = 0; i < vals.size(); i += 97) {
+      if (vals[i] < vals[j]) REQUIRE(t.codes[i] <= t.codes[j]);
+    }
+  }
+}
+
+COHORT_TEST(update_round_trips_in_both_index_codings) {
+  const auto table = table_of(kShapes);
+  std::vector<EncodedTensor> tensors;
+  for (size_t i = 0; i < table.size(); ++i) {
+    const ChunkPlan plan(table[i].shape, 64, 64);
+    const auto data = gaussian(plan.numel(), static_cast<uint32_t>(100 + i));
+    tensors.push_back(encode_tensor(data.data(), plan));
+  }
+  for (IndexCoding coding : {IndexCoding::kPacked12, IndexCoding::kRice}) {
+    ObjectHeader h = header_for(0x11);
+    h.codec.index_coding = coding;
+    const auto bytes = write_update(h, table, tensors);
+    const DecodedUpdate u = decode_update(bytes.data(), bytes.size(), DecodeLimits{}, Expectations{});
+    REQUIRE_EQ(u.header.run_id, h.run_id);
+    REQUIRE_EQ(u.header.window, h.window);
+    REQUIRE(u.header.hotkey == h.hotkey);
+    REQUIRE(u.model_fingerprint == model_fingerprint(table));
+    REQUIRE(u.digest == object_digest(bytes));
+    REQUIRE_EQ(u.tensors.size(), table.size());
+    for (size_t i = 0; i < table.size(); ++i) {
+      REQUIRE(u.tensors[i].data.indices == tensors[i].indices);
+      REQUIRE(u.tensors[i].data.codes == tensors[i].codes);
+      REQUIRE(u.tensors[i].data.quant.lookup == tensors[i].quant.lookup);
+      REQUIRE_EQ(u.tensors[i].data.quant.shift, tensors[i].quant.shift);
+    }
+    // Re-encoding the decoded content gives the same bytes: one canonical encoding.
+    std::vector<EncodedTensor> again;
+    for (const auto& t : u.tensors) again.push_back(t.data);
+    REQUIRE(write_update(h, table, again) == bytes);
+  }
+}
+
+COHORT_TEST(rice_coding_is_near_the_combinatorial_bound) {
+  const ChunkPlan plan({1024, 1024}, 64, 64);
+  const auto data = gaussian(plan.numel(), 9);
+  const EncodedTensor t = encode_tensor(data.data(), plan);
+  ObjectHeader h = header_for(1);
+  const auto bytes = write_update(h, {{"w", DType::kF32, {1024, 1024}}}, {t});
+  const double bits_per_param = static_cast<double>(bytes.size()) * 8.0 / static_cast<double>(plan.numel());
+  std::printf("  1024x1024 @ 1/64: %.4f bits/parameter, %.1fx vs fp32\n", bits_per_param, 32.0 / bits_per_param);
+  REQUIRE(bits_per_param < 0.16);
+}
+
+COHORT_TEST(aggregate_is_median_clipped_mean_over_choosers) {
+  const auto table = table_of({{128, 192}, {67, 130}, {768}});
+  std::vector<std::vector<uint8_t>> objects;
+  std::vector<DecodedUpdate> decoded;
+  for (uint8_t p = 0; p < 5; ++p) {
+    std::vector<EncodedTensor> tensors;
+    for (size_t i = 0; i < table.size(); ++i) {
+      const ChunkPlan plan(table[i].shape, 64, 64);
+      const auto data = gaussian(plan.numel(), 1000U * p + static_cast<uint32_t>(i), 0.1F * (p + 1));
+      tensors.push_back(encode_tensor(data.data(), plan));
+    }
+    objects.push_back(write_update(header_for(static_cast<uint8_t>(p + 1)), table, tensors));
+    decoded.push_back(decode_update(objects.back().data(), objects.back().size(), DecodeLimits{}, Expectations{}));
+  }
+  std::vector<const DecodedUpdate*> ptrs;
+  for (const auto& u : decoded) ptrs.push_back(&u);
+  const Aggregate agg = aggregate_updates(header_for(0xEE), ptrs);
+  // Reference: dense per-coordinate mean over choosers with the clip factors, in fp64.
+  for (size_t ti = 0; ti < table.size(); ++ti) {
+    const ChunkPlan plan(table[ti].shape, 64, 64);
+    std::vector<double> norms;
+    for (const auto& u : decoded) {
+      double s = 0;
+      for (uint8_t c : u.tensors[ti].data.codes) {
+        const double v = dequantize(u.tensors[ti].data.quant, c);
+        s += v * v;
+      }
+      norms.push_back(std::sqrt(s));
+    }
+    const auto factors = clip_factors(norms);
+    REQUIRE(*std::min_element(factors.begin(), factors.end()) < 1.0);  // the larger peers were clipped
+    std::vector<double> sum(static_cast<size_t>(plan.numel()), 0.0);
+    std::vector<int> cnt(sum.size(), 0);
+    for (size_t p = 0; p < decoded.size(); ++p) {
+      const auto& t = decoded[p].tensors[ti].data;
+      size_t at = 0;
+      for (int64_t ch = 0; ch < plan.chunk_count(); ++ch)
+        for (int64_t j = 0; j < plan.chunk_k(ch); ++j, ++at) {
+          const auto f = static_cast<size_t>(plan.flat_index(ch, t.indices[at]));
+          sum[f] += static_cast<double>(dequantize(t.quant, t.codes[at])) * factors[p];
+          ++cnt[f];
+        }
+    }
+    size_t k = 0;
+    for (size_t f = 0; f < sum.size(); ++f) {
+      if (cnt[f] == 0) continue;
+      REQUIRE_EQ(agg.tensors[ti].indices[k], f);
+      REQUIRE_EQ(agg.tensors[ti].values[k], static_cast<float>(sum[f] / cnt[f]));
+      ++k;
+    }
+    REQUIRE_EQ(k, agg.tensors[ti].indices.size());
+  }
+  // Wire round trip.
+  const auto bytes = write_aggregate(agg);
+  const Aggregate back = decode_aggregate(bytes.data(), bytes.size(), DecodeLimits{}, Expectations{});
+  REQUIRE_EQ(back.contributors.size(), 5U);
+  REQUIRE(back.contributors[2].payload_hash == decoded[2].digest);
+  for (size_t ti = 0; ti < table.size(); ++ti) {
+    REQUIRE(back.tensors[ti].indices == agg.tensors[ti].indices);
+    REQUIRE(back.tensors[ti].values == agg.tensors[ti].values);
+  }
+}
+
+int main() { return cohort::test::run_all(); }
