@@ -36,6 +36,191 @@ export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
   openDataset(manifestPath: string, verifyHashes: boolean): Promise<NativeDataset>;
   createEngine(options: NativeEngineOptions): Promise<NativeEngine>;
+  decodeUpdate(
+    bytes: Uint8Array,
+    expect: NativeExpectations,
+    limits: NativeDecodeLimits,
+    materialize: boolean,
+  ): Promise<NativeDecodedUpdate>;
+  decodeAggregate(
+    bytes: Uint8Array,
+    expect: NativeExpectations,
+    limits: NativeDecodeLimits,
+  ): Promise<NativeDecodedAggregate>;
+  aggregateUpdates(
+    objects: readonly Uint8Array[],
+    signatureValid: readonly boolean[],
+    header: NativeAggregateHeader,
+    expect: NativeAggregateExpectations,
+    limits: NativeDecodeLimits,
+  ): Promise<NativeAggregateResult>;
+  encodeUpdate(
+    tensors: readonly NativeDenseTensor[],
+    header: NativeUpdateHeader,
+    codec: NativeCodecParams,
+  ): Promise<NativeEncodedObject>;
+}
+
+/** Receiver-side caps of a decode (src/addon/AddonCodecArgs.cc; cohort::codec::DecodeLimits). */
+export interface NativeDecodeLimits {
+  /** Largest object accepted, declared or actual. */
+  readonly maxBytes: number;
+  readonly maxTensors: number;
+  /** Most elements (Σ numel) over the tensor table. */
+  readonly maxElements: number;
+  /** Largest |shift|, |codebook entry| or |aggregate value|. */
+  readonly maxAbsValue: number;
+}
+
+/** What a receiver expects of an object's header; null skips the check. */
+export interface NativeExpectations {
+  readonly runId: string | null;
+  readonly window: bigint | null;
+  /** The signer's 32-byte sr25519 public key. */
+  readonly hotkey: Uint8Array | null;
+  /** BLAKE2b-256 of the model's tensor table. */
+  readonly modelFingerprint: Uint8Array | null;
+}
+
+/** aggregateUpdates' expectations: common ones, plus each object's signer in selection order. */
+export interface NativeAggregateExpectations extends Omit<NativeExpectations, 'hotkey'> {
+  readonly hotkeys: readonly Uint8Array[] | null;
+}
+
+/** Codec parameters of an object's header. */
+export interface NativeCodecParams {
+  /** Largest chunk side, 1..64. */
+  readonly tileSide: number;
+  /** Entries kept per chunk, 1..4096. */
+  readonly topk: number;
+  readonly indexCoding: 'rice' | 'packed12';
+}
+
+/** A parameter's dtype in the model (what an update is eventually applied to). */
+export type NativeDType = 'f32' | 'bf16' | 'f16';
+
+/** The header-level facts of a decoded update or aggregate (src/addon/AddonCodecValues.cc). */
+export interface NativeObjectSummary {
+  readonly formatVersion: number;
+  readonly sizeBytes: number;
+  /** The BLAKE2b-256 trailer: what the signer signed, and the object's identity. */
+  readonly digest: Uint8Array;
+  readonly runId: string;
+  readonly window: bigint;
+  /** The signer's public key (the miner for updates, the aggregator for aggregates). */
+  readonly hotkey: Uint8Array;
+  readonly modelFingerprint: Uint8Array;
+  /** Fingerprint of θ_w the object was computed from. */
+  readonly stateFingerprint: Uint8Array;
+  /** The miner's data receipt (zero for aggregates). */
+  readonly dataReceipt: Uint8Array;
+  /** The trailer's 64-byte sr25519 signature, not verified by the addon. */
+  readonly signature: Uint8Array;
+  readonly tensorCount: number;
+  readonly codec: NativeCodecParams;
+}
+
+/** An update's summary. */
+export interface NativeUpdateSummary extends NativeObjectSummary {
+  /** Kept entries over all tensors. */
+  readonly keptValues: number;
+}
+
+/** An aggregate's summary. */
+export interface NativeAggregateSummary extends NativeObjectSummary {
+  /** Union entries over all tensors. */
+  readonly valueCount: number;
+}
+
+/** One tensor's kept entries: ascending row-major flat indices and their (dequantized) values. */
+export interface NativeSparseTensor {
+  readonly name: string;
+  readonly dtype: NativeDType;
+  readonly shape: readonly number[];
+  readonly indices: Uint32Array;
+  readonly values: Float32Array;
+}
+
+/** A rejection of untrusted bytes: a stable reason (cohort/codec/reason.h) and a human detail. */
+export interface NativeRejection {
+  readonly ok: false;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+/** decodeUpdate's result; tensors are null unless materialised. */
+export type NativeDecodedUpdate =
+  | {
+      readonly ok: true;
+      readonly summary: NativeUpdateSummary;
+      readonly tensors: readonly NativeSparseTensor[] | null;
+    }
+  | NativeRejection;
+
+/** One contributor named in an aggregate. */
+export interface NativeAggregateContributor {
+  readonly hotkey: Uint8Array;
+  /** BLAKE2b-256 digest of the contributor's update object. */
+  readonly payloadHash: Uint8Array;
+}
+
+/** decodeAggregate's result. */
+export type NativeDecodedAggregate =
+  | {
+      readonly ok: true;
+      readonly summary: NativeAggregateSummary;
+      readonly contributors: readonly NativeAggregateContributor[];
+      readonly tensors: readonly NativeSparseTensor[];
+    }
+  | NativeRejection;
+
+/** The header fields an aggregate's writer supplies (codec parameters come from the updates). */
+export interface NativeAggregateHeader {
+  readonly runId: string;
+  readonly window: bigint;
+  /** The aggregator's public key. */
+  readonly hotkey: Uint8Array;
+  /** θ_w's fingerprint; null takes the one most included updates share. */
+  readonly stateFingerprint: Uint8Array | null;
+}
+
+/** What happened to one object of an aggregateUpdates call, in input order. */
+export interface NativeContributorResult {
+  readonly index: number;
+  readonly included: boolean;
+  /** Why it was excluded; null when included. */
+  readonly reason: string | null;
+  readonly detail: string | null;
+  /** The header's hotkey and the object's digest; null when the object did not decode. */
+  readonly hotkey: Uint8Array | null;
+  readonly digest: Uint8Array | null;
+}
+
+/** aggregateUpdates' result: the unsigned aggregate (null when no object was valid) and every verdict. */
+export interface NativeAggregateResult {
+  readonly bytes: Uint8Array | null;
+  readonly digest: Uint8Array | null;
+  readonly contributors: readonly NativeContributorResult[];
+}
+
+/** A dense fp32 tensor for encodeUpdate. */
+export interface NativeDenseTensor {
+  readonly name: string;
+  readonly dtype: NativeDType;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** The header fields an update's writer supplies. */
+export interface NativeUpdateHeader extends Omit<NativeAggregateHeader, 'stateFingerprint'> {
+  readonly stateFingerprint: Uint8Array;
+  readonly dataReceipt: Uint8Array;
+}
+
+/** An unsigned object and its digest (what to sign). */
+export interface NativeEncodedObject {
+  readonly bytes: Uint8Array;
+  readonly digest: Uint8Array;
 }
 
 /** A dataset handle as the addon returns it (src/addon/AddonDataset.cc). */
@@ -85,6 +270,34 @@ export interface NativeInnerResult {
 }
 
 /** An engine handle as the addon returns it (src/addon/AddonEngine.cc). */
+/** Options of the engine's encodeUpdate (AddonEngineCodec.cc). */
+export interface NativeEncodeUpdateOptions {
+  runId: string;
+  window: number;
+  /** The miner's sr25519 public key (32 bytes). */
+  hotkey: Uint8Array;
+  /** The data receipt of protocol §2 (32 bytes). */
+  dataReceipt: Uint8Array;
+  /** Error-feedback decay β. */
+  beta: number;
+  tileSide: number;
+  topk: number;
+  indexCoding: 'rice' | 'packed12';
+}
+
+/** What encodeUpdate produced: an unsigned update object and facts about it. */
+export interface NativeEncodedUpdate {
+  /** The update object; its last 64 bytes (the signature) are zero until signed. */
+  bytes: Uint8Array;
+  /** BLAKE2b-256 of the content: what the hotkey signs. */
+  digest: Uint8Array;
+  /** Fingerprint of θ_start (the header's sync proof). */
+  stateFingerprint: Uint8Array;
+  keptValues: number;
+  /** ‖e‖₂ after the residual: the signal still waiting to be sent. */
+  errorFeedbackNorm: number;
+}
+
 export interface NativeEngine {
   info(): {
     preset: string;
@@ -106,6 +319,12 @@ export interface NativeEngine {
   pseudoGradient(): Promise<Float32Array>;
   applyUpdate(update: Float32Array, alpha: number): Promise<void>;
   stateFingerprint(): Promise<string>;
+  encodeUpdate(options: NativeEncodeUpdateOptions): Promise<NativeEncodedUpdate>;
+  applyAggregate(
+    aggregate: Uint8Array,
+    alpha: number,
+    expect: { runId?: string; window?: number },
+  ): Promise<{ digest: Uint8Array; contributors: number }>;
   saveCheckpoint(dir: string): Promise<void>;
   loadCheckpoint(dir: string, expectedHash: string | null): Promise<void>;
   cancel(): void;
@@ -188,7 +407,14 @@ export function nativeAddon(): LoadedNativeAddon {
 function isNativeBinding(value: unknown): value is NativeBinding {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ['addScaled', 'buildInfo', 'openDataset', 'createEngine'].every(
-    (name) => typeof candidate[name] === 'function',
-  );
+  return [
+    'addScaled',
+    'buildInfo',
+    'openDataset',
+    'createEngine',
+    'decodeUpdate',
+    'decodeAggregate',
+    'aggregateUpdates',
+    'encodeUpdate',
+  ].every((name) => typeof candidate[name] === 'function');
 }

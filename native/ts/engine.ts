@@ -6,7 +6,13 @@
 import { IllegalStateError, InvalidArgumentError, expectedMessage } from '@cohort/core';
 
 import { nativeAddon } from './addon.js';
-import type { NativeEngine, NativeEngineOptions, NativeInnerResult } from './addon.js';
+import type {
+  NativeEncodedUpdate,
+  NativeEncodeUpdateOptions,
+  NativeEngine,
+  NativeEngineOptions,
+  NativeInnerResult,
+} from './addon.js';
 import type { Dataset, Split } from './dataset.js';
 import { mapNativeError } from './errors.js';
 
@@ -45,6 +51,24 @@ export const DEFAULT_TRAINER: TrainerOptions = Object.freeze({
   gradClip: 1.0,
   microBatchSize: 8,
 });
+
+/** Codec settings of {@link Engine.encodeUpdate}: protocol §3's production values. */
+export const DEFAULT_CODEC = Object.freeze({
+  beta: 0.95,
+  tileSide: 64,
+  topk: 64,
+  indexCoding: 'rice',
+} as const satisfies Omit<NativeEncodeUpdateOptions, 'runId' | 'window' | 'hotkey' | 'dataReceipt'>);
+
+/** {@link Engine.encodeUpdate}'s options; codec settings default to {@link DEFAULT_CODEC}. */
+export type EncodeUpdateOptions = Pick<
+  NativeEncodeUpdateOptions,
+  'runId' | 'window' | 'hotkey' | 'dataReceipt'
+> &
+  Partial<Omit<NativeEncodeUpdateOptions, 'runId' | 'window' | 'hotkey' | 'dataReceipt'>>;
+
+/** What {@link Engine.encodeUpdate} produced. */
+export type EncodedUpdate = NativeEncodedUpdate;
 
 /** What one {@link Engine.trainInner} call did (fields documented on the binding's shape). */
 export type InnerResult = NativeInnerResult;
@@ -182,6 +206,49 @@ export class Engine {
     if (typeof alpha !== 'number' || !Number.isFinite(alpha))
       invalid('a finite number', 'alpha', alpha, 'BAD_UPDATE');
     return this.#call(() => this.#native.applyUpdate(update, alpha));
+  }
+
+  /**
+   * The window's update (protocol §3): Δ = θ_start − θ (θ restored to θ_start), e ← β·e + Δ in this
+   * replica's error feedback, top-k + 2-bit codes per tensor, e ← e − decode(payload), written as an
+   * update object whose header carries the fingerprint of θ_start. Sign `digest` and put the signature
+   * in the last 64 bytes before publishing. Needs a {@link Engine.snapshot} first.
+   */
+  encodeUpdate(options: EncodeUpdateOptions): Promise<EncodedUpdate> {
+    const o = { ...DEFAULT_CODEC, ...options };
+    if (typeof o.runId !== 'string' || o.runId.length === 0)
+      invalid('a run id', 'runId', o.runId, 'BAD_UPDATE');
+    if (!Number.isSafeInteger(o.window) || o.window < 0)
+      invalid('a non-negative safe integer', 'window', o.window, 'BAD_UPDATE');
+    for (const key of ['hotkey', 'dataReceipt'] as const) {
+      const v = o[key];
+      if (!(v instanceof Uint8Array) || v.length !== 32) invalid('32 bytes', key, v, 'BAD_UPDATE');
+    }
+    if (!Number.isFinite(o.beta) || o.beta < 0 || o.beta > 1)
+      invalid('a number in [0, 1]', 'beta', o.beta, 'BAD_UPDATE');
+    if (!Number.isInteger(o.tileSide) || o.tileSide < 1 || o.tileSide > 64)
+      invalid('an integer in [1, 64]', 'tileSide', o.tileSide, 'BAD_UPDATE');
+    if (!Number.isInteger(o.topk) || o.topk < 1 || o.topk > 4096)
+      invalid('an integer in [1, 4096]', 'topk', o.topk, 'BAD_UPDATE');
+    if (o.indexCoding !== 'rice' && o.indexCoding !== 'packed12')
+      invalid('"rice" or "packed12"', 'indexCoding', o.indexCoding, 'BAD_UPDATE');
+    return this.#call(() => this.#native.encodeUpdate(o));
+  }
+
+  /**
+   * The outer step θ ← θ − alpha·A_w for an aggregate object, after validating it (hash, structure,
+   * this model's fingerprint and the expected run and window). Rejects with a CodecError carrying the
+   * reason code when the object is bad; the parameters are untouched then.
+   */
+  applyAggregate(
+    aggregate: Uint8Array,
+    alpha: number,
+    expect: { runId?: string; window?: number } = {},
+  ): Promise<{ digest: Uint8Array; contributors: number }> {
+    if (!(aggregate instanceof Uint8Array)) invalid('a Uint8Array', 'aggregate', aggregate, 'BAD_UPDATE');
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha))
+      invalid('a finite number', 'alpha', alpha, 'BAD_UPDATE');
+    return this.#call(() => this.#native.applyAggregate(aggregate, alpha, expect));
   }
 
   /** BLAKE2b-256 (hex) of every parameter's name, shape and fp32 bits: the sync proof. */

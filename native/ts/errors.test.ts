@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { Code, CohortError, IllegalStateError, InternalError, InvalidArgumentError } from '@cohort/core';
 
-import { CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError, mapNativeError } from './errors.js';
+import { CodecError, CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError, mapNativeError } from './errors.js';
 
 function nativeError(name: string, message: string): Error {
   const error = new Error(message);
@@ -18,6 +18,7 @@ test('every native error name maps to its class, code, message and cause', () =>
     ['InvalidArgumentError', InvalidArgumentError, Code.InvalidArgument],
     ['IllegalStateError', IllegalStateError, Code.FailedPrecondition],
     ['InternalError', InternalError, Code.Internal],
+    ['CodecError', CodecError, Code.InvalidArgument],
   ] as const;
   assert.deepEqual(
     expected.map(([name]) => name),

@@ -35,6 +35,17 @@ export class OutOfMemoryError extends CohortError {
   }
 }
 
+/**
+ * Untrusted bytes (an update or aggregate object) were rejected. `reason` is the stable wire-format
+ * reason code (docs/wire-format.md), e.g. `BAD_HASH`; `InvalidArgument`, like gRPC's.
+ */
+export class CodecError extends CohortError {
+  override readonly name: string = 'CodecError';
+  constructor(message: string, options: CohortErrorOptions = {}) {
+    super(Code.InvalidArgument, message, options);
+  }
+}
+
 /** The closed set of `error.name`s the addon produces; the C++ side must not add one without this list. */
 export const NATIVE_ERROR_NAMES = [
   'CudaError',
@@ -42,6 +53,7 @@ export const NATIVE_ERROR_NAMES = [
   'InvalidArgumentError',
   'IllegalStateError',
   'InternalError',
+  'CodecError',
 ] as const;
 
 /** One of {@link NATIVE_ERROR_NAMES}. */
@@ -55,6 +67,7 @@ const classByName: Readonly<Record<NativeErrorName, ErrorClass>> = {
   InvalidArgumentError,
   IllegalStateError,
   InternalError,
+  CodecError,
 };
 
 function isNativeErrorName(name: string): name is NativeErrorName {
@@ -70,7 +83,11 @@ function isNativeErrorName(name: string): name is NativeErrorName {
 export function mapNativeError(error: unknown): CohortError {
   if (error instanceof CohortError) return error;
   if (error instanceof Error && isNativeErrorName(error.name)) {
-    return new classByName[error.name](error.message, { cause: error });
+    const reason = (error as { reason?: unknown }).reason;
+    return new classByName[error.name](error.message, {
+      cause: error,
+      ...(typeof reason === 'string' ? { reason } : {}),
+    });
   }
   const message = error instanceof Error ? error.message : `The native addon threw ${describeValue(error)}`;
   const nativeName = error instanceof Error ? error.name : typeof error;

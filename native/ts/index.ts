@@ -5,9 +5,49 @@
 export { addScaled, AddScaledReason } from './add-scaled.js';
 export { buildInfo } from './build-info.js';
 export type { BuildInfo } from './build-info.js';
-export { CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError } from './errors.js';
+export { CodecError, CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError } from './errors.js';
 export type { NativeErrorName } from './errors.js';
-export { createEngine, Engine, DEFAULT_TRAINER, PRESETS } from './engine.js';
-export type { EngineOptions, InnerResult, Preset, TrainerOptions } from './engine.js';
+export { createEngine, Engine, DEFAULT_CODEC, DEFAULT_TRAINER, PRESETS } from './engine.js';
+export type {
+  EncodedUpdate,
+  EncodeUpdateOptions,
+  EngineOptions,
+  InnerResult,
+  Preset,
+  TrainerOptions,
+} from './engine.js';
 export { openDataset, Dataset } from './dataset.js';
 export type { Split } from './dataset.js';
+export {
+  aggregateUpdates,
+  CODEC_REASONS,
+  decodeAggregate,
+  decodeUpdate,
+  DEFAULT_DECODE_LIMITS,
+  encodeUpdate,
+  NoValidUpdatesError,
+  objectDigest,
+  setSignature,
+  signObject,
+} from './codec.js';
+export type {
+  AggregateContributor,
+  AggregateHeader,
+  AggregateOptions,
+  AggregateResult,
+  AggregateSummary,
+  CodecParams,
+  CodecReason,
+  CodecRejection,
+  ContributorResult,
+  DecodedAggregate,
+  DecodedUpdate,
+  DecodeLimits,
+  DecodeOptions,
+  DenseTensor,
+  EncodedObject,
+  Expectations,
+  SparseTensor,
+  UpdateHeader,
+  UpdateSummary,
+} from './codec.js';

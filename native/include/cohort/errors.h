@@ -1,6 +1,7 @@
 // cohort's native error model. Everything the engine throws derives from cohort::Error, whose kind() is
 // one name of the closed set the N-API boundary hands to TypeScript as `error.name`:
-// InvalidArgumentError, IllegalStateError, InternalError, CudaError, OutOfMemoryError.
+// InvalidArgumentError, IllegalStateError, InternalError, CudaError, OutOfMemoryError, CodecError (untrusted
+// bytes rejected; it also carries a stable reason code, see cohort/codec/reason.h).
 #pragma once
 
 #include <exception>
@@ -15,6 +16,8 @@ class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
   virtual const char* kind() const noexcept = 0;
+  // A stable reason code for errors that have one (CodecError), else null.
+  virtual const char* reason_code() const noexcept { return nullptr; }
 };
 
 // Bad input from the caller (shape, dtype, non-finite scalar).
@@ -56,6 +59,7 @@ class OutOfMemoryError final : public Error {
 struct ErrorInfo {
   const char* kind;
   std::string message;
+  std::string reason;  // stable reason code, empty when the error has none
 };
 
 // Classifies a (non-null) exception: cohort::Error keeps its kind; c10::OutOfMemoryError and std::bad_alloc

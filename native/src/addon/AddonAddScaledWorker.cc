@@ -59,7 +59,7 @@ void AddonAddScaledWorker::OnOK() { deferred_.Resolve(out_ref_.Value()); }
 
 void AddonAddScaledWorker::OnError(const Napi::Error& error) {
   // failure_ is unset only if AsyncWorker itself failed outside Execute's try block.
-  const ErrorInfo info = failure_.value_or(ErrorInfo{"InternalError", error.Message()});
+  const ErrorInfo info = failure_.value_or(ErrorInfo{"InternalError", error.Message(), ""});
   deferred_.Reject(to_js_error(Env(), info).Value());
 }
 

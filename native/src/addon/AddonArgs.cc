@@ -79,4 +79,15 @@ std::vector<int64_t> uint32_array_value(const Napi::Value& value, const std::str
   return std::vector<int64_t>(array.Data(), array.Data() + array.ElementLength());
 }
 
+std::vector<uint8_t> bytes_value(const Napi::Value& value, const std::string& what, size_t size) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw InvalidArgumentError(expected_message("a Uint8Array", what, describe(value)));
+  }
+  const Napi::Uint8Array array = value.As<Napi::Uint8Array>();
+  if (size != SIZE_MAX && array.ElementLength() != size) {
+    throw InvalidArgumentError(expected_message(std::to_string(size) + " bytes", what, std::to_string(array.ElementLength()) + " bytes"));
+  }
+  return std::vector<uint8_t>(array.Data(), array.Data() + array.ElementLength());
+}
+
 }  // namespace cohort::addon

@@ -26,5 +26,7 @@ bool boolean_value(const Napi::Value& value, const std::string& what);
 Napi::Object object_value(const Napi::Value& value, const std::string& what);
 // A Uint32Array's elements copied out (so the array need not outlive the call).
 std::vector<int64_t> uint32_array_value(const Napi::Value& value, const std::string& what);
+// A Uint8Array's bytes copied out; `size` (when not SIZE_MAX) is the exact length required.
+std::vector<uint8_t> bytes_value(const Napi::Value& value, const std::string& what, size_t size = SIZE_MAX);
 
 }  // namespace cohort::addon

@@ -18,7 +18,7 @@ Napi::Function AddonDataset::Define(Napi::Env env) {
 AddonDataset::AddonDataset(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonDataset>(info) {
   // Constructed only by Open, with the dataset in an External.
   if (info.Length() != 1 || !info[0].IsExternal()) {
-    throw to_js_error(info.Env(), {"IllegalStateError", "Dataset objects are made by openDataset()"});
+    throw to_js_error(info.Env(), {"IllegalStateError", "Dataset objects are made by openDataset()", ""});
   }
   dataset_ = *info[0].As<Napi::External<std::shared_ptr<const ShardDataset>>>().Data();
   const ShardDataset& ds = *dataset_;

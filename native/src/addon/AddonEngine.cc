@@ -58,6 +58,8 @@ Napi::Function AddonEngine::Define(Napi::Env env) {
                       InstanceMethod<&AddonEngine::PseudoGradient>("pseudoGradient"),
                       InstanceMethod<&AddonEngine::ApplyUpdate>("applyUpdate"),
                       InstanceMethod<&AddonEngine::StateFingerprint>("stateFingerprint"),
+                      InstanceMethod<&AddonEngine::EncodeUpdate>("encodeUpdate"),
+                      InstanceMethod<&AddonEngine::ApplyAggregate>("applyAggregate"),
                       InstanceMethod<&AddonEngine::SaveCheckpoint>("saveCheckpoint"),
                       InstanceMethod<&AddonEngine::LoadCheckpoint>("loadCheckpoint"),
                       InstanceMethod<&AddonEngine::Cancel>("cancel"), InstanceMethod<&AddonEngine::Dispose>("dispose")});
@@ -65,7 +67,7 @@ Napi::Function AddonEngine::Define(Napi::Env env) {
 
 AddonEngine::AddonEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonEngine>(info) {
   if (info.Length() != 1 || !info[0].IsExternal()) {
-    throw to_js_error(info.Env(), {"IllegalStateError", "Engine objects are made by createEngine()"});
+    throw to_js_error(info.Env(), {"IllegalStateError", "Engine objects are made by createEngine()", ""});
   }
   state_ = *info[0].As<Napi::External<std::shared_ptr<EngineState>>>().Data();
 }

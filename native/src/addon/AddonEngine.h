@@ -11,6 +11,7 @@
 
 #include "addon/AddonEngineOptions.h"
 #include "addon/EngineThread.h"
+#include "cohort/sparseloco.h"
 #include "cohort/trainer.h"
 
 namespace cohort::addon {
@@ -20,6 +21,7 @@ struct EngineState {
   EngineOptions options;
   std::unique_ptr<LlamaModel> model;
   std::unique_ptr<Trainer> trainer;
+  std::unique_ptr<ErrorFeedback> error_feedback;  // created by the first encodeUpdate
   std::atomic<bool> cancel{false};
   std::shared_ptr<EngineThread> thread;
 };
@@ -40,6 +42,8 @@ class AddonEngine final : public Napi::ObjectWrap<AddonEngine> {
   Napi::Value PseudoGradient(const Napi::CallbackInfo& info);
   Napi::Value ApplyUpdate(const Napi::CallbackInfo& info);
   Napi::Value StateFingerprint(const Napi::CallbackInfo& info);
+  Napi::Value EncodeUpdate(const Napi::CallbackInfo& info);
+  Napi::Value ApplyAggregate(const Napi::CallbackInfo& info);
   Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);

@@ -8,6 +8,7 @@ namespace cohort::addon {
 Napi::Error to_js_error(Napi::Env env, const ErrorInfo& info) {
   Napi::Error error = Napi::Error::New(env, info.message);
   error.Set("name", Napi::String::New(env, info.kind));
+  if (!info.reason.empty()) error.Set("reason", Napi::String::New(env, info.reason));
   return error;
 }
 

@@ -4,6 +4,7 @@
 
 #include "addon/AddonAddScaledWorker.h"
 #include "addon/AddonBuildInfo.h"
+#include "addon/AddonCodec.h"
 #include "addon/AddonDataset.h"
 #include "addon/AddonEngine.h"
 #include "addon/AddonInstance.h"
@@ -20,6 +21,10 @@ Napi::Object InitCohortNative(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);  // deleted (engine threads stopped) at environment teardown
   exports.Set("openDataset", Napi::Function::New(env, cohort::addon::AddonDataset::Open, "openDataset"));
   exports.Set("createEngine", Napi::Function::New(env, cohort::addon::AddonEngine::Create, "createEngine"));
+  exports.Set("decodeUpdate", Napi::Function::New(env, cohort::addon::DecodeUpdate, "decodeUpdate"));
+  exports.Set("decodeAggregate", Napi::Function::New(env, cohort::addon::DecodeAggregate, "decodeAggregate"));
+  exports.Set("aggregateUpdates", Napi::Function::New(env, cohort::addon::AggregateUpdates, "aggregateUpdates"));
+  exports.Set("encodeUpdate", Napi::Function::New(env, cohort::addon::EncodeUpdate, "encodeUpdate"));
   return exports;
 }
 

@@ -37,7 +37,7 @@ Napi::Promise EngineThread::submit(Napi::Env env, Job job) {
   auto* deferred = new Napi::Promise::Deferred(Napi::Promise::Deferred::New(env));
   const Napi::Promise promise = deferred->Promise();
   if (closed_) {
-    deferred->Reject(to_js_error(env, {"IllegalStateError", "the engine was disposed"}).Value());
+    deferred->Reject(to_js_error(env, {"IllegalStateError", "the engine was disposed", ""}).Value());
     delete deferred;
     return promise;
   }

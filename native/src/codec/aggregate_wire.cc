@@ -56,6 +56,9 @@ Aggregate decode_aggregate(const uint8_t* data, size_t size, const DecodeLimits&
   Aggregate a;
   a.header = detail::read_fixed_header(data, size, ObjectKind::kAggregate, 32, limits, expect, &a.model_fingerprint,
                                        &a.digest);
+  if (a.header.data_receipt != Bytes32{}) {
+    throw CodecError(Reason::kBadFlags, "an aggregate's data receipt field must be zero");
+  }
   detail::Cursor cur(data, size - kTrailerBytes, kFixedHeaderBytes);
   const uint64_t contributors = cur.le(4, "contributor count");
   if (contributors == 0 || contributors > kMaxContributors || contributors * 64 > cur.remaining()) {

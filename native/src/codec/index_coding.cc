@@ -43,6 +43,15 @@ void write_gaps(const std::vector<uint32_t>& gaps, uint8_t b, std::vector<uint8_
   w.flush();
 }
 
+// One content, one encoding: the Rice parameter must be the one the writer picks for these gaps.
+void require_canonical_rice(const std::vector<uint32_t>& gaps, uint8_t rice, const std::string& name) {
+  const uint8_t best = best_rice(gaps);
+  if (rice != best) {
+    throw CodecError(Reason::kBadPadding, name + ": Rice parameter " + std::to_string(rice) + " where the canonical encoding uses " +
+                                              std::to_string(best));
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> write_packed12(const std::vector<uint16_t>& indices) {
@@ -125,6 +134,7 @@ void read_rice_chunks(const uint8_t* p, size_t n, uint8_t rice, const ChunkPlan&
     throw CodecError(Reason::kBadCodecParams, name + ": Rice parameter " + std::to_string(rice));
   }
   indices.resize(static_cast<size_t>(plan.total_kept()));
+  std::vector<uint32_t> gaps;
   BitReader r(p, n);
   size_t at = 0;
   for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
@@ -145,12 +155,14 @@ void read_rice_chunks(const uint8_t* p, size_t n, uint8_t rice, const ChunkPlan&
                          name + ": index stream of chunk " + std::to_string(ch) + " ends or overruns at bit " +
                              std::to_string(r.position()));
       }
-      const int64_t idx = prev + 1 + ((static_cast<int64_t>(q) << rice) | low);
+      const int64_t gap = (static_cast<int64_t>(q) << rice) | low;
+      const int64_t idx = prev + 1 + gap;
       if (idx >= m) {
         throw CodecError(Reason::kIndexOutOfRange, name + ": index " + std::to_string(idx) + " in chunk " +
                                                        std::to_string(ch) + " of " + std::to_string(m) + " elements");
       }
       indices[at++] = static_cast<uint16_t>(idx);
+      gaps.push_back(static_cast<uint32_t>(gap));
       prev = idx;
     }
   }
@@ -158,6 +170,7 @@ void read_rice_chunks(const uint8_t* p, size_t n, uint8_t rice, const ChunkPlan&
     throw CodecError(Reason::kBadPadding, name + ": index stream has " + std::to_string(n * 8 - r.position()) +
                                               " bits after its last index that are not zero padding");
   }
+  require_canonical_rice(gaps, rice, name);
 }
 
 uint8_t write_rice_flat(const std::vector<uint32_t>& indices, std::vector<uint8_t>& out) {
@@ -178,6 +191,8 @@ void read_rice_flat(const uint8_t* p, size_t n, uint8_t rice, uint64_t limit, co
     throw CodecError(Reason::kBadCodecParams, name + ": Rice parameter " + std::to_string(rice));
   }
   BitReader r(p, n);
+  std::vector<uint32_t> gaps;
+  gaps.reserve(indices.size());
   int64_t prev = -1;
   for (uint32_t& slot : indices) {
     uint32_t q = 0;
@@ -191,11 +206,13 @@ void read_rice_flat(const uint8_t* p, size_t n, uint8_t rice, uint64_t limit, co
       throw CodecError(Reason::kIndexOutOfRange, name + ": index " + std::to_string(idx) + " of " + std::to_string(limit));
     }
     slot = static_cast<uint32_t>(idx);
+    gaps.push_back(static_cast<uint32_t>(idx - prev - 1));
     prev = idx;
   }
   if (!r.at_canonical_end()) {
     throw CodecError(Reason::kBadPadding, name + ": index stream has bits after its last index that are not zero padding");
   }
+  require_canonical_rice(gaps, rice, name);
 }
 
 }  // namespace cohort::codec::detail

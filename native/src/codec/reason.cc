@@ -29,6 +29,7 @@ const char* reason_name(Reason reason) {
     case Reason::kBadSignature: return "BAD_SIGNATURE";
     case Reason::kBadContributors: return "BAD_CONTRIBUTORS";
     case Reason::kBadValue: return "BAD_VALUE";
+    case Reason::kWrongState: return "WRONG_STATE";
   }
   return "UNKNOWN";
 }

@@ -7,8 +7,6 @@
 namespace cohort::codec {
 namespace {
 
-constexpr size_t kTensorSectionHeader = 4 + 4 * kCodebookSize + 4 + 4;  // shift, lookup, rice + reserved, index bytes
-
 void check_quant(const QuantParams& q, float max_abs, const std::string& name) {
   bool ok = std::isfinite(q.shift) && std::fabs(q.shift) <= max_abs;
   for (float v : q.lookup) {

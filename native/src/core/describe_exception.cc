@@ -12,17 +12,17 @@ ErrorInfo describe_exception(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {
-    return {e.kind(), e.what()};
+    return {e.kind(), e.what(), e.reason_code() != nullptr ? e.reason_code() : ""};
   } catch (const c10::OutOfMemoryError& e) {
-    return {"OutOfMemoryError", e.what_without_backtrace()};
+    return {"OutOfMemoryError", e.what_without_backtrace(), ""};
   } catch (const c10::Error& e) {
-    return {"InternalError", std::string("libtorch: ") + e.what_without_backtrace()};
+    return {"InternalError", std::string("libtorch: ") + e.what_without_backtrace(), ""};
   } catch (const std::bad_alloc& e) {
-    return {"OutOfMemoryError", std::string("host allocation failed: ") + e.what()};
+    return {"OutOfMemoryError", std::string("host allocation failed: ") + e.what(), ""};
   } catch (const std::exception& e) {
-    return {"InternalError", e.what()};
+    return {"InternalError", e.what(), ""};
   } catch (...) {
-    return {"InternalError", "a native exception of unknown type was thrown"};
+    return {"InternalError", "a native exception of unknown type was thrown", ""};
   }
 }
 

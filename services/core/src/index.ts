@@ -5,3 +5,4 @@ export * from './counter-prng.js';
 export * from './sampler.js';
 export * from './sample-id.js';
 export * from './data-receipt.js';
+export * from './hotkey-signature.js';

@@ -4,8 +4,9 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include "cohort/errors.h"
 
 namespace cohort::codec {
 
@@ -34,16 +35,19 @@ enum class Reason : uint8_t {
   kBadSignature,          // sr25519 signature does not verify (checked by the TypeScript layer)
   kBadContributors,       // aggregate: malformed or duplicate contributor list
   kBadValue,              // aggregate: non-finite value
+  kWrongState,            // state fingerprint differs from the expected θ_w (checked by the receiver)
 };
 
 // The stable upper-snake name of a reason, e.g. "INDEX_OUT_OF_RANGE".
 const char* reason_name(Reason reason);
 
 // A rejection of untrusted bytes: a stable reason and a human detail (offsets, sizes, tensor names).
-class CodecError final : public std::runtime_error {
+class CodecError final : public Error {
  public:
   CodecError(Reason reason, const std::string& detail)
-      : std::runtime_error(std::string(reason_name(reason)) + ": " + detail), reason_(reason), detail_(detail) {}
+      : Error(std::string(reason_name(reason)) + ": " + detail), reason_(reason), detail_(detail) {}
+  const char* kind() const noexcept override { return "CodecError"; }
+  const char* reason_code() const noexcept override { return reason_name(reason_); }
   Reason reason() const noexcept { return reason_; }
   const std::string& detail() const noexcept { return detail_; }
 

@@ -1,0 +1,224 @@
+// Codec CUDA kernels (src/kernels: ef_update, topk_chunks, quantize_codes) against the codec's CPU reference
+// (cohort/codec) and their CPU twins, bit for bit: same indices, values, codes, shift and lookup bits.
+// Exits 77 (ctest SKIP_RETURN_CODE) without a device. Fixed seeds throughout.
+// Shape suffixes: _N = flat element count; _K = total kept.
+#include <cuda_runtime_api.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cohort/codec/chunk_plan.h"
+#include "cohort/codec/encode.h"
+#include "cohort/codec/quantize.h"
+#include "cohort/codec/topk.h"
+#include "kernels/chunk_geometry.h"
+#include "kernels/ef_update.h"
+#include "kernels/quantize_codes.h"
+#include "kernels/topk_chunks.h"
+#include "test_data.h"
+#include "test_harness.h"
+
+using cohort::codec::ChunkPlan;
+using cohort::kernels::ChunkGeometry;
+
+namespace {
+
+constexpr int kSkip = 77;
+
+#define REQUIRE_CUDA(expr)                                                                         \
+  do {                                                                                           \
+    const cudaError_t status_ = (expr);                                                          \
+    if (status_ != cudaSuccess)                                                                  \
+      ::cohort::test::fail(__FILE__, __LINE__, #expr ": " + std::string(cudaGetErrorString(status_))); \
+  } while (0)
+
+// Device memory for n elements of T (at least one byte's worth, so n == 0 still gets a real pointer).
+template <class T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(size_t n) : n_(n) {
+    REQUIRE_CUDA(cudaMalloc(reinterpret_cast<void**>(&ptr_), (n > 0 ? n : 1) * sizeof(T)));
+  }
+  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
+    if (n_ > 0) REQUIRE_CUDA(cudaMemcpy(ptr_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  ~DeviceBuffer() { cudaFree(ptr_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  T* get() const { return ptr_; }
+  std::vector<T> to_host() const {
+    std::vector<T> host(n_);
+    if (n_ > 0) REQUIRE_CUDA(cudaMemcpy(host.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    return host;
+  }
+
+ private:
+  size_t n_ = 0;
+  T* ptr_ = nullptr;
+};
+
+// Gaussian values with forced ties (see codec_kernels_tests.cc): ties at every rank, the threshold included.
+std::vector<float> tied_gaussian(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0F, 1.0F);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  for (size_t i = 0; i < v.size(); i += 3) v[i] = (i % 2 == 0) ? 2.5F : -2.5F;
+  for (size_t i = 0; i + 1 < v.size(); i += 7) v[i + 1] = -v[i];
+  return v;
+}
+
+// Tied gaussian, all magnitudes equal (pure tie-breaks), and test_data.h's edge values.
+std::vector<std::vector<float>> datasets(int64_t n, uint32_t seed) {
+  std::vector<float> equal(static_cast<size_t>(n));
+  for (size_t i = 0; i < equal.size(); ++i) equal[i] = (i % 3 == 0) ? -0.75F : 0.75F;
+  return {tied_gaussian(n, seed), equal, cohort::test::make_vector(n, seed)};
+}
+
+uint32_t bits_of(float v) {
+  uint32_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+template <class T>
+bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+std::string describe(const std::vector<int64_t>& shape, int tile, int topk) {
+  std::string s = "shape";
+  for (const int64_t d : shape) s += " " + std::to_string(d);
+  return s + ", tile " + std::to_string(tile) + ", k " + std::to_string(topk);
+}
+
+struct DeviceEncoding {
+  std::vector<uint16_t> indices_K;
+  std::vector<float> values_K;
+  std::vector<uint8_t> codes_K;
+  cohort::kernels::QuantResult quant;
+};
+
+// top-k then quantization on the device, over data already there.
+DeviceEncoding encode_on_device(const float* data_N, const ChunkGeometry& g) {
+  const auto kept = static_cast<size_t>(g.total_kept());
+  const DeviceBuffer<uint16_t> indices(kept);
+  const DeviceBuffer<float> values(kept);
+  const DeviceBuffer<uint8_t> codes(kept);
+  const DeviceBuffer<char> scratch(cohort::kernels::quantize_codes_scratch_bytes(g));
+  DeviceEncoding out;
+  REQUIRE_CUDA(cohort::kernels::launch_topk_chunks(data_N, g, indices.get(), values.get(), nullptr));
+  REQUIRE_CUDA(cohort::kernels::quantize_codes(values.get(), g, codes.get(), scratch.get(), nullptr, &out.quant));
+  REQUIRE_CUDA(cudaDeviceSynchronize());
+  out.indices_K = indices.to_host();
+  out.values_K = values.to_host();
+  out.codes_K = codes.to_host();
+  return out;
+}
+
+void require_same_quant(const cohort::kernels::QuantResult& got, const cohort::codec::QuantParams& want) {
+  REQUIRE_EQ(bits_of(got.shift), bits_of(want.shift));
+  for (int b = 0; b < cohort::kernels::kCodeBins; ++b) {
+    REQUIRE_EQ(bits_of(got.lookup[b]), bits_of(want.lookup[static_cast<size_t>(b)]));
+  }
+}
+
+// Runs every dataset of (shape, tile, topk) through the kernels and the codec reference.
+void check_encoding(const std::vector<int64_t>& shape, int tile, int topk, uint32_t seed) {
+  const ChunkPlan plan(shape, tile, topk);
+  const ChunkGeometry g = cohort::kernels::chunk_geometry_of(plan);
+  const auto kept = static_cast<size_t>(plan.total_kept());
+  for (const auto& data_N : datasets(plan.numel(), seed)) {
+    const DeviceBuffer<float> data(data_N);
+    const DeviceEncoding got = encode_on_device(data.get(), g);
+    std::vector<uint16_t> want_idx(kept);
+    std::vector<float> want_val(kept);
+    std::vector<uint8_t> want_codes(kept);
+    cohort::codec::select_topk(data_N.data(), plan, want_idx.data(), want_val.data());
+    const auto want = cohort::codec::quantize_values(want_val.data(), plan, want_codes.data());
+    if (!same_bytes(got.indices_K, want_idx) || !same_bytes(got.values_K, want_val)) {
+      cohort::test::fail(__FILE__, __LINE__, "topk_chunks_kernel differs: " + describe(shape, tile, topk));
+    }
+    if (!same_bytes(got.codes_K, want_codes)) {
+      cohort::test::fail(__FILE__, __LINE__, "quantize_codes codes differ: " + describe(shape, tile, topk));
+    }
+    require_same_quant(got.quant, want);
+  }
+}
+
+}  // namespace
+
+COHORT_TEST(topk_and_quantize_kernels_match_codec_reference) {
+  const std::vector<std::vector<int64_t>> shapes = {
+      {128, 192}, {67, 130}, {768}, {4099}, {10, 7}, {64, 64}, {131, 64}, {96, 100}, {1}, {3, 1},
+  };
+  uint32_t seed = 100;
+  for (const auto& shape : shapes) {
+    for (const int tile : {64, 16}) {
+      for (const int topk : {64, 37, 5000}) {  // 5000: every chunk dense
+        check_encoding(shape, tile, topk, ++seed);
+      }
+    }
+  }
+}
+
+// More chunks than the 65535-block grid cap (and than one block of chunk threads): the grid-stride loops.
+COHORT_TEST(kernels_walk_past_the_grid_cap) {
+  check_encoding({5'000'000}, 64, 37, 7);  // 78125 chunks of 64
+}
+
+COHORT_TEST(ef_update_kernel_is_bit_identical_to_cpu_twin) {
+  for (const int64_t n : {int64_t{0}, int64_t{1}, int64_t{257}, int64_t{1'000'003}, int64_t{65'535} * 256 + 1'001}) {
+    const std::vector<float> start_N = cohort::test::make_vector(n, 31);
+    const std::vector<float> delta_N = cohort::test::make_vector(n, 32);
+    std::vector<float> want_N = start_N;
+    cohort::kernels::ef_update_ref(want_N.data(), delta_N.data(), 0.95F, n);
+    const DeviceBuffer<float> ef(start_N), delta(delta_N);
+    REQUIRE_CUDA(cohort::kernels::launch_ef_update(ef.get(), delta.get(), 0.95F, n, nullptr));
+    REQUIRE_CUDA(cudaDeviceSynchronize());
+    if (!same_bytes(ef.to_host(), want_N)) {
+      cohort::test::fail(__FILE__, __LINE__, "ef_update_kernel differs from ef_update_ref at n=" + std::to_string(n));
+    }
+  }
+}
+
+// The miner's pipeline on the device (e ← fma(β, e, Δ), top-k, quantize) yields the payload of
+// codec::encode_with_feedback.
+COHORT_TEST(device_pipeline_matches_encode_with_feedback) {
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{128, 192}, std::vector<int64_t>{67, 130}}) {
+    const ChunkPlan plan(shape, 64, 37);
+    const ChunkGeometry g = cohort::kernels::chunk_geometry_of(plan);
+    std::vector<float> ef_N = tied_gaussian(plan.numel(), 41);
+    const std::vector<float> delta_N = tied_gaussian(plan.numel(), 42);
+    const DeviceBuffer<float> ef(ef_N), delta(delta_N);
+    REQUIRE_CUDA(cohort::kernels::launch_ef_update(ef.get(), delta.get(), 0.9F, plan.numel(), nullptr));
+    const DeviceEncoding got = encode_on_device(ef.get(), g);
+    const cohort::codec::EncodedTensor want = cohort::codec::encode_with_feedback(ef_N.data(), delta_N.data(), 0.9F, plan);
+    REQUIRE(same_bytes(got.indices_K, want.indices));
+    REQUIRE(same_bytes(got.codes_K, want.codes));
+    require_same_quant(got.quant, want.quant);
+  }
+}
+
+COHORT_TEST(launchers_reject_bad_geometry) {
+  ChunkGeometry too_big{{128, 128, 1, 128}, {128, 128, 1, 128}, 37};  // a 16384-element chunk
+  REQUIRE_EQ(cohort::kernels::launch_topk_chunks(nullptr, too_big, nullptr, nullptr, nullptr), cudaErrorInvalidValue);
+  cohort::kernels::QuantResult q;
+  REQUIRE_EQ(cohort::kernels::quantize_codes(nullptr, ChunkGeometry{}, nullptr, nullptr, nullptr, &q),
+             cudaErrorInvalidValue);
+}
+
+int main() {
+  int devices = 0;
+  const cudaError_t status = cudaGetDeviceCount(&devices);
+  if (status != cudaSuccess || devices == 0) {
+    std::printf("SKIP native_codec_cuda_tests: no CUDA device (%s)\n",
+                status != cudaSuccess ? cudaGetErrorString(status) : "0 devices");
+    return kSkip;
+  }
+  return cohort::test::run_all();
+}
