@@ -182,7 +182,12 @@ describe('compressor over gRPC', () => {
       {
         part: {
           case: 'header',
-          value: { runId: RUN, window: WINDOW, hotkeys: miners.map((m) => encodeSs58(m.publicKey)) },
+          value: {
+            runId: RUN,
+            window: WINDOW,
+            hotkeys: miners.map((m) => encodeSs58(m.publicKey)),
+            aggregatorHotkey: encodeSs58(key(42).publicKey),
+          },
         },
       },
     ];
@@ -220,6 +225,7 @@ describe('compressor over gRPC', () => {
     );
     assert.equal(hex(decoded.contributors[0]?.payloadHash), hex(summary.contributors[0]?.payloadBlake2b256));
     assert.deepEqual(decoded.summary.stateFingerprint, STATE);
+    assert.equal(hex(decoded.summary.hotkey), hex(key(42).publicKey), 'the aggregator named in the request');
     assert.equal(decoded.tensors.length, 2);
   });
 

@@ -5,8 +5,8 @@
  * cap: TOO_LARGE); the call fails only for a malformed request or when no payload is valid
  * (FailedPrecondition, `NO_VALID_PAYLOADS`).
  *
- * The aggregate's header names no aggregator (a zero hotkey) and takes the θ_w fingerprint most included
- * payloads share: AggregateHeader carries neither yet.
+ * The aggregate's header names the aggregator from the request (a zero key when it names none) and the
+ * requested θ_w fingerprint, or, when none is given, the one most included payloads share.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { CohortError, Code, InvalidArgumentError, decodeSs58 } from '@cohort/core';
@@ -25,10 +25,15 @@ import type { HandlerDeps } from './handler-deps.js';
 type AggregateResponse = MessageInitShape<typeof AggregateResponseSchema>;
 type ContributorInit = MessageInitShape<typeof ContributorResultSchema>;
 
-/** The aggregator hotkey written into aggregates until AggregateHeader carries one. */
+/** The aggregator key written when the request names none. */
 const NO_AGGREGATOR = new Uint8Array(32);
 
 function checkHeader(header: AggregateHeader, maxPeers: number): Uint8Array[] {
+  if (header.stateFingerprint.length !== 0 && header.stateFingerprint.length !== 32) {
+    throw new InvalidArgumentError('the state fingerprint must have 32 bytes or none', {
+      reason: 'CONTEXT_INVALID',
+    });
+  }
   const peers = header.hotkeys.length;
   if (peers === 0 || peers > maxPeers) {
     throw new InvalidArgumentError(
@@ -102,6 +107,7 @@ function contributorInit(
     hotkey,
     included: result.included,
     reasonCode: result.reason ?? '',
+    detail: result.detail ?? '',
     payloadBlake2b256: result.digest ?? new Uint8Array(0),
   };
 }
@@ -124,7 +130,12 @@ export function createAggregate(
       if (fits.length === 0) throw new NoValidUpdatesError([]);
       const out = await aggregateUpdates(
         fits.map(({ p }) => p.bytes()),
-        { runId: header.runId, window: header.window, hotkey: NO_AGGREGATOR, stateFingerprint: null },
+        {
+          runId: header.runId,
+          window: header.window,
+          hotkey: header.aggregatorHotkey === '' ? NO_AGGREGATOR : decodeSs58(header.aggregatorHotkey),
+          stateFingerprint: header.stateFingerprint.length === 32 ? header.stateFingerprint : null,
+        },
         {
           expect: {
             runId: header.runId,
