@@ -661,7 +661,9 @@ int run_gpu(const Args& args) {
   const cudaError_t probe = cudaGetDeviceCount(&devices);
   if (probe != cudaSuccess || devices == 0) {
     Json out;
-    out.str("mode", "gpu").raw("gpu", "null").str("reason", probe != cudaSuccess ? cudaGetErrorString(probe) : "no CUDA device");
+    out.str("mode", "gpu").raw("gpu", "null").str(
+        "reason", probe != cudaSuccess ? std::string("no usable CUDA device: ") + cudaGetErrorString(probe)
+                                       : std::string("no CUDA device"));
     std::printf("%s\n", out.text().c_str());
     return 0;
   }

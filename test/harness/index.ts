@@ -4,3 +4,5 @@ export { spawnService } from './service-process.js';
 export type { ServiceProcess, SpawnServiceOptions, LogRecord } from './service-process.js';
 export { repoRoot, serviceEntry } from './repo.js';
 export { brownDataset } from './brown-dataset.js';
+export { runBaseline, runSparseLoCo } from './sparseloco.js';
+export type { ArmResult, SparseLoCoResult, SparseLoCoSetup } from './sparseloco.js';

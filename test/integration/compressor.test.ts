@@ -213,6 +213,23 @@ describe('compressor over gRPC', () => {
       messages.slice(1).map((m) => (m.part.case === 'chunk' ? m.part.value : new Uint8Array())),
     );
     assert.equal(BigInt(bytes.length), summary.sizeBytes);
+    // Arrival order does not matter: every payload's chunks in reverse payload order, one payload at a
+    // time, give the same aggregate bytes.
+    const reordered: Request[] = [requests[0] as Request];
+    for (let index = objects.length - 1; index >= 0; index--) {
+      const o = objects[index] as Uint8Array;
+      for (let at = 0; at < o.length; at += 333)
+        reordered.push({ part: { case: 'chunk', value: { index, data: o.subarray(at, at + 333) } } });
+    }
+    const again = await collect(client.aggregate(reordered));
+    const bytesAgain = Buffer.concat(
+      again.slice(1).map((m) => (m.part.case === 'chunk' ? m.part.value : new Uint8Array())),
+    );
+    assert.equal(
+      bytesAgain.toString('hex'),
+      bytes.toString('hex'),
+      'same aggregate whatever the arrival order',
+    );
     const decoded = await decodeAggregate(new Uint8Array(bytes), {
       verifySignature: false,
       expect: { runId: RUN, window: WINDOW },
