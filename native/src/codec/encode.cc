@@ -6,22 +6,19 @@
 
 #include "cohort/codec/topk.h"
 #include "cohort/errors.h"
+#include "codec/fold.h"
 
 namespace cohort::codec {
 namespace {
 
-void require_finite(const float* data, int64_t n, const char* what) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!std::isfinite(data[i])) {
-      throw InvalidArgumentError(expected_message("finite values", what, "a non-finite value at " + std::to_string(i)));
-    }
-  }
+[[noreturn]] void non_finite(const float* data, int64_t n, const char* what) {
+  int64_t i = 0;
+  while (i < n && std::isfinite(data[i])) ++i;
+  throw InvalidArgumentError(expected_message("finite values", what, "a non-finite value at " + std::to_string(i)));
 }
 
-}  // namespace
-
-EncodedTensor encode_tensor(const float* data, const ChunkPlan& plan) {
-  require_finite(data, plan.numel(), "tensor to encode");
+// Encode values already known to be finite.
+EncodedTensor encode_finite(const float* data, const ChunkPlan& plan) {
   const auto n = static_cast<size_t>(plan.total_kept());
   EncodedTensor t;
   t.indices.resize(n);
@@ -32,24 +29,24 @@ EncodedTensor encode_tensor(const float* data, const ChunkPlan& plan) {
   return t;
 }
 
+}  // namespace
+
+EncodedTensor encode_tensor(const float* data, const ChunkPlan& plan) {
+  if (!detail::fold_is_finite(data, nullptr, 1.0F, plan.numel())) non_finite(data, plan.numel(), "tensor to encode");
+  return encode_finite(data, plan);
+}
+
 EncodedTensor encode_with_feedback(float* ef, const float* delta, float beta, const ChunkPlan& plan) {
   const int64_t n = plan.numel();
   if (!std::isfinite(beta)) {
     throw InvalidArgumentError(expected_message("a finite β", "error-feedback decay", std::to_string(beta)));
   }
-  if (delta != nullptr) {
-    // Check first so a bad Δ leaves the buffer untouched.
-    for (int64_t i = 0; i < n; ++i) {
-      if (!std::isfinite(std::fma(beta, ef[i], delta[i]))) {
-        throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ",
-                                                    "a non-finite value at " + std::to_string(i)));
-      }
-    }
-    for (int64_t i = 0; i < n; ++i) {
-      ef[i] = std::fma(beta, ef[i], delta[i]);
-    }
+  // Check first so a bad Δ leaves the buffer untouched.
+  if (!detail::fold_is_finite(ef, delta, beta, n)) {
+    throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ", "a non-finite value"));
   }
-  EncodedTensor t = encode_tensor(ef, plan);
+  if (delta != nullptr) detail::fold_in_place(ef, delta, beta, n);
+  EncodedTensor t = encode_finite(ef, plan);
   int64_t at = 0;
   for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
     const int64_t k = plan.chunk_k(ch);

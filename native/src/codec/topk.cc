@@ -26,6 +26,8 @@ inline uint64_t key_of(uint32_t abs, int64_t i) { return (static_cast<uint64_t>(
 
 struct Scratch {
   std::array<uint16_t, kBuckets> histogram{};
+  std::array<uint32_t, kMaxTileSide * kMaxTileSide> abs{};  // the chunk's |v| bits, contiguous
+  std::array<uint16_t, kMaxTileSide * kMaxTileSide + 1> selected{};  // one slack slot for branch-free appends
   std::vector<uint64_t> candidates;
 };
 
@@ -42,16 +44,25 @@ int64_t select_chunk(const float* origin, int64_t h, int64_t w, int64_t stride, 
     }
     return m;
   }
-  s.histogram.fill(0);
+  // Pass 1: |v| bits into a contiguous buffer (vectorisable), then the histogram of their top bits.
+  uint32_t* a = s.abs.data();
+  uint32_t max_abs = 0;
   for (int64_t r = 0; r < h; ++r) {
     const float* row = origin + r * stride;
+    uint32_t* out = a + r * w;
     for (int64_t c = 0; c < w; ++c) {
-      ++s.histogram[abs_bits(row[c]) >> kBucketShift];
+      out[c] = abs_bits(row[c]);
+      max_abs = std::max(max_abs, out[c]);
     }
   }
-  // The bucket holding the k-th largest: everything above it is selected.
+  s.histogram.fill(0);
+  for (int64_t i = 0; i < m; ++i) {
+    ++s.histogram[a[i] >> kBucketShift];
+  }
+  // The bucket holding the k-th largest, searched down from the largest value's bucket: everything
+  // above it is selected.
   int64_t above = 0;
-  int bucket = kBuckets - 1;
+  int bucket = static_cast<int>(max_abs >> kBucketShift);
   for (; bucket > 0; --bucket) {
     if (above + s.histogram[bucket] >= k) {
       break;
@@ -59,31 +70,33 @@ int64_t select_chunk(const float* origin, int64_t h, int64_t w, int64_t stride, 
     above += s.histogram[bucket];
   }
   const int64_t need = k - above;  // how many of the bucket's entries are selected (>= 1)
-  s.candidates.clear();
-  for (int64_t r = 0; r < h; ++r) {
-    const float* row = origin + r * stride;
-    for (int64_t c = 0; c < w; ++c) {
-      const uint32_t a = abs_bits(row[c]);
-      if (static_cast<int>(a >> kBucketShift) == bucket) {
-        s.candidates.push_back(key_of(a, r * w + c));
+  const uint32_t lo = static_cast<uint32_t>(bucket) << kBucketShift;  // first |v| bits of the bucket
+  const uint32_t hi = lo + (1U << kBucketShift);                      // first |v| bits above it
+  uint64_t threshold = 0;
+  if (need == s.histogram[bucket]) {
+    threshold = static_cast<uint64_t>(lo) << 12;  // the whole bucket is selected
+  } else {
+    s.candidates.clear();
+    for (int64_t i = 0; i < m; ++i) {
+      if (a[i] >= lo && a[i] < hi) {
+        s.candidates.push_back(key_of(a[i], i));
       }
     }
+    std::nth_element(s.candidates.begin(), s.candidates.begin() + (need - 1), s.candidates.end(),
+                     std::greater<uint64_t>());
+    threshold = s.candidates[static_cast<size_t>(need - 1)];
   }
-  std::nth_element(s.candidates.begin(), s.candidates.begin() + (need - 1), s.candidates.end(),
-                   std::greater<uint64_t>());
-  const uint64_t threshold = s.candidates[static_cast<size_t>(need - 1)];
+  // Pass 2: select in index order, branch-free appends.
+  uint16_t* sel = s.selected.data();
   int64_t out = 0;
-  for (int64_t r = 0; r < h; ++r) {
-    const float* row = origin + r * stride;
-    for (int64_t c = 0; c < w; ++c) {
-      const uint32_t a = abs_bits(row[c]);
-      const int b = static_cast<int>(a >> kBucketShift);
-      if (b > bucket || (b == bucket && key_of(a, r * w + c) >= threshold)) {
-        indices[out] = static_cast<uint16_t>(r * w + c);
-        values[out] = row[c];
-        ++out;
-      }
-    }
+  for (int64_t i = 0; i < m; ++i) {
+    sel[out] = static_cast<uint16_t>(i);
+    out += static_cast<int64_t>(key_of(a[i], i) >= threshold);
+  }
+  for (int64_t j = 0; j < out; ++j) {
+    const int64_t i = sel[j];
+    indices[j] = sel[j];
+    values[j] = origin[(i / w) * stride + (i % w)];
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cohort/errors.h"
+#include "codec/fold.h"
 
 namespace cohort {
 
@@ -58,13 +59,10 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
     plans.emplace_back(specs_[i].shape, codec.tile_side, codec.topk);
     // Validate before touching any buffer: fold into a scratch copy first would double memory, so check
     // that every folded value is finite instead.
-    const float* d = host.back().data_ptr<float>();
-    const std::vector<float>& e = buffers_[i];
-    for (size_t j = 0; j < e.size(); ++j) {
-      if (!std::isfinite(std::fma(beta, e[j], d[j]))) {
-        throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ of " + specs_[i].name,
-                                                    "a non-finite value at " + std::to_string(j)));
-      }
+    if (!codec::detail::fold_is_finite(buffers_[i].data(), host.back().data_ptr<float>(), beta,
+                                       static_cast<int64_t>(buffers_[i].size()))) {
+      throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ of " + specs_[i].name,
+                                                  "a non-finite value"));
     }
   }
   std::vector<codec::EncodedTensor> out;

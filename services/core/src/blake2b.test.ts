@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { blake2b, blake2b256, createBlake2b } from './blake2b.js';
+import { blake2b, blake2b256, createBlake2b, createBlake2b256 } from './blake2b.js';
 import { CohortError } from './errors.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -86,4 +86,26 @@ test('bad parameters and reuse are InvalidArgument with a reason', () => {
   h.digest();
   assert.throws(() => h.update(new Uint8Array(1)), reason('BLAKE2B_FINISHED'));
   assert.throws(() => h.digest(), reason('BLAKE2B_FINISHED'));
+});
+
+test('createBlake2b256 streams to the BLAKE2b-256 reference vectors', () => {
+  const expected: Record<number, string> = {
+    0: '0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8',
+    128: 'c3582f71ebb2be66fa5dd750f80baae97554f3b015663c8be377cfcb2488c1d1',
+    129: 'f7f3c46ba2564ff4c4c162da1f5b605f9f1c4aa6a20652a9f9a337c1a2f5b9c9',
+    1000: 'b372d0608f720c8c3dd41e9c8eecb10143b41abe520b616607e754bf79c08331',
+  };
+  for (const [n, digest] of Object.entries(expected)) {
+    const data = ramp(Number(n));
+    for (const piece of [1, 64, 128, 333]) {
+      const h = createBlake2b256();
+      for (let o = 0; o < data.length; o += piece) h.update(data.subarray(o, o + piece));
+      assert.equal(hex(h.digest()), digest, `length ${n}, pieces of ${piece}`);
+    }
+  }
+  const abc = createBlake2b256();
+  abc.update(ascii('a'));
+  abc.update(ascii('bc'));
+  assert.equal(hex(abc.digest()), 'bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319');
+  assert.throws(() => abc.digest(), CohortError);
 });

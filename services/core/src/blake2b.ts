@@ -105,6 +105,15 @@ export function createBlake2b(options: Blake2bOptions = {}): Blake2b {
   return hasher;
 }
 
+/**
+ * Start an incremental BLAKE2b-256 (cohort's content hash): for objects that arrive as a stream (storage
+ * backends hash uploads while they are written, before anything becomes visible). Same digest as
+ * {@link blake2b256} over the concatenated input.
+ */
+export function createBlake2b256(): Blake2b {
+  return createBlake2b({ outputLength: 32 });
+}
+
 /** BLAKE2b of one buffer with `outputLength` digest bytes (1..64) and an optional key. */
 export function blake2b(data: Uint8Array, outputLength = 64, key?: Uint8Array): Uint8Array {
   return createBlake2b({ outputLength, ...(key === undefined ? {} : { key }) })
