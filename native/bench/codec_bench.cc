@@ -308,7 +308,6 @@ cohort::codec::ObjectHeader make_header(const Args& args, IndexCoding coding, ui
 // The encoder's stages, as encode_with_feedback (src/codec/encode.cc) runs them, timed one by one.
 struct StageTimes {
   double fold = 0;      // β·e + Δ: the finiteness pass, then the fma pass
-  double check = 0;     // (no longer a separate pass: kept at 0 so the JSON shape is stable)
   double topk = 0;      // select_topk
   double quantize = 0;  // quantize_values
   double residual = 0;  // e ← e − dequantized value at the kept positions
@@ -321,7 +320,6 @@ EncodedTensor staged_encode(float* ef, const float* delta, float beta, const Chu
   if (!cohort::codec::detail::fold_is_finite(ef, delta, beta, n)) throw std::runtime_error("non-finite e");
   cohort::codec::detail::fold_in_place(ef, delta, beta, n);
   const auto t1 = Clock::now();
-  const auto t2 = Clock::now();  // encode_with_feedback no longer re-checks e after the fold
   const auto kept = static_cast<size_t>(plan.total_kept());
   EncodedTensor e;
   e.indices.resize(kept);
@@ -342,8 +340,7 @@ EncodedTensor staged_encode(float* ef, const float* delta, float beta, const Chu
   }
   const auto t5 = Clock::now();
   t.fold += seconds_between(t0, t1);
-  t.check += seconds_between(t1, t2);
-  t.topk += seconds_between(t2, t3);
+  t.topk += seconds_between(t1, t3);
   t.quantize += seconds_between(t3, t4);
   t.residual += seconds_between(t4, t5);
   return e;
@@ -424,7 +421,7 @@ int run_encode(const Args& args) {
   const cohort::codec::Expectations expect;
 
   std::vector<double> t_ewf, t_write_rice, t_write_p12, t_decode_rice, t_decode_p12;
-  std::vector<double> t_fold, t_check, t_topk, t_quant, t_resid, t_idx_rice, t_idx_p12, t_staged_total;
+  std::vector<double> t_fold, t_topk, t_quant, t_resid, t_idx_rice, t_idx_p12, t_staged_total;
   std::vector<EncodedTensor> encoded(nt);
   std::vector<uint8_t> obj_rice, obj_p12;
   uint64_t sink = 0;
@@ -469,7 +466,6 @@ int run_encode(const Args& args) {
     b = Clock::now();
     t_staged_total.push_back(seconds_between(a, b));
     t_fold.push_back(st.fold);
-    t_check.push_back(st.check);
     t_topk.push_back(st.topk);
     t_quant.push_back(st.quantize);
     t_resid.push_back(st.residual);
@@ -496,13 +492,12 @@ int run_encode(const Args& args) {
   const double ewf = median(t_ewf);
   const double w_rice = median(t_write_rice);
   const double w_p12 = median(t_write_p12);
-  const double fold = median(t_fold), check = median(t_check), topk = median(t_topk), quant = median(t_quant),
+  const double fold = median(t_fold), topk = median(t_topk), quant = median(t_quant),
                resid = median(t_resid), idx_rice = median(t_idx_rice), idx_p12 = median(t_idx_p12);
-  const double staged_sum = fold + check + topk + quant + resid;
+  const double staged_sum = fold + topk + quant + resid;
   auto stage = [&](double s, double of) { return rate(s, bytes).num("share_of_encoder", s / of); };
   Json stages;
   stages.obj("ef_fold", stage(fold, staged_sum))
-      .obj("finite_check", stage(check, staged_sum))
       .obj("topk", stage(topk, staged_sum))
       .obj("quantize", stage(quant, staged_sum))
       .obj("residual", stage(resid, staged_sum))

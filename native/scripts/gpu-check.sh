@@ -2,7 +2,7 @@
 # The engine's GPU check, for a CUDA machine with PyTorch installed and no Node (e.g. the device tool):
 # configure against PyTorch's bundled libtorch, build, run every C++ test (CUDA suites included), and run
 # the engine bench for 150M and 1B in bf16. Results (one JSON object per bench run) go to $OUT when set,
-# else to native/build-gpu/engine-gpu.jsonl; copy them into test/bench/results/engine.json's "gpu" section.
+# else to native/build-gpu/engine-gpu.jsonl (the codec bench's GPU line to codec-gpu.json); copy them into test/bench/results/engine.json's "gpu" section.
 #   bash native/scripts/gpu-check.sh [--no-bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +25,7 @@ for run in "150M 16" "150M 32" "1B 8" "1B 12"; do
   "$build/cohort_engine_bench" --preset "$1" --batch "$2" --seq 2048 --device cuda --dtype bf16 --steps 8 --warmup 3 \
     --peak-tflops "$peak" | tee -a "$results"
 done
-echo "results: $results ($name)"
+# The codec's kernel pipeline (ef_update -> topk_chunks -> quantize_codes) on the 150M shape: GB/s and the
+# fraction of the device's memory bandwidth; copy it into test/bench/results/codec.json's "gpu" section.
+"$build/cohort_codec_bench" --mode gpu --data gaussian | tee "${OUT:-$build}/codec-gpu.json"
+echo "results: $results and ${OUT:-$build}/codec-gpu.json ($name)"

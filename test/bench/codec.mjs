@@ -50,7 +50,7 @@ for (const data of ['gaussian', 'heavy']) {
       `encode ${gbps(r.encode.encode_with_feedback)}, full ${gbps(r.encode.full_path_rice)}, decode ${gbps(r.decode.rice)}`,
   );
   console.log(
-    `  stages: fold ${gbps(s.ef_fold)}, check ${gbps(s.finite_check)}, top-k ${gbps(s.topk)}, ` +
+    `  stages: fold ${gbps(s.ef_fold)}, top-k ${gbps(s.topk)}, ` +
       `quantize ${gbps(s.quantize)}, residual ${gbps(s.residual)}, rice ${gbps(s.index_coding_rice)}`,
   );
   encodes[data] = r;
@@ -117,21 +117,13 @@ const summary = {
     full_path_packed12: g.encode.full_path_packed12.gbps,
   },
   encode_stage_gbps: Object.fromEntries(
-    [
-      'ef_fold',
-      'finite_check',
-      'topk',
-      'quantize',
-      'residual',
-      'index_coding_rice',
-      'index_coding_packed12',
-    ].map((k) => [k, g.encode.stages[k].gbps]),
+    ['ef_fold', 'topk', 'quantize', 'residual', 'index_coding_rice', 'index_coding_packed12'].map((k) => [
+      k,
+      g.encode.stages[k].gbps,
+    ]),
   ),
   encode_stage_share: Object.fromEntries(
-    ['ef_fold', 'finite_check', 'topk', 'quantize', 'residual'].map((k) => [
-      k,
-      g.encode.stages[k].share_of_encoder,
-    ]),
+    ['ef_fold', 'topk', 'quantize', 'residual'].map((k) => [k, g.encode.stages[k].share_of_encoder]),
   ),
   decode_gbps_per_core: { rice: g.decode.rice.gbps, packed12: g.decode.packed12.gbps },
   aggregation_20_peers: {
@@ -154,6 +146,65 @@ const met = {
   encode_gbps_per_core: g.encode.encode_with_feedback.gbps >= goals.encode_gbps_per_core_min,
   gpu_bandwidth_fraction: gpu ? gpu.pipeline.bandwidth_fraction >= goals.gpu_bandwidth_fraction_min : null,
 };
+
+// The SparseLoCo loop on Brown (the loop test's setup): held-out loss curves of 4 replicas sharing one
+// compressed outer update vs one AdamW run on the same tokens. A few minutes on 2 cores, so --quick keeps
+// the recorded figures.
+async function sparseLoCoLoop() {
+  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')).sparseloco ?? null) : null;
+  if (quick) return previous;
+  const harness = resolve(root, 'test/dist/harness/index.js');
+  if (!existsSync(harness)) {
+    console.error('bench codec: test/dist is missing (run `make build`); keeping the recorded loop figures');
+    return previous;
+  }
+  const { brownDataset, runBaseline, runSparseLoCo } = await import(harness);
+  const { openDataset } = await import('@cohort/native');
+  const setup = {
+    replicas: 4,
+    innerSteps: 2,
+    windows: 60,
+    batch: 2,
+    lr: 3e-3,
+    warmupSteps: 20,
+    alpha: 1,
+    beta: 0.95,
+    topk: 64,
+    heldOut: Uint32Array.from({ length: 64 }, (_, i) => i * 15),
+    curveEvery: 5,
+    threads: cpus().length,
+  };
+  const dataset = await openDataset((await brownDataset()).manifestPath, {});
+  try {
+    const baseline = await runBaseline(dataset, setup);
+    const sparse = await runSparseLoCo(dataset, setup);
+    const round = (curve) => curve.map(([step, loss]) => [step, Number(loss.toFixed(4))]);
+    const loop = {
+      date: new Date().toISOString(),
+      setup: { ...setup, heldOut: `${setup.heldOut.length} held-out samples (every 15th)`, preset: 'devnet' },
+      baseline: { final_loss: baseline.finalLoss, seconds: baseline.seconds, curve: round(baseline.curve) },
+      sparseloco: {
+        final_loss: sparse.finalLoss,
+        seconds: sparse.seconds,
+        curve: round(sparse.curve),
+        in_sync: sparse.inSync,
+        update_bytes: sparse.updateBytes,
+        update_bits_per_parameter: (sparse.updateBytes * 8) / sparse.parameters,
+        aggregate_bytes: sparse.aggregateBytes,
+      },
+      initial_loss: baseline.initialLoss,
+      gap: sparse.finalLoss / baseline.finalLoss - 1,
+    };
+    console.log(
+      `SparseLoCo loop: baseline ${baseline.finalLoss.toFixed(3)}, SparseLoCo ${sparse.finalLoss.toFixed(3)} ` +
+        `(${(loop.gap * 100).toFixed(2)}% above)`,
+    );
+    return loop;
+  } finally {
+    dataset.close();
+  }
+}
+const sparseloco = await sparseLoCoLoop();
 
 const result = {
   bench: 'codec',
@@ -184,6 +235,7 @@ const result = {
   met,
   encode: encodes,
   aggregate,
+  sparseloco,
   gpu,
   ...(gpuNote ? { gpu_note: gpuNote } : {}),
 };

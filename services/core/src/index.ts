@@ -6,3 +6,4 @@ export * from './sampler.js';
 export * from './sample-id.js';
 export * from './data-receipt.js';
 export * from './hotkey-signature.js';
+export * from './storage-keys.js';
