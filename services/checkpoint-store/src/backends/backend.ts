@@ -110,7 +110,7 @@ const codeByReason: Readonly<Record<StoreReason, Code>> = {
   PEER_BAD_REPLY: Code.DataLoss,
   PEER_DENIED: Code.PermissionDenied,
   BACKEND_ERROR: Code.Unavailable,
-  ABORTED: Code.Cancelled,
+  ABORTED: Code.Canceled,
 };
 
 /** A storage failure with a stable reason; the gRPC code follows from the reason. */
