@@ -1,0 +1,43 @@
+/**
+ * The checkpoint-store's metrics on the process registry: requests by RPC and result (ok or the stable
+ * reason), bytes in and out split by own bucket vs peers', and time per RPC. Bounded labels only: never
+ * a key, a peer endpoint or a window.
+ */
+import { Counter, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+import type { StoreMetrics } from './handlers/store-deps.js';
+
+/** Register the store metrics on `registry` (once per process). */
+export function createStoreMetrics(registry: Registry): StoreMetrics {
+  const requests = new Counter({
+    name: 'cohort_store_requests_total',
+    help: 'Store RPCs by method and result (ok, not_found for an expired Watch, or the reason code)',
+    labelNames: ['rpc', 'result'],
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'cohort_store_bytes_total',
+    help: 'Object bytes streamed in (Put) and out (Get), by own bucket or peers',
+    labelNames: ['direction', 'bucket'],
+    registers: [registry],
+  });
+  const seconds = new Histogram({
+    name: 'cohort_store_rpc_seconds',
+    help: 'Time per store RPC, including streaming (Watch: until found or the deadline)',
+    labelNames: ['rpc'],
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2.5, 10, 30, 120, 600],
+    registers: [registry],
+  });
+  return {
+    request(rpc, result) {
+      requests.inc({ rpc, result });
+    },
+    bytes(direction, bucket, n) {
+      bytes.inc({ direction, bucket }, n);
+    },
+    time(rpc) {
+      return seconds.startTimer({ rpc });
+    },
+  };
+}
