@@ -12,6 +12,10 @@ set -uo pipefail
 D=$1
 [ -d "$D" ] || exit 0
 
+# Running and not a zombie: the daemons are orphans once s3-up.sh exits, and an init that reaps lazily
+# leaves an exited one a zombie for a while (2 s seen), which `kill -0` still reports as alive.
+alive() { [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 # stop NAME PROCESS_NAME: TERM the daemon whose pid is in $D/NAME.pid, wait for it, KILL after 10 s.
 stop() {
   local pidfile=$D/$1.pid pid
@@ -19,11 +23,11 @@ stop() {
   pid=$(cat "$pidfile")
   if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then
     kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 200); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.05
+    for _ in $(seq 500); do
+      alive "$pid" || break
+      sleep 0.02
     done
-    kill -KILL "$pid" 2>/dev/null
+    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null; fi
   fi
   rm -f "$pidfile"
 }

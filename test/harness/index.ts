@@ -6,3 +6,5 @@ export { repoRoot, serviceEntry } from './repo.js';
 export { brownDataset } from './brown-dataset.js';
 export { runBaseline, runSparseLoCo } from './sparseloco.js';
 export type { ArmResult, SparseLoCoResult, SparseLoCoSetup } from './sparseloco.js';
+export { startS3Server } from './s3-server.js';
+export type { S3Server } from './s3-server.js';

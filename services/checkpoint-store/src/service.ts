@@ -1,13 +1,18 @@
 /**
- * checkpoint-store: object storage for updates, aggregates and checkpoints (filesystem or S3), and
- * reads of peers' buckets. The storage backends arrive with the storage issue; until then the RPCs
- * answer UNIMPLEMENTED, and an s3 backend without endpoint or bucket is refused as a config error.
+ * checkpoint-store: object storage for updates, aggregates and checkpoints in this operator's bucket
+ * (filesystem by default, or S3-compatible), and reads of peers' buckets through a bounded pool
+ * (protocol §8, docs/storage.md). An s3 backend without endpoint or bucket is refused as a config error.
  */
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 import { ConfigError, envName } from '@cohort/kit';
 import type { ServiceDefinition } from '@cohort/kit';
+import { createOwnBackend, createPeerBackend } from './backend-factory.js';
 import { configSpec } from './config.js';
 import type { Config } from './config.js';
+import { FirstSeenRegistry } from './peers/first-seen.js';
+import { PeerPool } from './peers/peer-pool.js';
+import { createStoreImpl } from './server.js';
+import { createStoreMetrics } from './store-metrics.js';
 
 /** Cross-key rules the per-key parsers cannot express. */
 export function checkBackend(config: Config): void {
@@ -29,13 +34,49 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
   name: 'checkpoint-store',
   spec: configSpec,
   validate: checkBackend,
-  start(ctx) {
-    ctx.addGrpcService(CheckpointStoreService, {});
-    ctx.log.info('store_backend', {
-      backend: ctx.config.backend,
-      fsRoot: ctx.config.fsRoot,
-      s3Endpoint: ctx.config.s3Endpoint,
+  async start(ctx) {
+    const { config, log } = ctx;
+    const own = await createOwnBackend(config, (key, why) => log.warn('store_repaired', { key, why }));
+    ctx.onShutdown('own-backend', () => own.close());
+    const peers = new PeerPool({
+      createBackend: (peer) => createPeerBackend(config, peer),
+      concurrencyPerPeer: config.peerConcurrency,
+      retry: {
+        attempts: config.peerAttempts,
+        baseDelayMs: config.peerRetryBaseMs,
+        maxDelayMs: config.peerRetryMaxMs,
+      },
+      maxPeers: config.maxPeers,
+      idleMs: config.peerIdleMs,
     });
-    return Promise.resolve();
+    ctx.onShutdown('peer-pool', () => peers.close());
+    const sweeper = setInterval(() => void peers.sweep(), Math.min(60_000, config.peerIdleMs));
+    sweeper.unref();
+    ctx.onShutdown('peer-sweeper', () => {
+      clearInterval(sweeper);
+      return Promise.resolve();
+    });
+    ctx.addGrpcService(
+      CheckpointStoreService,
+      createStoreImpl({
+        own,
+        peers,
+        firstSeen: new FirstSeenRegistry(config.firstSeenEntries),
+        maxObjectBytes: config.maxObjectBytes,
+        chunkBytes: config.responseChunkBytes,
+        maxPageSize: config.maxListPage,
+        minPollIntervalMs: config.watchMinPollMs,
+        maxWatchMs: config.watchMaxMs,
+        now: Date.now,
+        log,
+        metrics: createStoreMetrics(ctx.metrics.registry),
+      }),
+    );
+    log.info('store_backend', {
+      backend: config.backend,
+      fsRoot: config.fsRoot,
+      s3Endpoint: config.s3Endpoint,
+      s3Bucket: config.s3Bucket,
+    });
   },
 };

@@ -26,6 +26,12 @@ import type { StorageKeyRule } from './storage-keys.js';
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
 const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
 
+/** The three keys of a checkpoint. */
+function checkpointFiles(run: string, window: number): string[] {
+  const keys = checkpointKeys(run, window);
+  return [keys.model, keys.config, keys.manifest];
+}
+
 const rule = (expected: StorageKeyRule) => (error: unknown) => {
   assert.ok(error instanceof StorageKeyError, String(error));
   assert.equal(error.reason, 'BAD_KEY');
@@ -199,7 +205,7 @@ function windowKeys(run: string, w: number): string[] {
     selectionKey(run, w),
     scoreKey(run, w, ALICE),
   ];
-  if (w % 10 === 0) keys.push(...Object.values(checkpointKeys(run, w)));
+  if (w % 10 === 0) keys.push(...checkpointFiles(run, w));
   return keys;
 }
 
@@ -231,10 +237,10 @@ test('retention: fixed example', () => {
 test('retention: checkpoints, incomplete checkpoints and aggregates', () => {
   const ck = (w: number) => checkpointKeys('r', w);
   const keys = [
-    ...Object.values(ck(10)),
-    ...Object.values(ck(20)),
+    ...checkpointFiles('r', 10),
+    ...checkpointFiles('r', 20),
     ck(30).model, // incomplete and older than the newest complete one (40): abandoned
-    ...Object.values(ck(40)),
+    ...checkpointFiles('r', 40),
     ck(50).model, // incomplete and newer than 40: may still be uploading
     ck(50).config,
     aggregateKey('r', 5),
@@ -253,12 +259,15 @@ test('retention: checkpoints, incomplete checkpoints and aggregates', () => {
     ck(30).model,
   ]);
   // Keeping 3 checkpoints keeps the aggregates from 10 on.
-  assert.deepEqual(retentionPlan(keys, { ...options, keepCheckpoints: 3 }), [aggregateKey('r', 5), ck(30).model]);
+  assert.deepEqual(retentionPlan(keys, { ...options, keepCheckpoints: 3 }), [
+    aggregateKey('r', 5),
+    ck(30).model,
+  ]);
   // No complete checkpoint at all: every aggregate stays (a newcomer replays from window 0).
   const noCheckpoint = [aggregateKey('r', 1), selectionKey('r', 1), ck(2).model];
   assert.deepEqual(retentionPlan(noCheckpoint, options), [selectionKey('r', 1)]);
   // Runs are independent: another run's checkpoints do not protect this run's aggregates.
-  const twoRuns = [...Object.values(checkpointKeys('s', 40)), aggregateKey('r', 5), aggregateKey('s', 5)];
+  const twoRuns = [...checkpointFiles('s', 40), aggregateKey('r', 5), aggregateKey('s', 5)];
   assert.deepEqual(retentionPlan(twoRuns, options), [aggregateKey('s', 5)]);
 });
 

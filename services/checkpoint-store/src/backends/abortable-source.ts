@@ -12,12 +12,17 @@ export function abortedError(signal: AbortSignal, what: string): StoreError {
   return new StoreError('ABORTED', `${what} aborted`, { cause: signal.reason });
 }
 
+/** Throw `ABORTED` when `signal` has aborted (a function, so checks after an `await` are not narrowed away). */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted === true) throw abortedError(signal, what);
+}
+
 /** `source`'s chunks, stopping with `ABORTED` as soon as `signal` aborts. */
 export async function* abortableSource(
   source: AsyncIterable<Uint8Array>,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  if (signal?.aborted === true) throw abortedError(signal, 'upload');
+  throwIfAborted(signal, 'upload');
   const iterator = source[Symbol.asyncIterator]();
   let finished = false;
   let onAbort: () => void = () => undefined;

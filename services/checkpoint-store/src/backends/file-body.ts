@@ -7,7 +7,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { IllegalStateError } from '@cohort/core';
-import { abortedError } from './abortable-source.js';
+import { throwIfAborted } from './abortable-source.js';
 import { StoreError } from './backend.js';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -42,7 +42,7 @@ export function fileBody(
       if (closed) return { done: true, value: undefined };
       if (remaining === 0) return finish();
       try {
-        if (signal?.aborted === true) throw abortedError(signal, 'download');
+        throwIfAborted(signal, 'download');
         const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, remaining));
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
         if (bytesRead === 0) {

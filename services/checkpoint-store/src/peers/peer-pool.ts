@@ -21,7 +21,7 @@ export interface PeerBucket {
 /** Pool settings. */
 export interface PeerPoolOptions {
   /** Creates the read-only backend of one peer (S3, or file:// on the devnet). */
-  readonly createBackend: (peer: PeerBucket) => ObjectBackend;
+  readonly createBackend: (peer: PeerBucket) => Promise<ObjectBackend>;
   readonly concurrencyPerPeer: number;
   readonly retry: RetryPolicy;
   readonly maxPeers: number;
@@ -30,7 +30,7 @@ export interface PeerPoolOptions {
 }
 
 interface PeerEntry {
-  readonly backend: ObjectBackend;
+  readonly backend: Promise<ObjectBackend>;
   readonly semaphore: Semaphore;
   lastUsed: number;
 }
@@ -58,7 +58,7 @@ export class PeerPool {
   run<T>(peer: PeerBucket, fn: (backend: ObjectBackend) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const entry = this.#entry(peer);
     return entry.semaphore.run(
-      () => withRetries(() => fn(entry.backend), this.#options.retry, signal),
+      () => withRetries(async () => fn(await entry.backend), this.#options.retry, signal),
       signal,
     );
   }
@@ -68,13 +68,13 @@ export class PeerPool {
     const cutoff = this.#now() - this.#options.idleMs;
     const idle = [...this.#peers].filter(([, e]) => e.lastUsed < cutoff && e.semaphore.held === 0);
     for (const [id] of idle) this.#peers.delete(id);
-    await Promise.allSettled(idle.map(([, e]) => e.backend.close()));
+    await Promise.allSettled(idle.map(async ([, e]) => (await e.backend).close()));
   }
 
   async close(): Promise<void> {
     const all = [...this.#peers.values()];
     this.#peers.clear();
-    await Promise.allSettled(all.map((e) => e.backend.close()));
+    await Promise.allSettled(all.map(async (e) => (await e.backend).close()));
   }
 
   #entry(peer: PeerBucket): PeerEntry {
@@ -82,8 +82,10 @@ export class PeerPool {
     let entry = this.#peers.get(id);
     if (entry === undefined) {
       if (this.#peers.size >= this.#options.maxPeers) this.#evictOldestIdle();
+      const backend = this.#options.createBackend(peer);
+      backend.catch(() => this.#peers.delete(id)); // a client that cannot be made is not cached
       entry = {
-        backend: this.#options.createBackend(peer),
+        backend,
         semaphore: new Semaphore(this.#options.concurrencyPerPeer),
         lastUsed: this.#now(),
       };
@@ -101,6 +103,6 @@ export class PeerPool {
     }
     if (oldest === undefined) return;
     this.#peers.delete(oldest[0]);
-    void oldest[1].backend.close();
+    void oldest[1].backend.then((b) => b.close()).catch(() => undefined);
   }
 }

@@ -104,7 +104,7 @@ test('the pool keeps one client per bucket identity and a stalled peer does not 
   const pool = new PeerPool({
     createBackend: (p) => {
       created.push(peerId(p));
-      return backend(p.endpoint);
+      return Promise.resolve(backend(p.endpoint));
     },
     concurrencyPerPeer: 2,
     retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
