@@ -34,7 +34,7 @@ type Client = ServiceClient<typeof CheckpointStoreService>;
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
 
 async function put(client: Client, key: string, data: Uint8Array, chunk = 64 * 1024, expect?: Uint8Array) {
-  async function* requests() {
+  function* requests() {
     yield {
       part: {
         case: 'header' as const,
@@ -138,7 +138,7 @@ describe('checkpoint-store over gRPC (filesystem backend)', () => {
     const data = bytes(10_000, 3);
     assert.equal(await reasonOf(put(client, key, data, 4096, new Uint8Array(32).fill(1))), 'HASH_MISMATCH');
     assert.equal(await reasonOf(client.head({ key })), 'NOT_FOUND');
-    async function* wrongSize() {
+    function* wrongSize() {
       yield { part: { case: 'header' as const, value: { key, sizeBytes: 5n } } };
       yield { part: { case: 'chunk' as const, value: data } };
     }
@@ -171,6 +171,7 @@ describe('checkpoint-store over gRPC (filesystem backend)', () => {
     await backend.put(
       peerKey,
       (async function* () {
+        await Promise.resolve();
         yield bytes(2000, 6);
       })(),
       { maxBytes: 1 << 20 },

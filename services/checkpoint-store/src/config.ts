@@ -90,6 +90,25 @@ export const configSpec = defineConfig('checkpoint-store', {
     max: 86400000,
     unit: 'ms',
   }),
+  retentionWindows: field.int({
+    doc: "Windows kept behind each run's newest window by garbage collection (0 disables it)",
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+  }),
+  retentionCheckpoints: field.int({
+    doc: 'Complete checkpoints kept per run by garbage collection, newest first',
+    default: 2,
+    min: 1,
+    max: 1000,
+  }),
+  retentionIntervalMs: field.int({
+    doc: 'Time between garbage-collection passes',
+    default: 600000,
+    min: 1000,
+    max: 86400000,
+    unit: 'ms',
+  }),
   firstSeenEntries: field.int({
     doc: 'First-seen times remembered (oldest forgotten first)',
     default: 200000,

@@ -11,6 +11,7 @@ import { configSpec } from './config.js';
 import type { Config } from './config.js';
 import { FirstSeenRegistry } from './peers/first-seen.js';
 import { PeerPool } from './peers/peer-pool.js';
+import { runRetention } from './retention.js';
 import { createStoreImpl } from './server.js';
 import { createStoreMetrics } from './store-metrics.js';
 
@@ -72,6 +73,20 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
         metrics: createStoreMetrics(ctx.metrics.registry),
       }),
     );
+    if (config.retentionWindows > 0) {
+      const settings = { keepWindows: config.retentionWindows, keepCheckpoints: config.retentionCheckpoints };
+      let pass: Promise<unknown> = Promise.resolve();
+      const gc = setInterval(() => {
+        pass = runRetention(own, settings, log).catch((error: unknown) =>
+          log.warn('retention_failed', { error: error instanceof Error ? error.message : String(error) }),
+        );
+      }, config.retentionIntervalMs);
+      gc.unref();
+      ctx.onShutdown('retention', async () => {
+        clearInterval(gc);
+        await pass;
+      });
+    }
     log.info('store_backend', {
       backend: config.backend,
       fsRoot: config.fsRoot,

@@ -1,0 +1,71 @@
+/**
+ * Retention on real files: old windows' updates, scores and selections go, the newest checkpoints and
+ * the aggregates a newcomer replays stay, LATEST and foreign objects are never touched.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { aggregateKey, checkpointKeys, encodeSs58, latestKey, updateKey } from '@cohort/core';
+import type { Logger } from '@cohort/kit';
+
+import { createFsBackend } from './backends/fs-backend.js';
+import { runRetention } from './retention.js';
+
+const quiet = {
+  info: () => undefined,
+  warn: () => undefined,
+  debug: () => undefined,
+  error: () => undefined,
+} as unknown as Logger;
+
+test('a retention pass deletes exactly what the plan allows', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'cohort-retention-'));
+  try {
+    const backend = await createFsBackend({ root });
+    const hotkey = encodeSs58(new Uint8Array(32).fill(7));
+    const put = async (key: string) => {
+      await backend.put(
+        key,
+        (async function* () {
+          await Promise.resolve();
+          yield new TextEncoder().encode(key);
+        })(),
+        { maxBytes: 1 << 20, overwrite: true },
+      );
+    };
+    for (let w = 0; w <= 20; w++) {
+      await put(updateKey('run-a', w, hotkey));
+      await put(aggregateKey('run-a', w));
+      if (w % 5 === 0) for (const k of Object.values(checkpointKeys('run-a', w))) await put(k);
+    }
+    await put(latestKey('run-a'));
+    await put('someone/else/object.bin');
+    const result = await runRetention(backend, { keepWindows: 4, keepCheckpoints: 2 }, quiet);
+    const left = new Set<string>();
+    let token: string | undefined;
+    do {
+      const page = await backend.list('', token);
+      page.objects.forEach((m) => left.add(m.key));
+      token = page.nextPageToken;
+    } while (token !== undefined);
+    assert.ok(
+      left.has(latestKey('run-a')) && left.has('someone/else/object.bin'),
+      'LATEST and foreign objects stay',
+    );
+    for (let w = 16; w <= 20; w++)
+      assert.ok(left.has(updateKey('run-a', w, hotkey)), `recent window ${w} stays`);
+    for (let w = 0; w < 16; w++) assert.ok(!left.has(updateKey('run-a', w, hotkey)), `old update ${w} goes`);
+    // Checkpoints at 15 and 20 are the newest two; aggregates from 15 on are kept for replay.
+    for (const w of [15, 20]) assert.ok(left.has(checkpointKeys('run-a', w).model), `checkpoint ${w} stays`);
+    for (const w of [0, 5, 10])
+      assert.ok(!left.has(checkpointKeys('run-a', w).model), `checkpoint ${w} goes`);
+    for (let w = 15; w <= 20; w++) assert.ok(left.has(aggregateKey('run-a', w)), `aggregate ${w} stays`);
+    assert.ok(!left.has(aggregateKey('run-a', 14)), 'aggregates before the oldest kept checkpoint go');
+    assert.equal(result.deleted, result.scanned - (left.size - 1), 'the foreign object is not even scanned');
+    await backend.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
