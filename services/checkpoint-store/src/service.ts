@@ -75,11 +75,16 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
     );
     if (config.retentionWindows > 0) {
       const settings = { keepWindows: config.retentionWindows, keepCheckpoints: config.retentionCheckpoints };
-      let pass: Promise<unknown> = Promise.resolve();
+      let pass: Promise<unknown> | undefined;
       const gc = setInterval(() => {
-        pass = runRetention(own, settings, log).catch((error: unknown) =>
-          log.warn('retention_failed', { error: error instanceof Error ? error.message : String(error) }),
-        );
+        if (pass !== undefined) return; // the previous pass is still running
+        pass = runRetention(own, settings, log)
+          .catch((error: unknown) =>
+            log.warn('retention_failed', { error: error instanceof Error ? error.message : String(error) }),
+          )
+          .finally(() => {
+            pass = undefined;
+          });
       }, config.retentionIntervalMs);
       gc.unref();
       ctx.onShutdown('retention', async () => {
