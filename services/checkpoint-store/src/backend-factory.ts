@@ -37,7 +37,8 @@ export function createPeerBackend(config: Config, peer: PeerBucket): Promise<Obj
         new InvalidArgumentError(`a file:// peer endpoint needs a path: ${peer.endpoint}`),
       );
     }
-    return createFsBackend({ root: `${root.replace(/\/$/, '')}/${peer.bucket}` });
+    // Read-only: no sweep of the peer's temp files, no repairs written into its bucket.
+    return createFsBackend({ root: `${root.replace(/\/$/, '')}/${peer.bucket}`, readOnly: true });
   }
   return createS3Backend({
     endpoint: peer.endpoint,

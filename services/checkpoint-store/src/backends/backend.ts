@@ -33,7 +33,7 @@ export interface PutOptions {
   readonly expectedBlake2b256?: Uint8Array | undefined;
   /** Largest object accepted; a longer stream is refused (`TOO_LARGE`) as soon as it passes the cap. */
   readonly maxBytes: number;
-  /** Replace different bytes under an existing key (LATEST, selections); default false. */
+  /** Replace different bytes under an existing key (only LATEST: `keyAllowsOverwrite`); default false. */
   readonly overwrite?: boolean | undefined;
   readonly contentType?: string | undefined;
   /** Aborts the upload; nothing becomes visible. */
