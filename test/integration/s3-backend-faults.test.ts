@@ -14,10 +14,15 @@ import type { S3Backend } from '@cohort/checkpoint-store/s3-backend';
 
 const TIMEOUT_MS = 400;
 const servers: (http.Server | net.Server)[] = [];
+const sockets = new Set<net.Socket>();
 const backends: S3Backend[] = [];
 
 async function listen(server: http.Server | net.Server): Promise<string> {
   servers.push(server);
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -64,10 +69,8 @@ const objectHeaders = {
 
 after(async () => {
   for (const backend of backends) await backend.close();
-  for (const server of servers) {
-    if (server instanceof http.Server) server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const socket of sockets) socket.destroy();
+  for (const server of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
 describe('S3 backend faults', () => {
@@ -96,16 +99,21 @@ describe('S3 backend faults', () => {
     await rejectsWith(backend.list('runs/'), 'PEER_BAD_REPLY');
     await rejectsWith(backend.head('runs/a/x'), 'PEER_BAD_REPLY');
     await rejectsWith(backend.get('runs/a/x'), 'PEER_BAD_REPLY');
-    // A 404 HEAD first (no such key), then the PUT gets a 500 with an HTML page.
-    const notFoundThenGarbage = await backendAt(
+    // A PUT (after a 404 HEAD: no such key) answered by an HTML page: a client error status with no S3
+    // error in it is a bad reply; a server error status is the server failing, whatever its body.
+    const htmlOnPut = await backendAt(
       await listen(
         http.createServer((req, res) => {
-          if (req.method === 'HEAD') res.writeHead(404).end();
-          else res.writeHead(500, { 'Content-Type': 'text/html' }).end('<h1>Internal error</h1>');
+          const status = req.method === 'HEAD' ? 404 : Number(req.url?.slice(-3));
+          res
+            .writeHead(status, { 'Content-Type': 'text/html' })
+            .end(req.method === 'HEAD' ? undefined : '<h1>Oops</h1>');
         }),
       ),
     );
-    await rejectsWith(notFoundThenGarbage.put('runs/a/x', one(), { maxBytes: 100 }), 'PEER_BAD_REPLY');
+    await rejectsWith(htmlOnPut.put('runs/a/x400', one(), { maxBytes: 100 }), 'PEER_BAD_REPLY');
+    await rejectsWith(htmlOnPut.put('runs/a/x500', one(), { maxBytes: 100 }), 'BACKEND_ERROR');
+    await rejectsWith(htmlOnPut.put('runs/a/x503', one(), { maxBytes: 100 }), 'BACKEND_ERROR');
   });
 
   test('a TCP server that answers no HTTP: PEER_BAD_REPLY', async () => {

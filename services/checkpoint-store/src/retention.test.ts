@@ -38,7 +38,10 @@ test('a retention pass deletes exactly what the plan allows', async () => {
     for (let w = 0; w <= 20; w++) {
       await put(updateKey('run-a', w, hotkey));
       await put(aggregateKey('run-a', w));
-      if (w % 5 === 0) for (const k of Object.values(checkpointKeys('run-a', w))) await put(k);
+      if (w % 5 === 0) {
+        const { model, config, manifest } = checkpointKeys('run-a', w);
+        for (const k of [model, config, manifest]) await put(k);
+      }
     }
     await put(latestKey('run-a'));
     await put('someone/else/object.bin');

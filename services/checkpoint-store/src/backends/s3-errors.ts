@@ -87,6 +87,15 @@ export function toStoreError(error: unknown, what: string, signal?: AbortSignal)
       ? make('PEER_BAD_REPLY', 'the endpoint answered with something that is not an S3 error reply')
       : make('BACKEND_ERROR', message);
   }
+  // minio's answer to a 5xx/408/429 reply, whose body it does not read: the server failed or throttled.
+  const status = /Retryable HTTP status: (\d+)/.exec(message ?? '')?.[1];
+  if (status !== undefined) {
+    const reason = status === '408' ? 'PEER_TIMEOUT' : 'BACKEND_ERROR';
+    return new StoreError(reason, `${what}: the endpoint answered HTTP ${status}`, {
+      cause: error,
+      details: { httpStatus: Number(status) },
+    });
+  }
   if (field(error, 'name') === 'InvalidXMLError') {
     return make('PEER_BAD_REPLY', `the endpoint's reply is not S3 XML (${message ?? 'unparsable'})`);
   }

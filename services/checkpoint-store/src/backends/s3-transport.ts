@@ -24,6 +24,12 @@ export class S3TimeoutError extends Error {
 const callSignal = new AsyncLocalStorage<AbortSignal | undefined>();
 
 /**
+ * Statuses `minio` treats as retryable: it throws "Retryable HTTP status" without reading the reply's
+ * body (even with retries off), which would pin the socket until the timeout. Drained here instead.
+ */
+const UNREAD_STATUSES = new Set([408, 429, 499, 500, 502, 503, 504, 520]);
+
+/**
  * Run `fn` with `signal` attached to every S3 request it makes (undefined detaches the caller's
  * signal: cleanup requests after an abort must still go out).
  */
@@ -45,6 +51,7 @@ export function createS3Transport(
       { ...options, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) },
       (res) => {
         response = res;
+        if (UNREAD_STATUSES.has(res.statusCode ?? 0)) res.resume();
         callback?.(res);
       },
     );
