@@ -6,7 +6,7 @@
 import { open, mkdir, rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { createBlake2b256 } from '@cohort/core';
+import { createStreamHasher } from './stream-hash.js';
 
 /** The `code` of a Node system error (`ENOENT`), or undefined. */
 export function errnoOf(error: unknown): string | undefined {
@@ -74,7 +74,7 @@ export async function pruneEmptyDirs(dir: string, stopAt: string): Promise<void>
 
 /** BLAKE2b-256 of the first `size` bytes of an open file. */
 export async function hashFile(handle: FileHandle, size: number): Promise<Uint8Array> {
-  const hasher = createBlake2b256();
+  const hasher = await createStreamHasher();
   const chunk = Buffer.allocUnsafe(Math.min(size, 4 * 1024 * 1024));
   let position = 0;
   while (position < size) {

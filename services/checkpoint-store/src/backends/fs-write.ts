@@ -10,7 +10,7 @@
  */
 import { link, open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { CohortError, createBlake2b256 } from '@cohort/core';
+import { CohortError } from '@cohort/core';
 import { abortableSource, throwIfAborted } from './abortable-source.js';
 import { StoreError } from './backend.js';
 import type { ObjectMeta, PutOptions } from './backend.js';
@@ -20,6 +20,7 @@ import type { FsLayout } from './fs-layout.js';
 import { DEFAULT_CONTENT_TYPE, encodeMeta } from './fs-meta.js';
 import type { FsReader } from './fs-read.js';
 import { ensureDir, errnoOf, fsyncDir, writeFileDurable } from './fs-util.js';
+import { createStreamHasher } from './stream-hash.js';
 
 /** A publish retries this often when a concurrent delete pruned the folder it just created. */
 const PUBLISH_ATTEMPTS = 5;
@@ -48,7 +49,7 @@ export async function receiveUpload(
   const handle = await open(temp, 'wx').catch((error: unknown) => {
     throw backendError('creating a temp file', error);
   });
-  const hasher = createBlake2b256();
+  const hasher = await createStreamHasher();
   const writer = createBlockWriter(handle);
   let size = 0;
   try {

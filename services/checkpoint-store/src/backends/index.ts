@@ -7,3 +7,5 @@ export type { ByteRange, ListPage, ObjectBackend, ObjectMeta, PutOptions, StoreR
 export { createFsBackend } from './fs-backend.js';
 export type { FsBackendOptions } from './fs-backend.js';
 export { createS3Backend, S3Backend } from './s3-backend.js';
+export { createStreamHasher } from './stream-hash.js';
+export type { StreamHasher } from './stream-hash.js';

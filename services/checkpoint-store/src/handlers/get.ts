@@ -3,11 +3,11 @@
  * operator's bucket or a peer's. Bytes read from a peer are re-hashed on the way when the whole object is
  * read, so a peer that serves different bytes than its metadata claims is caught (PEER_BAD_REPLY).
  */
-import { createBlake2b256 } from '@cohort/core';
 import type { CallContext } from '@cohort/kit';
 import type { GetRequest } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 
 import { StoreError } from '../backends/backend.js';
+import { createStreamHasher } from '../backends/stream-hash.js';
 import { reasonOf } from './put.js';
 import type { StoreDeps } from './store-deps.js';
 import { objectInfo, peerOf, readFrom } from './store-deps.js';
@@ -34,7 +34,7 @@ export function createGet(deps: StoreDeps) {
           : undefined;
       const { meta, body } = await readFrom(deps, peer, (b) => b.get(key, range, ctx.signal), ctx.signal);
       yield { part: { case: 'info' as const, value: objectInfo(deps, peer, meta) } };
-      const hasher = range === undefined && peer !== undefined ? createBlake2b256() : undefined;
+      const hasher = range === undefined && peer !== undefined ? await createStreamHasher() : undefined;
       let sent = 0;
       for await (const chunk of rechunk(body, deps.chunkBytes)) {
         hasher?.update(chunk);
