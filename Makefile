@@ -1,7 +1,7 @@
 # cohort: one entry point for set-up, build and tests on a fresh Debian 12 machine.
 #   make test    install what is missing, build, lint, typecheck and run every test suite
 #   make build   install and build (native engine + TypeScript)
-#   make setup   system packages (libtorch, OpenBLAS, cmake, nats-server) and pnpm only
+#   make setup   system packages (libtorch, OpenBLAS, cmake, nats-server, Ceph RADOS Gateway) and pnpm only
 SHELL := /bin/bash
 .DEFAULT_GOAL := test
 .PHONY: test setup deps native build lint gen clean

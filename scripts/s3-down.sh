@@ -38,7 +38,8 @@ stop mon ceph-mon
 if [ -f "$D/watchdog.pid" ]; then
   # The watchdog exits by itself once ceph.conf is gone; stop it early when this runs on its own.
   wd=$(cat "$D/watchdog.pid")
-  if [ "$wd" != "$PPID" ] && [ "$(cat "/proc/$wd/comm" 2>/dev/null)" = bash ]; then kill -TERM "$wd" 2>/dev/null; fi
+  comm=$(cat "/proc/$wd/comm" 2>/dev/null)
+  if [ "$wd" != "$PPID" ] && { [ "$comm" = bash ] || [ "$comm" = s3-up.sh ]; }; then kill -TERM "$wd" 2>/dev/null; fi
   rm -f "$D/watchdog.pid"
 fi
 if [ "${S3_KEEP_DIR:-0}" != 1 ] && [ -f "$D/ceph.conf" ]; then rm -rf "$D"; fi

@@ -139,6 +139,7 @@ timeout 30 radosgw-admin -n client.admin user create --uid=cohort-test --display
 if [ -n "${COHORT_S3_OWNER_PID:-}" ]; then
   # Watchdog: when the owner dies without stopping us (SIGKILL, crash), stop the cluster.
   (
+    trap - ERR
     while kill -0 "$COHORT_S3_OWNER_PID" 2>/dev/null && [ -f "$D/ceph.conf" ]; do sleep 1; done
     if [ -f "$D/ceph.conf" ]; then "$HERE/s3-down.sh" "$D"; fi
   ) >/dev/null 2>&1 </dev/null &

@@ -45,7 +45,7 @@ function freePort(): Promise<number> {
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('bash', [script, ...args], { env, timeout: 90_000 }, (error, stdout, stderr) => {
+    execFile('bash', [script, ...args], { env, timeout: 150_000 }, (error, stdout, stderr) => {
       if (error === null) resolve(stdout);
       else reject(new Error(`${script} failed (${error.message}):\n${stderr}`, { cause: error }));
     });
@@ -110,5 +110,7 @@ export async function startS3Server(): Promise<S3Server> {
       stopSync();
     }
   }
-  throw new Error(`RADOS Gateway did not start in ${START_ATTEMPTS} attempts`, { cause: lastError });
+  throw new Error(`RADOS Gateway did not start in ${START_ATTEMPTS} attempts: ${String(lastError)}`, {
+    cause: lastError,
+  });
 }

@@ -56,6 +56,7 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<number> {
 }
 
 async function* one(): AsyncGenerator<Uint8Array> {
+  await Promise.resolve();
   yield new Uint8Array(10);
 }
 
@@ -85,7 +86,7 @@ describe('S3 backend faults', () => {
     await rejectsWith(backend.put('runs/a/x', one(), { maxBytes: 100 }), 'PEER_UNREACHABLE');
   });
 
-  test('an HTTP server that answers no S3: PEER_BAD_REPLY', async () => {
+  test('an HTTP server that answers no S3: PEER_BAD_REPLY, or BACKEND_ERROR for a 5xx', async () => {
     const backend = await backendAt(
       await listen(
         http.createServer((req, res) => {

@@ -29,7 +29,10 @@ function bytes(length: number, seed: number): Buffer {
 }
 
 async function* chunks(data: Uint8Array, size = 256 * 1024): AsyncGenerator<Uint8Array> {
-  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+  for (let offset = 0; offset < data.length; offset += size) {
+    await Promise.resolve();
+    yield data.subarray(offset, offset + size);
+  }
 }
 
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -65,11 +68,12 @@ describe('S3 backend on RADOS Gateway', () => {
   });
 
   /** Keys under the reserved temp prefix and unfinished multipart uploads: both must stay empty. */
-  async function leftovers(): Promise<{ tmp: number; uploads: number }> {
+  async function leftovers(): Promise<{ tmp: string[]; uploads: string[] }> {
     const tmp = await raw.listObjectsV2Query(bucket, '.cohort-tmp/', '', '', 1000, '');
-    let uploads = 0;
-    for await (const _ of raw.listIncompleteUploads(bucket, '', true)) uploads++;
-    return { tmp: tmp.objects.length, uploads };
+    const uploads: string[] = [];
+    const pending = raw.listIncompleteUploads(bucket, '', true) as AsyncIterable<{ key: string }>;
+    for await (const upload of pending) uploads.push(upload.key);
+    return { tmp: tmp.objects.map((item) => item.name ?? ''), uploads };
   }
 
   before(async () => {
@@ -133,7 +137,7 @@ describe('S3 backend on RADOS Gateway', () => {
     assert.deepEqual(await backend.head('runs/a/big'), meta);
     const got = await backend.get('runs/a/big');
     assert.deepEqual(await collect(got.body), data);
-    assert.deepEqual(await leftovers(), { tmp: 0, uploads: 0 });
+    assert.deepEqual(await leftovers(), { tmp: [], uploads: [] });
   });
 
   test('hash and size known: the multipart upload goes straight to the key', async () => {
@@ -147,7 +151,7 @@ describe('S3 backend on RADOS Gateway', () => {
     assert.deepEqual(meta.blake2b256, hash);
     assert.deepEqual((await backend.head('runs/a/direct'))?.blake2b256, hash);
     assert.deepEqual(await collect((await backend.get('runs/a/direct')).body), data);
-    assert.deepEqual(await leftovers(), { tmp: 0, uploads: 0 });
+    assert.deepEqual(await leftovers(), { tmp: [], uploads: [] });
   });
 
   test('a copy larger than maxCopyBytes goes part by part (UploadPartCopy)', async () => {
@@ -157,7 +161,7 @@ describe('S3 backend on RADOS Gateway', () => {
       const { meta } = await small.put('runs/a/copied', chunks(data), { maxBytes: 64 * MiB });
       assert.deepEqual(meta.blake2b256, blake2b256(data));
       assert.deepEqual(await collect((await small.get('runs/a/copied')).body), data);
-      assert.deepEqual(await leftovers(), { tmp: 0, uploads: 0 });
+      assert.deepEqual(await leftovers(), { tmp: [], uploads: [] });
     } finally {
       await small.close();
     }
@@ -257,13 +261,14 @@ describe('S3 backend on RADOS Gateway', () => {
       await rejectsWith(backend.put(key, chunks(data), putOptions), reason);
       assert.equal(await backend.head(key), undefined, key);
     }
-    assert.deepEqual(await leftovers(), { tmp: 0, uploads: 0 });
+    assert.deepEqual(await leftovers(), { tmp: [], uploads: [] });
   });
 
   test('TOO_LARGE as soon as the cap is passed (an endless stream), or up front from expectedSize', async () => {
     let produced = 0;
     async function* endless(): AsyncGenerator<Uint8Array> {
       for (;;) {
+        await Promise.resolve();
         produced += MiB;
         yield bytes(MiB, 40);
       }
@@ -275,7 +280,7 @@ describe('S3 backend on RADOS Gateway', () => {
       backend.put('runs/a/huge', chunks(bytes(10, 1)), { maxBytes: 5, expectedSize: 10 }),
       'TOO_LARGE',
     );
-    assert.deepEqual(await leftovers(), { tmp: 0, uploads: 0 });
+    assert.deepEqual(await leftovers(), { tmp: [], uploads: [] });
   });
 
   test('an abort mid-upload (a stalled source) is ABORTED and leaves nothing', async () => {
@@ -290,7 +295,7 @@ describe('S3 backend on RADOS Gateway', () => {
       'ABORTED',
     );
     assert.equal(await backend.head('runs/a/aborted'), undefined);
-    assert.deepEqual(await leftovers(), { tmp: 0, uploads: 0 });
+    assert.deepEqual(await leftovers(), { tmp: [], uploads: [] });
   });
 
   test('NOT_FOUND, head of a missing key, delete', async () => {

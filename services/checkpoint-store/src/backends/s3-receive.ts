@@ -5,9 +5,9 @@
  * follow it, so an object of at most `partSize` bytes never starts a multipart upload: it comes back
  * whole as the tail, for a single PUT. Chunks are copied as they arrive (a source may reuse its buffer).
  */
-import { createBlake2b256 } from '@cohort/core';
 import { abortableSource } from './abortable-source.js';
 import { StoreError } from './backend.js';
+import { createStreamHasher } from './stream-hash.js';
 
 /** Limits and cancellation of one upload. */
 export interface ReceiveOptions {
@@ -37,7 +37,7 @@ export async function receiveParts(
   onPart: ((part: Buffer) => Promise<void>) | undefined,
 ): Promise<Received> {
   const { partSize, maxBytes, expectedSize, signal } = options;
-  const hasher = createBlake2b256();
+  const hasher = await createStreamHasher();
   let size = 0;
   let buffer = Buffer.allocUnsafe(onPart === undefined ? 0 : Math.min(partSize, FIRST_BUFFER_BYTES));
   let filled = 0;
