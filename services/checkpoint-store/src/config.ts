@@ -27,6 +27,13 @@ export const configSpec = defineConfig('checkpoint-store', {
     max: 1024 ** 4,
     unit: 'bytes',
   }),
+  maxBucketBytes: field.int({
+    doc: 'Size limit of this operator bucket (0: unlimited); puts past it fail with BUCKET_FULL',
+    default: 0,
+    min: 0,
+    max: 2 ** 52,
+    unit: 'bytes',
+  }),
   responseChunkBytes: field.int({
     doc: 'Bytes per streamed Get response message',
     default: 1024 * 1024,

@@ -23,15 +23,15 @@ export interface RetentionResult {
 }
 
 /** All keys under `prefix`, page by page. */
-async function listAll(backend: ObjectBackend, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
+async function listAll(backend: ObjectBackend, prefix: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
   let token: string | undefined;
   do {
     const page = await backend.list(prefix, token);
-    for (const meta of page.objects) keys.push(meta.key);
+    for (const meta of page.objects) sizes.set(meta.key, meta.sizeBytes);
     token = page.nextPageToken;
   } while (token !== undefined);
-  return keys;
+  return sizes;
 }
 
 /** One retention pass over every run in the bucket. */
@@ -39,8 +39,10 @@ export async function runRetention(
   backend: ObjectBackend,
   settings: RetentionSettings,
   log: Logger,
+  onDeleted: (sizeBytes: number) => void = () => undefined,
 ): Promise<RetentionResult> {
-  const keys = await listAll(backend, `cohort/${STORAGE_LAYOUT_VERSION}/`);
+  const sizes = await listAll(backend, `cohort/${STORAGE_LAYOUT_VERSION}/`);
+  const keys = [...sizes.keys()];
   const byRun = new Map<string, { keys: string[]; newest: number }>();
   for (const key of keys) {
     const parsed = tryParseKey(key);
@@ -59,7 +61,10 @@ export async function runRetention(
       keepCheckpoints: settings.keepCheckpoints,
     });
     for (const key of plan) {
-      if (await backend.delete(key)) deleted++;
+      if (await backend.delete(key)) {
+        deleted++;
+        onDeleted(sizes.get(key) ?? 0);
+      }
     }
     if (plan.length > 0) log.info('retention_pass', { run, newestWindow: newest, deleted: plan.length });
   }

@@ -11,6 +11,7 @@ import { configSpec } from './config.js';
 import type { Config } from './config.js';
 import { FirstSeenRegistry } from './peers/first-seen.js';
 import { PeerPool } from './peers/peer-pool.js';
+import { BucketUsage } from './bucket-usage.js';
 import { runRetention } from './retention.js';
 import { createStoreImpl } from './server.js';
 import { createStoreMetrics } from './store-metrics.js';
@@ -39,6 +40,7 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
     const { config, log } = ctx;
     const own = await createOwnBackend(config, (key, why) => log.warn('store_repaired', { key, why }));
     ctx.onShutdown('own-backend', () => own.close());
+    const usage = await BucketUsage.measure(own, config.maxBucketBytes);
     const peers = new PeerPool({
       createBackend: (peer) => createPeerBackend(config, peer),
       concurrencyPerPeer: config.peerConcurrency,
@@ -61,6 +63,7 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
       CheckpointStoreService,
       createStoreImpl({
         own,
+        usage,
         peers,
         firstSeen: new FirstSeenRegistry(config.firstSeenEntries),
         maxObjectBytes: config.maxObjectBytes,
@@ -78,7 +81,7 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
       let pass: Promise<unknown> | undefined;
       const gc = setInterval(() => {
         if (pass !== undefined) return; // the previous pass is still running
-        pass = runRetention(own, settings, log)
+        pass = runRetention(own, settings, log, (bytes) => usage.deleted(bytes))
           .catch((error: unknown) =>
             log.warn('retention_failed', { error: error instanceof Error ? error.message : String(error) }),
           )
@@ -97,6 +100,8 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
       fsRoot: config.fsRoot,
       s3Endpoint: config.s3Endpoint,
       s3Bucket: config.s3Bucket,
+      maxBucketBytes: config.maxBucketBytes,
+      usedBytes: usage.used,
     });
   },
 };

@@ -65,7 +65,9 @@ export function createDelete(deps: StoreDeps) {
   return (request: DeleteRequest) =>
     measured(deps, 'delete', async () => {
       const key = validateKey(request.key);
+      const size = deps.usage.limited ? ((await deps.own.head(key))?.sizeBytes ?? 0) : 0;
       const deleted = await deps.own.delete(key);
+      if (deleted) deps.usage.deleted(size);
       if (deleted) deps.log.info('object_deleted', { key });
       return { deleted };
     });

@@ -7,6 +7,7 @@ import { InvalidArgumentError, keyAllowsOverwrite, validateKey } from '@cohort/c
 import type { CallContext } from '@cohort/kit';
 import type { PutRequest } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 
+import { StoreError } from '../backends/backend.js';
 import type { StoreDeps } from './store-deps.js';
 import { objectInfo } from './store-deps.js';
 
@@ -47,14 +48,38 @@ export function createPut(deps: StoreDeps) {
           yield chunk;
         }
       };
-      const { meta, created } = await deps.own.put(key, counted(), {
-        maxBytes: deps.maxObjectBytes,
-        expectedSize: header.sizeBytes > 0n ? Number(header.sizeBytes) : undefined,
-        expectedBlake2b256: header.expectedBlake2b256.length === 32 ? header.expectedBlake2b256 : undefined,
-        overwrite: keyAllowsOverwrite(key),
-        contentType: header.contentType === '' ? undefined : header.contentType,
-        signal: ctx.signal,
-      });
+      const declared = header.sizeBytes > 0n ? Number(header.sizeBytes) : undefined;
+      const overwrite = keyAllowsOverwrite(key);
+      const replaced = overwrite && deps.usage.limited ? ((await deps.own.head(key))?.sizeBytes ?? 0) : 0;
+      // Capacity is reserved before the first byte: a put that cannot fit fails at once or at the cap.
+      const reservation = deps.usage.reserve(declared, deps.maxObjectBytes);
+      let stored;
+      try {
+        stored = await deps.own.put(key, counted(), {
+          maxBytes: Math.min(deps.maxObjectBytes, reservation.bytes + replaced),
+          expectedSize: declared,
+          expectedBlake2b256: header.expectedBlake2b256.length === 32 ? header.expectedBlake2b256 : undefined,
+          overwrite,
+          contentType: header.contentType === '' ? undefined : header.contentType,
+          signal: ctx.signal,
+        });
+      } catch (error) {
+        const capped = reservation.bytes + replaced < deps.maxObjectBytes;
+        if (capped && error instanceof StoreError && error.reason === 'TOO_LARGE') {
+          throw new StoreError(
+            'BUCKET_FULL',
+            `${key}: the bucket's size limit leaves ${reservation.bytes} bytes`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      } finally {
+        reservation.release();
+      }
+      const { meta, created } = stored;
+      if (created) deps.usage.stored(meta.sizeBytes, replaced);
       deps.metrics.bytes('in', 'own', received);
       deps.metrics.request('put', 'ok');
       deps.log.debug('object_put', { key, sizeBytes: meta.sizeBytes, created });

@@ -5,6 +5,7 @@
 import type { Logger } from '@cohort/kit';
 
 import type { ObjectBackend, ObjectMeta } from '../backends/backend.js';
+import type { BucketUsage } from '../bucket-usage.js';
 import type { FirstSeenRegistry } from '../peers/first-seen.js';
 import type { PeerBucket, PeerPool } from '../peers/peer-pool.js';
 
@@ -18,6 +19,8 @@ export interface StoreMetrics {
 
 export interface StoreDeps {
   readonly own: ObjectBackend;
+  /** Bytes in this operator's bucket against its limit. */
+  readonly usage: BucketUsage;
   readonly peers: PeerPool;
   readonly firstSeen: FirstSeenRegistry;
   readonly maxObjectBytes: number;
