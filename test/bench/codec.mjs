@@ -158,22 +158,9 @@ async function sparseLoCoLoop() {
     console.error('bench codec: test/dist is missing (run `make build`); keeping the recorded loop figures');
     return previous;
   }
-  const { brownDataset, runBaseline, runSparseLoCo } = await import(harness);
+  const { LOOP_SETUP, brownDataset, runBaseline, runSparseLoCo } = await import(harness);
   const { openDataset } = await import('@cohort/native');
-  const setup = {
-    replicas: 4,
-    innerSteps: 2,
-    windows: 60,
-    batch: 2,
-    lr: 3e-3,
-    warmupSteps: 20,
-    alpha: 1,
-    beta: 0.95,
-    topk: 64,
-    heldOut: Uint32Array.from({ length: 64 }, (_, i) => i * 15),
-    curveEvery: 5,
-    threads: cpus().length,
-  };
+  const setup = { ...LOOP_SETUP, curveEvery: 5, threads: cpus().length };
   const dataset = await openDataset((await brownDataset()).manifestPath, {});
   try {
     const baseline = await runBaseline(dataset, setup);

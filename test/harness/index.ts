@@ -4,7 +4,7 @@ export { spawnService } from './service-process.js';
 export type { ServiceProcess, SpawnServiceOptions, LogRecord } from './service-process.js';
 export { repoRoot, serviceEntry } from './repo.js';
 export { brownDataset } from './brown-dataset.js';
-export { runBaseline, runSparseLoCo } from './sparseloco.js';
+export { LOOP_SETUP, runBaseline, runSparseLoCo } from './sparseloco.js';
 export type { ArmResult, SparseLoCoResult, SparseLoCoSetup } from './sparseloco.js';
 export { startS3Server } from './s3-server.js';
 export type { S3Server } from './s3-server.js';

@@ -29,6 +29,25 @@ export interface SparseLoCoSetup {
   readonly threads: number;
 }
 
+/**
+ * The loop test's setup (and the codec bench's): 4 replicas × 60 windows × 2 inner steps × 2 samples of
+ * 128 tokens, so the baseline runs 120 steps of 8; density 1/64 (top-k 64 of 64×64 tiles), β 0.95, α 1.
+ */
+export const LOOP_SETUP: SparseLoCoSetup = Object.freeze({
+  replicas: 4,
+  innerSteps: 2,
+  windows: 60,
+  batch: 2,
+  lr: 3e-3,
+  warmupSteps: 20,
+  alpha: 1,
+  beta: 0.95,
+  topk: 64,
+  heldOut: Uint32Array.from({ length: 64 }, (_, i) => i * 15),
+  curveEvery: 15,
+  threads: 2,
+});
+
 /** What one arm measured. */
 export interface ArmResult {
   readonly initialLoss: number;

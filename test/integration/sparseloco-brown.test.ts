@@ -9,24 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openDataset } from '@cohort/native';
 import type { Dataset } from '@cohort/native';
-import { brownDataset, runBaseline, runSparseLoCo } from '../harness/index.js';
-import type { SparseLoCoSetup } from '../harness/index.js';
+import { LOOP_SETUP, brownDataset, runBaseline, runSparseLoCo } from '../harness/index.js';
 
-/** 4 replicas × 60 windows × 2 inner steps × 2 samples of 128 tokens: 120 steps of 8 for the baseline. */
-const setup: SparseLoCoSetup = {
-  replicas: 4,
-  innerSteps: 2,
-  windows: 60,
-  batch: 2,
-  lr: 3e-3,
-  warmupSteps: 20,
-  alpha: 1,
-  beta: 0.95,
-  topk: 64,
-  heldOut: Uint32Array.from({ length: 64 }, (_, i) => i * 15),
-  curveEvery: 15,
-  threads: 2,
-};
+const setup = LOOP_SETUP;
 
 let dataset: Dataset;
 before(async () => {

@@ -11,7 +11,7 @@
  * - **Typed failures** ({@link StoreError} with a {@link StoreReason}): nothing partially written is
  *   visible after any failure.
  */
-import { CohortError, Code } from '@cohort/core';
+import { CohortError, Code, InvalidArgumentError } from '@cohort/core';
 import type { CohortErrorOptions } from '@cohort/core';
 
 /** Facts about one stored object. */
@@ -120,5 +120,21 @@ export class StoreError extends CohortError {
   override readonly name: string = 'StoreError';
   constructor(reason: StoreReason, message: string, options: Omit<CohortErrorOptions, 'reason'> = {}) {
     super(codeByReason[reason], message, { ...options, reason });
+  }
+}
+
+/** Programming-error checks of {@link PutOptions} every backend runs before reading the stream. */
+export function checkPutOptions(options: PutOptions): void {
+  const { maxBytes, expectedSize, expectedBlake2b256 } = options;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    throw new InvalidArgumentError(`Expected a byte count for maxBytes but received ${String(maxBytes)}`);
+  }
+  if (expectedSize !== undefined && (!Number.isSafeInteger(expectedSize) || expectedSize < 0)) {
+    throw new InvalidArgumentError(
+      `Expected a byte count for expectedSize but received ${String(expectedSize)}`,
+    );
+  }
+  if (expectedBlake2b256 !== undefined && expectedBlake2b256.length !== 32) {
+    throw new InvalidArgumentError('Expected a 32-byte expectedBlake2b256');
   }
 }

@@ -11,10 +11,10 @@
  */
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, validateKey, validateKeyPrefix } from '@cohort/core';
+import { validateKey, validateKeyPrefix } from '@cohort/core';
 import { throwIfAborted } from './abortable-source.js';
-import { StoreError } from './backend.js';
-import type { ObjectBackend, ObjectMeta, PutOptions } from './backend.js';
+import { StoreError, checkPutOptions } from './backend.js';
+import type { ObjectBackend, ObjectMeta } from './backend.js';
 import { fileBody } from './file-body.js';
 import { backendError, createFsLayout, sameBytes } from './fs-layout.js';
 import { createFsReader } from './fs-read.js';
@@ -49,21 +49,6 @@ export const FS_LIST_PAGE_MAX = 1000;
 
 function badKey(error: unknown): StoreError {
   return new StoreError('BAD_KEY', error instanceof Error ? error.message : 'bad key', { cause: error });
-}
-
-function checkPutOptions(options: PutOptions): void {
-  const { maxBytes, expectedSize, expectedBlake2b256 } = options;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
-    throw new InvalidArgumentError(`Expected a byte count for maxBytes but received ${String(maxBytes)}`);
-  }
-  if (expectedSize !== undefined && (!Number.isSafeInteger(expectedSize) || expectedSize < 0)) {
-    throw new InvalidArgumentError(
-      `Expected a byte count for expectedSize but received ${String(expectedSize)}`,
-    );
-  }
-  if (expectedBlake2b256 !== undefined && expectedBlake2b256.length !== 32) {
-    throw new InvalidArgumentError('Expected a 32-byte expectedBlake2b256');
-  }
 }
 
 /** True for names that are storage keys; files named otherwise (put there by hand) are not listed. */

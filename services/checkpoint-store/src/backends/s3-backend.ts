@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { InvalidArgumentError, validateKey, validateKeyPrefix } from '@cohort/core';
 import type { Client } from 'minio';
 import { throwIfAborted } from './abortable-source.js';
-import { StoreError } from './backend.js';
+import { StoreError, checkPutOptions } from './backend.js';
 import type { ByteRange, ListPage, ObjectBackend, ObjectMeta, PutOptions } from './backend.js';
 import { responseBody } from './s3-body.js';
 import { toStoreError } from './s3-errors.js';
@@ -38,21 +38,6 @@ export const S3_PRESIGN_MAX_SECONDS = 7 * 24 * 3600;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
-
-function checkPutOptions(options: PutOptions): void {
-  const { maxBytes, expectedSize, expectedBlake2b256 } = options;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
-    throw new InvalidArgumentError(`Expected a byte count for maxBytes but received ${String(maxBytes)}`);
-  }
-  if (expectedSize !== undefined && (!Number.isSafeInteger(expectedSize) || expectedSize < 0)) {
-    throw new InvalidArgumentError(
-      `Expected a byte count for expectedSize but received ${String(expectedSize)}`,
-    );
-  }
-  if (expectedBlake2b256 !== undefined && expectedBlake2b256.length !== 32) {
-    throw new InvalidArgumentError('Expected a 32-byte expectedBlake2b256');
-  }
-}
 
 async function* emptyBody(): AsyncGenerator<Uint8Array, void, undefined> {}
 
