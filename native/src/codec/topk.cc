@@ -55,6 +55,42 @@ int64_t select_chunk(const float* origin, int64_t h, int64_t w, int64_t stride, 
       max_abs = std::max(max_abs, out[c]);
     }
   }
+  // Fast path: estimate the threshold from a strided sample, keep everything at or above it (in index
+  // order), and finish with an exact selection among those candidates. Falls through to the histogram
+  // when the estimate kept fewer than k (the result is the same either way: only the work differs).
+  if (m >= 1024 && k * 8 <= m) {
+    const int64_t step = m / 256;
+    std::array<uint32_t, 256> sample{};
+    for (int64_t j = 0; j < 256; ++j) sample[static_cast<size_t>(j)] = a[j * step];
+    // The sample's value at k's quantile, lowered a little so the candidates very likely cover k.
+    const auto rank = static_cast<size_t>(std::min<int64_t>(255, (k * 256) / m * 3 / 2 + 2));
+    std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(rank), sample.end(),
+                     std::greater<uint32_t>());
+    const uint32_t estimate = sample[rank];
+    uint16_t* cand = s.selected.data();
+    int64_t n = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      cand[n] = static_cast<uint16_t>(i);
+      n += static_cast<int64_t>(a[i] >= estimate);
+    }
+    if (n >= k) {
+      s.candidates.clear();
+      for (int64_t j = 0; j < n; ++j) s.candidates.push_back(key_of(a[cand[j]], cand[j]));
+      std::nth_element(s.candidates.begin(), s.candidates.begin() + (k - 1), s.candidates.end(),
+                       std::greater<uint64_t>());
+      const uint64_t kth = s.candidates[static_cast<size_t>(k - 1)];
+      int64_t out = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t i = cand[j];
+        if (key_of(a[i], i) >= kth) {
+          indices[out] = static_cast<uint16_t>(i);
+          values[out] = origin[(i / w) * stride + (i % w)];
+          ++out;
+        }
+      }
+      return out;
+    }
+  }
   s.histogram.fill(0);
   for (int64_t i = 0; i < m; ++i) {
     ++s.histogram[a[i] >> kBucketShift];
