@@ -19,11 +19,16 @@
 #include "kernels/ef_update.h"
 #include "kernels/quantize_codes.h"
 #include "kernels/topk_chunks.h"
-#include "test_data.h"
+#include "codec_test_data.h"
 #include "test_harness.h"
 
 using cohort::codec::ChunkPlan;
 using cohort::kernels::ChunkGeometry;
+using cohort::test::bits_of;
+using cohort::test::datasets;
+using cohort::test::describe;
+using cohort::test::same_bytes;
+using cohort::test::tied_gaussian;
 
 namespace {
 
@@ -60,41 +65,6 @@ class DeviceBuffer {
   size_t n_ = 0;
   T* ptr_ = nullptr;
 };
-
-// Gaussian values with forced ties (see codec_kernels_tests.cc): ties at every rank, the threshold included.
-std::vector<float> tied_gaussian(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0F, 1.0F);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  for (size_t i = 0; i < v.size(); i += 3) v[i] = (i % 2 == 0) ? 2.5F : -2.5F;
-  for (size_t i = 0; i + 1 < v.size(); i += 7) v[i + 1] = -v[i];
-  return v;
-}
-
-// Tied gaussian, all magnitudes equal (pure tie-breaks), and test_data.h's edge values.
-std::vector<std::vector<float>> datasets(int64_t n, uint32_t seed) {
-  std::vector<float> equal(static_cast<size_t>(n));
-  for (size_t i = 0; i < equal.size(); ++i) equal[i] = (i % 3 == 0) ? -0.75F : 0.75F;
-  return {tied_gaussian(n, seed), equal, cohort::test::make_vector(n, seed)};
-}
-
-uint32_t bits_of(float v) {
-  uint32_t b = 0;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
-
-template <class T>
-bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
-
-std::string describe(const std::vector<int64_t>& shape, int tile, int topk) {
-  std::string s = "shape";
-  for (const int64_t d : shape) s += " " + std::to_string(d);
-  return s + ", tile " + std::to_string(tile) + ", k " + std::to_string(topk);
-}
 
 struct DeviceEncoding {
   std::vector<uint16_t> indices_K;

@@ -52,12 +52,13 @@ Napi::Value AddonEngine::EncodeUpdate(const Napi::CallbackInfo& info) {
       const auto& specs = s.model->specs();
       if (!s.trainer->has_snapshot()) throw IllegalStateError("encodeUpdate needs a snapshot() of θ_start first");
       // Validate what the writer would reject before Δ is taken (taking it restores θ_start).
-      codec::encode_tensor_table(codec_tensor_table(specs));
+      const std::vector<codec::TensorEntry> table = codec_tensor_table(specs);
+      codec::encode_tensor_table(table);
       if (!s.error_feedback) s.error_feedback = std::make_unique<ErrorFeedback>(specs);
       const std::vector<at::Tensor> delta = s.trainer->pseudo_gradient();  // θ is θ_start again
       header.state_fingerprint = state_fingerprint(specs, s.model->parameters());
       const auto tensors = s.error_feedback->fold_and_encode(delta, beta, header.codec);
-      auto bytes = std::make_shared<std::vector<uint8_t>>(codec::write_update(header, codec_tensor_table(specs), tensors));
+      auto bytes = std::make_shared<std::vector<uint8_t>>(codec::write_update(header, table, tensors));
       uint64_t kept = 0;
       for (const auto& t : tensors) kept += t.indices.size();
       const double ef_norm = s.error_feedback->norm();

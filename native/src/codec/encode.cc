@@ -7,6 +7,7 @@
 #include "cohort/codec/topk.h"
 #include "cohort/errors.h"
 #include "codec/fold.h"
+#include "codec/encode_checked.h"
 
 namespace cohort::codec {
 namespace {
@@ -45,7 +46,11 @@ EncodedTensor encode_with_feedback(float* ef, const float* delta, float beta, co
   if (!detail::fold_is_finite(ef, delta, beta, n)) {
     throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ", "a non-finite value"));
   }
-  if (delta != nullptr) detail::fold_in_place(ef, delta, beta, n);
+  return detail::encode_with_feedback_checked(ef, delta, beta, plan);
+}
+
+EncodedTensor detail::encode_with_feedback_checked(float* ef, const float* delta, float beta, const ChunkPlan& plan) {
+  if (delta != nullptr) detail::fold_in_place(ef, delta, beta, plan.numel());
   EncodedTensor t = encode_finite(ef, plan);
   int64_t at = 0;
   for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cohort/errors.h"
+#include "codec/encode_checked.h"
 #include "codec/fold.h"
 
 namespace cohort {
@@ -68,7 +69,7 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
   std::vector<codec::EncodedTensor> out;
   out.reserve(delta.size());
   for (size_t i = 0; i < delta.size(); ++i) {
-    out.push_back(codec::encode_with_feedback(buffers_[i].data(), host[i].data_ptr<float>(), beta, plans[i]));
+    out.push_back(codec::detail::encode_with_feedback_checked(buffers_[i].data(), host[i].data_ptr<float>(), beta, plans[i]));
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * operator's bucket or a peer's. Bytes read from a peer are re-hashed on the way when the whole object is
  * read, so a peer that serves different bytes than its metadata claims is caught (PEER_BAD_REPLY).
  */
+import { validateKey } from '@cohort/core';
 import type { CallContext } from '@cohort/kit';
 import type { GetRequest } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 
@@ -11,7 +12,6 @@ import { createStreamHasher } from '../backends/stream-hash.js';
 import { reasonOf } from './put.js';
 import type { StoreDeps } from './store-deps.js';
 import { objectInfo, peerOf, readFrom } from './store-deps.js';
-import { validateKey } from '@cohort/core';
 
 /** Re-chunk a byte stream into pieces of at most `size` bytes. */
 async function* rechunk(body: AsyncIterable<Uint8Array>, size: number): AsyncIterable<Uint8Array> {
