@@ -7,3 +7,7 @@ export * from './sample-id.js';
 export * from './data-receipt.js';
 export * from './hotkey-signature.js';
 export * from './storage-keys.js';
+export * from './chain-window.js';
+export * from './bucket-commitment.js';
+export * from './scale.js';
+export * from './weights-commit.js';
