@@ -39,9 +39,10 @@
 #include "cohort/codec/wire.h"
 #include "cohort/errors.h"
 #include "cohort/model_config.h"
-// The index coders (detail::write_rice_chunks, write_packed12) are internal to the codec; the bench times
-// them on their own to separate index coding from the rest of write_update.
-#include "../src/codec/fold.h"
+// The index coders (detail::write_rice_chunks, write_packed12) and the encoder's two passes are internal
+// to the codec; the bench times them on their own to break write_update and the encoder down.
+#include "../src/codec/encode_checked.h"
+#include "../src/codec/topk_fold.h"
 #include "../src/codec/wire_common.h"
 
 #if defined(COHORT_HAVE_CUDA_KERNELS)
@@ -305,44 +306,32 @@ cohort::codec::ObjectHeader make_header(const Args& args, IndexCoding coding, ui
 
 // ------------------------------------------------------------------------------------------ encode mode
 
-// The encoder's stages, as encode_with_feedback (src/codec/encode.cc) runs them, timed one by one.
+// The encoder's passes, as encode_with_feedback (src/codec/encode.cc) runs them, timed one by one.
 struct StageTimes {
-  double fold = 0;      // β·e + Δ: the finiteness pass, then the fma pass
-  double topk = 0;      // select_topk
-  double quantize = 0;  // quantize_values
-  double residual = 0;  // e ← e − dequantized value at the kept positions
+  double fold_topk = 0;      // pass 1: β·e + Δ in registers, finiteness, per-chunk top-k (nothing written)
+  double quantize = 0;       // quantize_values
+  double fold_residual = 0;  // pass 2: e ← β·e + Δ, then e ← e − dequantized value at the kept positions
 };
 
 EncodedTensor staged_encode(float* ef, const float* delta, float beta, const ChunkPlan& plan, StageTimes& t) {
-  const int64_t n = plan.numel();
   const auto t0 = Clock::now();
-  // The library's own stage functions (src/codec/fold.h): one vectorised check, one fma pass.
-  if (!cohort::codec::detail::fold_is_finite(ef, delta, beta, n)) throw std::runtime_error("non-finite e");
-  cohort::codec::detail::fold_in_place(ef, delta, beta, n);
-  const auto t1 = Clock::now();
   const auto kept = static_cast<size_t>(plan.total_kept());
   EncodedTensor e;
   e.indices.resize(kept);
   e.codes.resize(kept);
   std::vector<float> values(kept);
-  cohort::codec::select_topk(ef, plan, e.indices.data(), values.data());
-  const auto t3 = Clock::now();
-  e.quant = cohort::codec::quantize_values(values.data(), plan, e.codes.data());
-  const auto t4 = Clock::now();
-  int64_t at = 0;
-  for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
-    const int64_t k = plan.chunk_k(ch);
-    for (int64_t j = at; j < at + k; ++j) {
-      ef[plan.flat_index(ch, e.indices[static_cast<size_t>(j)])] -=
-          cohort::codec::dequantize(e.quant, e.codes[static_cast<size_t>(j)]);
-    }
-    at += k;
+  // The library's own passes (src/codec/topk_fold.h, src/codec/encode_checked.h).
+  if (!cohort::codec::detail::select_topk_fold(ef, delta, beta, nullptr, plan, e.indices.data(), values.data())) {
+    throw std::runtime_error("non-finite e");
   }
-  const auto t5 = Clock::now();
-  t.fold += seconds_between(t0, t1);
-  t.topk += seconds_between(t1, t3);
-  t.quantize += seconds_between(t3, t4);
-  t.residual += seconds_between(t4, t5);
+  const auto t1 = Clock::now();
+  e.quant = cohort::codec::quantize_values(values.data(), plan, e.codes.data());
+  const auto t2 = Clock::now();
+  cohort::codec::detail::fold_and_subtract(ef, delta, beta, plan, e);
+  const auto t3 = Clock::now();
+  t.fold_topk += seconds_between(t0, t1);
+  t.quantize += seconds_between(t1, t2);
+  t.fold_residual += seconds_between(t2, t3);
   return e;
 }
 
@@ -421,7 +410,7 @@ int run_encode(const Args& args) {
   const cohort::codec::Expectations expect;
 
   std::vector<double> t_ewf, t_write_rice, t_write_p12, t_decode_rice, t_decode_p12;
-  std::vector<double> t_fold, t_topk, t_quant, t_resid, t_idx_rice, t_idx_p12, t_staged_total;
+  std::vector<double> t_fold_topk, t_quant, t_fold_resid, t_idx_rice, t_idx_p12, t_staged_total;
   std::vector<EncodedTensor> encoded(nt);
   std::vector<uint8_t> obj_rice, obj_p12;
   uint64_t sink = 0;
@@ -465,10 +454,9 @@ int run_encode(const Args& args) {
     }
     b = Clock::now();
     t_staged_total.push_back(seconds_between(a, b));
-    t_fold.push_back(st.fold);
-    t_topk.push_back(st.topk);
+    t_fold_topk.push_back(st.fold_topk);
     t_quant.push_back(st.quantize);
-    t_resid.push_back(st.residual);
+    t_fold_resid.push_back(st.fold_residual);
     double rice = 0;
     double p12 = 0;
     std::vector<uint8_t> stream;
@@ -492,15 +480,14 @@ int run_encode(const Args& args) {
   const double ewf = median(t_ewf);
   const double w_rice = median(t_write_rice);
   const double w_p12 = median(t_write_p12);
-  const double fold = median(t_fold), topk = median(t_topk), quant = median(t_quant),
-               resid = median(t_resid), idx_rice = median(t_idx_rice), idx_p12 = median(t_idx_p12);
-  const double staged_sum = fold + topk + quant + resid;
+  const double fold_topk = median(t_fold_topk), quant = median(t_quant), fold_resid = median(t_fold_resid),
+               idx_rice = median(t_idx_rice), idx_p12 = median(t_idx_p12);
+  const double staged_sum = fold_topk + quant + fold_resid;
   auto stage = [&](double s, double of) { return rate(s, bytes).num("share_of_encoder", s / of); };
   Json stages;
-  stages.obj("ef_fold", stage(fold, staged_sum))
-      .obj("topk", stage(topk, staged_sum))
+  stages.obj("fold_topk", stage(fold_topk, staged_sum))
       .obj("quantize", stage(quant, staged_sum))
-      .obj("residual", stage(resid, staged_sum))
+      .obj("fold_residual", stage(fold_resid, staged_sum))
       .obj("index_coding_rice", rate(idx_rice, bytes).num("share_of_full_path_rice", idx_rice / (ewf + w_rice)))
       .obj("index_coding_packed12", rate(idx_p12, bytes).num("share_of_full_path_packed12", idx_p12 / (ewf + w_p12)))
       .obj("write_update_other_rice",

@@ -13,6 +13,8 @@
 #include "cohort/codec/topk.h"
 #include "cohort/codec/wire.h"
 #include "cohort/errors.h"
+#include "codec/encode_checked.h"
+#include "codec/tile_scan.h"
 #include "test_harness.h"
 
 using namespace cohort;
@@ -143,6 +145,60 @@ COHORT_TEST(error_feedback_carries_exactly_what_was_not_sent) {
       }
     }
   }
+}
+
+// The encoder folds e while it selects (src/codec/tile_scan.h), with AVX2 where the CPU has it. Both tile
+// kernels and both encoder paths (the public one, which folds after a read-only selection pass, and the
+// engine's, which folds during it) must equal the plain definition: fold everything, then select,
+// quantize and subtract. Heavy rows and ties push chunks through the estimate's histogram fallback.
+COHORT_TEST(encoder_paths_and_tile_kernels_match_the_definition) {
+  for (const bool portable : {false, true}) {
+    detail::use_portable_tile_kernels(portable);
+    for (const auto& shape : kShapes) {
+      for (const int topk : {64, 7, 600}) {
+        const ChunkPlan plan(shape, 64, topk);
+        std::vector<float> ef = gaussian(plan.numel(), 21, 0.01F);
+        std::vector<float> delta = gaussian(plan.numel(), 22, 0.02F);
+        for (size_t i = 0; i < delta.size(); i += 5) delta[i] = (i % 3 == 0) ? 0.5F : -0.5F;  // ties
+        for (size_t i = 0; i < delta.size() / 8; ++i) delta[i] *= 1000.0F;                    // heavy rows
+        std::vector<float> want = ef;
+        for (size_t i = 0; i < want.size(); ++i) want[i] = std::fma(0.9F, want[i], delta[i]);
+        const auto kept = static_cast<size_t>(plan.total_kept());
+        std::vector<uint16_t> idx(kept);
+        std::vector<float> val(kept);
+        select_topk(want.data(), plan, idx.data(), val.data());
+        std::vector<uint8_t> codes(kept);
+        const QuantParams q = quantize_values(val.data(), plan, codes.data());
+        size_t at = 0;
+        for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
+          for (const uint16_t e : brute_topk(want, plan, ch)) REQUIRE_EQ(idx[at++], e);
+        }
+        at = 0;
+        for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
+          for (int64_t j = 0; j < plan.chunk_k(ch); ++j, ++at) {
+            want[static_cast<size_t>(plan.flat_index(ch, idx[at]))] -= dequantize(q, codes[at]);
+          }
+        }
+        std::vector<float> ef2 = ef;
+        const EncodedTensor a = encode_with_feedback(ef.data(), delta.data(), 0.9F, plan);
+        const EncodedTensor b = detail::encode_with_feedback_checked(ef2.data(), delta.data(), 0.9F, plan);
+        for (const EncodedTensor* t : {&a, &b}) {
+          REQUIRE(t->indices == idx);
+          REQUIRE(t->codes == codes);
+          REQUIRE(std::memcmp(&t->quant, &q, sizeof q) == 0);
+        }
+        REQUIRE(std::memcmp(ef.data(), want.data(), want.size() * sizeof(float)) == 0);
+        REQUIRE(std::memcmp(ef2.data(), want.data(), want.size() * sizeof(float)) == 0);
+        // A fold that overflows anywhere is refused with the buffer untouched.
+        delta.back() = 3.0e38F;
+        ef.back() = 3.0e38F;
+        const std::vector<float> before = ef;
+        REQUIRE_THROWS_AS(encode_with_feedback(ef.data(), delta.data(), 0.9F, plan), InvalidArgumentError);
+        REQUIRE(std::memcmp(ef.data(), before.data(), ef.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+  detail::use_portable_tile_kernels(false);
 }
 
 COHORT_TEST(quantization_codes_and_codebook_follow_the_definition) {

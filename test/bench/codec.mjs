@@ -50,8 +50,8 @@ for (const data of ['gaussian', 'heavy']) {
       `encode ${gbps(r.encode.encode_with_feedback)}, full ${gbps(r.encode.full_path_rice)}, decode ${gbps(r.decode.rice)}`,
   );
   console.log(
-    `  stages: fold ${gbps(s.ef_fold)}, top-k ${gbps(s.topk)}, ` +
-      `quantize ${gbps(s.quantize)}, residual ${gbps(s.residual)}, rice ${gbps(s.index_coding_rice)}`,
+    `  stages: fold + top-k ${gbps(s.fold_topk)}, quantize ${gbps(s.quantize)}, ` +
+      `fold + residual ${gbps(s.fold_residual)}, rice ${gbps(s.index_coding_rice)}`,
   );
   encodes[data] = r;
 }
@@ -117,13 +117,13 @@ const summary = {
     full_path_packed12: g.encode.full_path_packed12.gbps,
   },
   encode_stage_gbps: Object.fromEntries(
-    ['ef_fold', 'topk', 'quantize', 'residual', 'index_coding_rice', 'index_coding_packed12'].map((k) => [
+    ['fold_topk', 'quantize', 'fold_residual', 'index_coding_rice', 'index_coding_packed12'].map((k) => [
       k,
       g.encode.stages[k].gbps,
     ]),
   ),
   encode_stage_share: Object.fromEntries(
-    ['ef_fold', 'topk', 'quantize', 'residual'].map((k) => [k, g.encode.stages[k].share_of_encoder]),
+    ['fold_topk', 'quantize', 'fold_residual'].map((k) => [k, g.encode.stages[k].share_of_encoder]),
   ),
   decode_gbps_per_core: { rice: g.decode.rice.gbps, packed12: g.decode.packed12.gbps },
   aggregation_20_peers: {
@@ -212,7 +212,7 @@ const result = {
     timing:
       'single thread (GB/s per core), median of the repetitions; GB/s = 4 bytes x parameters / seconds (fp32 input for encode, fp32-equivalent parameters for decode)',
     stages:
-      'the encoder is timed once through encode_with_feedback and once through a staged replica of it (verified to produce the same bytes) that times each stage per tensor; index coding is timed on its own (rice, packed12); full path = encode_with_feedback + write_update',
+      'the encoder is timed once through encode_with_feedback and once through a staged replica of it (verified to produce the same bytes) that times each of its passes per tensor: fold_topk (beta*e + delta in registers, finiteness check and per-chunk top-k, nothing written), quantize, fold_residual (e <- beta*e + delta, then minus the sent values, one row block at a time); index coding is timed on its own (rice, packed12); full path = encode_with_feedback + write_update',
     aggregation:
       '20 independent peers (worst case for union density), decoded once; timed aggregate_updates + write_aggregate (and decode_aggregate)',
     gpu: 'ef_update -> topk_chunks -> quantize_codes over device buffers per tensor, host wall clock; bandwidth fraction = modeled DRAM traffic / (memory clock x bus width x 2)',
