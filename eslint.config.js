@@ -5,7 +5,17 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/gen/**', '**/node_modules/**', 'native/build*/**', 'helm/**', 'deploy/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/gen/**',
+      '**/node_modules/**',
+      'native/build*/**',
+      'helm/**',
+      'deploy/**',
+      '.pnpmfile.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -8,3 +8,5 @@ export { LOOP_SETUP, runBaseline, runSparseLoCo } from './sparseloco.js';
 export type { ArmResult, SparseLoCoResult, SparseLoCoSetup } from './sparseloco.js';
 export { startS3Server } from './s3-server.js';
 export type { S3Server } from './s3-server.js';
+export { startDevchainProcess } from './devchain-process.js';
+export type { DevchainProcess } from './devchain-process.js';

@@ -1,3 +1,13 @@
 export { chainBridgeService } from './service.js';
 export { configSpec } from './config.js';
 export type { Config } from './config.js';
+export { dispatchErrorName, failureOf } from './extrinsics.js';
+export type { Outcome } from './extrinsics.js';
+export { txCall, storageItem } from './runtime-access.js';
+export { loadSigner } from './signer.js';
+export type { LoadedSigner, SignerSource } from './signer.js';
+export { ChainConnection } from './chain-connection.js';
+export type { ChainConnectionOptions } from './chain-connection.js';
+export { ExtrinsicSubmitter } from './extrinsics.js';
+export { createBridgeMetrics } from './bridge-metrics.js';
+export type { BridgeMetrics } from './bridge-metrics.js';

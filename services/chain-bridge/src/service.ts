@@ -1,19 +1,132 @@
 /**
- * chain-bridge: the only connection to subtensor. This build serves its contract and connects to
- * NATS (where it will publish block and window events); the chain client arrives with the chain issue,
- * so its RPCs answer UNIMPLEMENTED.
+ * chain-bridge: the only connection to subtensor. Follows the head (the window clock, published on NATS
+ * as `block` and `window` events, with staleness), serves the metagraph, hyperparameters and commitments,
+ * re-reads the metagraph every few blocks (a `metagraph` event when it changed), and signs the operator's
+ * writes — bucket commitment and weights (direct or commit-reveal, reveals surviving restarts).
  */
-import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
-import { useNats } from '@cohort/kit';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { runSubjects } from '@cohort/core';
+import { ConfigError, envName, useNats } from '@cohort/kit';
 import type { ServiceDefinition } from '@cohort/kit';
+import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
+import { MetagraphEventSchema } from '@cohort/proto/cohort/events/v1/events';
+import { createBridgeMetrics } from './bridge-metrics.js';
+import { ChainConnection } from './chain-connection.js';
+import { readMetagraph } from './chain-reads.js';
 import { configSpec } from './config.js';
+import type { Config } from './config.js';
+import { ExtrinsicSubmitter } from './extrinsics.js';
+import { HeadFollower } from './head-follower.js';
+import { RevealStore } from './reveal-store.js';
+import { createBridgeImpl } from './server.js';
+import { loadSigner } from './signer.js';
+import { WeightsWriter } from './weights-writer.js';
+
+/** Reject a back-off range that cannot work. */
+function validate(config: Config): void {
+  if (config.reconnectMaxMs < config.reconnectMinMs) {
+    throw new ConfigError(
+      `reconnectMaxMs (env ${envName('reconnectMaxMs')}) must be at least reconnectMinMs (${config.reconnectMinMs})`,
+      'CONFIG_CONFLICT',
+      'reconnectMaxMs',
+      undefined,
+    );
+  }
+}
 
 /** The chain-bridge service definition, run by main.ts. */
 export const chainBridgeService: ServiceDefinition<typeof configSpec.fields> = {
   name: 'chain-bridge',
   spec: configSpec,
+  validate,
   async start(ctx) {
-    ctx.addGrpcService(ChainBridgeService, {});
-    await useNats(ctx, 'chain-bridge');
+    const { config, log } = ctx;
+    const metrics = createBridgeMetrics(ctx.metrics.registry);
+    const signer = await loadSigner(config);
+    log.info(
+      'chain_bridge_signer',
+      signer === undefined ? { mode: 'read-only' } : { hotkey: signer.address, source: signer.source },
+    );
+    const nats = await useNats(ctx, 'chain-bridge');
+    const connection = new ChainConnection({
+      urls: config.chainUrl,
+      minMs: config.reconnectMinMs,
+      maxMs: config.reconnectMaxMs,
+      connectTimeoutMs: config.requestTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      log,
+    });
+    connection.onUp(() => {
+      metrics.connected.set(1);
+      metrics.reconnects.inc();
+    });
+    connection.onDown(() => metrics.connected.set(0));
+    const follower = new HeadFollower({
+      connection,
+      blocksPerWindow: config.blocksPerWindow,
+      staleAfterMs: config.staleAfterMs,
+      runId: config.runId,
+      nats,
+      metrics,
+      log,
+    });
+    const submitter =
+      signer === undefined
+        ? undefined
+        : new ExtrinsicSubmitter({
+            connection,
+            signer: signer.pair,
+            metrics,
+            log,
+            timeoutMs: config.extrinsicTimeoutMs,
+          });
+    const weights =
+      submitter === undefined
+        ? undefined
+        : new WeightsWriter({ connection, submitter, store: new RevealStore(config.stateDir), metrics, log });
+    await weights?.init();
+    let lastMetagraph = '';
+    follower.onBlock((update, api) => {
+      if (!update.newBlock) return;
+      void weights?.onBlock(update.head.number);
+      if (update.head.number % config.metagraphEveryBlocks !== 0 && lastMetagraph !== '') return;
+      readMetagraph(api, config.netuid)
+        .then((m) => {
+          const fingerprint = JSON.stringify(m.neurons, (_k, v: unknown) =>
+            typeof v === 'bigint' ? v.toString() : v,
+          );
+          if (fingerprint === lastMetagraph) return;
+          lastMetagraph = fingerprint;
+          nats.nc.publish(
+            runSubjects(config.runId).metagraph,
+            toBinary(
+              MetagraphEventSchema,
+              create(MetagraphEventSchema, {
+                netuid: config.netuid,
+                block: BigInt(m.block),
+                neuronCount: m.neurons.length,
+              }),
+            ),
+          );
+        })
+        .catch((err: unknown) => log.warn('metagraph_read_failed', { error: String(err) }));
+    });
+    follower.start();
+    connection.start();
+    ctx.addGrpcService(
+      ChainBridgeService,
+      createBridgeImpl({
+        connection,
+        follower,
+        submitter,
+        weights,
+        metrics,
+        timeoutMs: config.requestTimeoutMs,
+      }),
+    );
+    ctx.onShutdown('chain', async () => {
+      follower.stop();
+      await connection.close();
+    });
   },
 };

@@ -4,4 +4,3 @@ export * from './genesis-fixes.js';
 export * from './local-chain.js';
 export * from './submit.js';
 export * from './subnet-setup.js';
-export * from './runtime-access.js';

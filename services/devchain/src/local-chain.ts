@@ -49,12 +49,11 @@ export interface LocalChain {
   close(): Promise<void>;
 }
 
-/** Start a local chain. Resolves once it serves RPC and the setup connection is ready (about 2 s). */
+/** Start a local chain in this process. Resolves once it serves RPC and the setup connection is ready. */
 export async function startLocalChain(options: LocalChainOptions = {}): Promise<LocalChain> {
   const spec = await applyGenesisFixes(loadChainSpec(chainSpecPath(options.specPath)), options);
   process.env['LOG_LEVEL'] ??= options.logLevel ?? 'error';
   const { setupWithServer, BuildBlockMode } = await import('@acala-network/chopsticks');
-  const { ApiPromise: Api, WsProvider } = await import('@polkadot/api');
   const blockMode = options.blockMode ?? 'manual';
   const mode = {
     instant: BuildBlockMode.Instant,
@@ -75,11 +74,30 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
       cause,
     });
   }
-  const url = `ws://${server.addr}`;
-  const port = Number(server.addr.split(':').pop());
+  const client = await attachLocalChain(`ws://${server.addr}`, blockMode);
+  let closed: Promise<void> | undefined;
+  return {
+    ...client,
+    close() {
+      closed ??= (async () => {
+        await client.close();
+        await server.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+/**
+ * Connect to a local chain that runs elsewhere (a `cohort-devchain` process) and get the same handle;
+ * `close` only disconnects. `blockMode` must be the mode that chain was started with.
+ */
+export async function attachLocalChain(url: string, blockMode: BlockMode): Promise<LocalChain> {
+  const { ApiPromise: Api, WsProvider } = await import('@polkadot/api');
   const provider = new WsProvider(url, 1000, {}, 300_000);
   // WsProvider's optional `ttl` does not satisfy ProviderInterface under exactOptionalPropertyTypes.
   const api = await Api.create({ provider: provider as never, noInitWarn: true });
+  const port = Number(url.split(':').pop());
   let closed: Promise<void> | undefined;
   const rpc = <T>(method: string, params: unknown[]): Promise<T> => provider.send<T>(method, params);
   const head = async (): Promise<number> => (await api.rpc.chain.getHeader()).number.toNumber();
@@ -105,10 +123,7 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
       await rpc('dev_setStorage', [values]);
     },
     close() {
-      closed ??= (async () => {
-        await api.disconnect().catch(() => undefined);
-        await server.close();
-      })();
+      closed ??= api.disconnect().catch(() => undefined);
       return closed;
     },
   };

@@ -8,16 +8,8 @@ import type { ApiPromise } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError, EventRecord } from '@polkadot/types/interfaces';
 import { CohortError, Code } from '@cohort/core';
+import { dispatchErrorName } from '@cohort/chain-bridge';
 import type { LocalChain } from './local-chain.js';
-
-/** `Pallet.Error` for a module error, the variant name for any other dispatch error. */
-export function dispatchErrorName(api: ApiPromise, error: DispatchError): string {
-  if (error.isModule) {
-    const meta = api.registry.findMetaError(error.asModule);
-    return `${meta.section}.${meta.name}`;
-  }
-  return error.type;
-}
 
 /** The first dispatch failure among a transaction's events, as a name. */
 function failureOf(api: ApiPromise, events: readonly EventRecord[]): string | undefined {

@@ -8,7 +8,7 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import { CohortError, Code } from '@cohort/core';
 import { devPair } from './dev-accounts.js';
 import type { LocalChain } from './local-chain.js';
-import { storageItem, txCall } from './runtime-access.js';
+import { storageItem, txCall } from '@cohort/chain-bridge';
 import { submitAndWait } from './submit.js';
 
 /** The sudo key after the genesis fixes. */
