@@ -16,6 +16,10 @@ export interface DevchainProcess {
   /** The setup connection (replaced after a restart). */
   readonly chain: LocalChain;
   readonly port: number;
+  /** SIGSTOP the chain: sockets stay open, nothing answers, no blocks (a stalled node). */
+  pause(): void;
+  /** SIGCONT after {@link DevchainProcess.pause}. */
+  resume(): void;
   /** SIGKILL the chain (a crash). */
   kill(): Promise<void>;
   /** Start it again on the same port, from genesis. */
@@ -81,6 +85,12 @@ export async function startDevchainProcess(
       return chain;
     },
     port,
+    pause() {
+      current.child.kill('SIGSTOP');
+    },
+    resume() {
+      current.child.kill('SIGCONT');
+    },
     async kill() {
       await chain.close();
       await terminate(current.child, 'SIGKILL');

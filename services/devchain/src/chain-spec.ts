@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CohortError, Code } from '@cohort/core';
 
@@ -19,9 +19,6 @@ export const CHAIN_SPEC_ENV = 'COHORT_CHAIN_SPEC';
 /** The repository root, from this file (services/devchain/dist/chain-spec.js). */
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
 
-/** The default location: `../shared/chain/raonet.json` relative to the checkout. */
-export const DEFAULT_CHAIN_SPEC = resolve(repoRoot, '..', 'shared', 'chain', 'raonet.json');
-
 /** A raw chain spec as chopsticks takes it (only the parts this package touches are typed). */
 export interface RawChainSpec {
   name: string;
@@ -29,9 +26,43 @@ export interface RawChainSpec {
   [key: string]: unknown;
 }
 
-/** The spec's path: an explicit one, else `COHORT_CHAIN_SPEC`, else the default. */
+/** `shared/chain/raonet.json` beside `dir`. */
+const besides = (dir: string): string => resolve(dir, '..', 'shared', 'chain', 'raonet.json');
+
+/** The default location: `../shared/chain/raonet.json` relative to the checkout. */
+export const DEFAULT_CHAIN_SPEC = besides(repoRoot);
+
+/**
+ * Where a checkout's `../shared/chain/raonet.json` may be: beside this checkout, beside an ancestor
+ * directory (a checkout nested one level deeper), or beside the checkout this one was cloned from (a CI
+ * clone of a local repository keeps it as `origin`).
+ */
+export function chainSpecCandidates(root = repoRoot): string[] {
+  const out = [besides(root)];
+  for (let dir = dirname(root); dir !== dirname(dir); dir = dirname(dir)) out.push(besides(dir));
+  try {
+    const config = readFileSync(join(root, '.git', 'config'), 'utf8');
+    const origin = /\[remote "origin"\][^[]*?url\s*=\s*(\S+)/.exec(config)?.[1];
+    if (origin !== undefined && isAbsolute(origin.replace(/^file:\/\//, ''))) {
+      out.push(besides(origin.replace(/^file:\/\//, '').replace(/\/\.git\/?$/, '')));
+    }
+  } catch {
+    // not a git checkout
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * The spec's path: an explicit one, else `COHORT_CHAIN_SPEC`, else the first candidate that exists
+ * ({@link chainSpecCandidates}), else the default (which {@link loadChainSpec} reports as missing).
+ */
 export function chainSpecPath(explicit?: string): string {
-  return explicit ?? process.env[CHAIN_SPEC_ENV] ?? DEFAULT_CHAIN_SPEC;
+  return (
+    explicit ??
+    process.env[CHAIN_SPEC_ENV] ??
+    chainSpecCandidates().find((p) => existsSync(p)) ??
+    DEFAULT_CHAIN_SPEC
+  );
 }
 
 /**
