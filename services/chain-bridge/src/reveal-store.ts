@@ -4,6 +4,7 @@
  * commit is submitted, so a bridge that crashes at any point still knows how to reveal what may have
  * landed; it is deleted once the reveal is included or can no longer happen.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -38,7 +39,6 @@ async function fsyncDir(dir: string): Promise<void> {
 /** The reveal store in `<stateDir>/reveals/`. */
 export class RevealStore {
   private readonly dir: string;
-  private writes = 0;
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'reveals');
@@ -52,7 +52,7 @@ export class RevealStore {
   async put(commit: PendingCommit): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const path = this.file(commit);
-    const tmp = `${path}.tmp-${process.pid}-${++this.writes}`;
+    const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
     const handle = await open(tmp, 'w', 0o600);
     try {
       await handle.writeFile(JSON.stringify(commit));

@@ -69,12 +69,14 @@ async function fromWallet(keyring: Keyring, source: SignerSource): Promise<Keyri
       { path },
     );
   }
-  let file: HotkeyFile;
+  let parsed: unknown;
   try {
-    file = JSON.parse(text) as HotkeyFile;
+    parsed = JSON.parse(text);
   } catch {
     throw signerError('HOTKEY_MALFORMED', `hotkey file ${path} is not JSON`, { path });
   }
+  // `null` would make the field reads below throw a bare TypeError; any non-object has no secret.
+  const file: HotkeyFile = typeof parsed === 'object' && parsed !== null ? parsed : {};
   const secret =
     typeof file.secretSeed === 'string' && /^0x[0-9a-fA-F]{64}$/.test(file.secretSeed)
       ? file.secretSeed
