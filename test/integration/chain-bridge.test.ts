@@ -39,7 +39,11 @@ import {
   ExtrinsicOutcome_Status,
   SetWeightsResponse_Mode,
 } from '@cohort/proto/cohort/chain/v1/chain_bridge';
-import { BlockEventSchema, WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
+import {
+  BlockEventSchema,
+  MetagraphEventSchema,
+  WindowEventSchema,
+} from '@cohort/proto/cohort/events/v1/events';
 import { spawnService, startDevchainProcess, startNatsServer } from '../harness/index.js';
 import type { DevchainProcess, NatsServer, ServiceProcess } from '../harness/index.js';
 
@@ -221,6 +225,9 @@ describe('chain-bridge on the real subtensor runtime', { timeout: 600_000 }, () 
   test('set_weights lands in Weights; the rate limit and a rejected extrinsic are reported by name', async () => {
     const uids = [validatorUid, ...minerUids];
     const weights = [1000, 65535, 30000];
+    // Setting weights changes the validator's last update: the next metagraph read publishes an event.
+    const nc: NatsConnection = await connect({ servers: nats.url });
+    const metagraphEvents = nc.subscribe(runSubjects(RUN).metagraph, { max: 1 });
     const r = await client.setWeights({ netuid, uids, weights });
     assert.equal(r.mode, SetWeightsResponse_Mode.DIRECT);
     assert.equal(r.outcome?.status, ExtrinsicOutcome_Status.INCLUDED, r.outcome?.errorName);
@@ -231,6 +238,19 @@ describe('chain-bridge on the real subtensor runtime', { timeout: 600_000 }, () 
       stored,
       uids.map((u, i) => [u, weights[i]]),
     );
+    try {
+      for await (const m of metagraphEvents) {
+        const e = fromBinary(MetagraphEventSchema, m.data);
+        assert.equal(e.netuid, netuid);
+        assert.equal(e.neuronCount, 1 + 1 + MINERS.length);
+        assert.ok(
+          e.block >= BigInt(r.outcome.block),
+          `metagraph read at ${e.block}, weights at ${r.outcome.block}`,
+        );
+      }
+    } finally {
+      await nc.close();
+    }
 
     const bad = await client.setWeights({ netuid, uids: [minerUids[0]!, 4000], weights: [1, 2] });
     assert.equal(
