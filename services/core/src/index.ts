@@ -11,3 +11,4 @@ export * from './chain-window.js';
 export * from './bucket-commitment.js';
 export * from './scale.js';
 export * from './weights-commit.js';
+export * from './miner-machine.js';
