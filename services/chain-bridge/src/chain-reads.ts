@@ -5,7 +5,7 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import { hexToU8a } from '@polkadot/util';
-import { decodeBucketCommitment, CohortError } from '@cohort/core';
+import { Code, CohortError, decodeBucketCommitment } from '@cohort/core';
 import type { BucketCommitment } from '@cohort/core';
 import { storageItem } from './runtime-access.js';
 
@@ -97,7 +97,7 @@ export async function readHyperparameters(api: ApiPromise, netuid: number): Prom
   const q = (item: string) => storageItem(at, 'subtensorModule', item);
   const added = await q('networksAdded')(netuid);
   if (added.toString() !== 'true') {
-    throw new CohortError(5, `subnet ${netuid} does not exist`, {
+    throw new CohortError(Code.NotFound, `subnet ${netuid} does not exist`, {
       reason: 'SUBNET_NOT_FOUND',
       details: { netuid },
     });

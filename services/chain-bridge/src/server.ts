@@ -34,6 +34,9 @@ export interface BridgeDeps extends ReadDeps {
   readonly weights: WeightsWriter | undefined;
 }
 
+/** The uid reported for a commitment whose hotkey holds no uid on the subnet (uids are u16). */
+export const NO_UID = 0xffffffff;
+
 function netuidOf(value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     throw new InvalidArgumentError(`netuid must be a u16, got ${value}`, { reason: 'BAD_NETUID' });
@@ -123,7 +126,8 @@ export function createBridgeImpl(deps: BridgeDeps): ServiceImpl<typeof ChainBrid
       return {
         block: BigInt(r.block),
         commitments: r.commitments.map((c) => ({
-          uid: c.uid ?? 0xffffffff,
+          // A commitment by a hotkey that is no longer registered: no uid (u32 max, never a real uid).
+          uid: c.uid ?? NO_UID,
           hotkey: c.hotkey,
           block: BigInt(c.block),
           raw: c.raw,
