@@ -283,6 +283,8 @@ export const GetHyperparametersResponseSchema: GenMessage<GetHyperparametersResp
  */
 export type Commitment = Message<"cohort.chain.v1.Commitment"> & {
   /**
+   * The committing hotkey's uid, or 4294967295 when it holds no uid on the subnet (any more).
+   *
    * @generated from field: uint32 uid = 1;
    */
   uid: number;
