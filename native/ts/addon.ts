@@ -325,6 +325,9 @@ export interface NativeEngine {
     alpha: number,
     expect: { runId?: string; window?: number },
   ): Promise<{ digest: Uint8Array; contributors: number }>;
+  /** e in canonical parameter order, or null before the first encodeUpdate (e is zero then). */
+  errorFeedbackState(): Promise<Float32Array | null>;
+  loadErrorFeedback(values: Float32Array): Promise<void>;
   saveCheckpoint(dir: string): Promise<void>;
   loadCheckpoint(dir: string, expectedHash: string | null): Promise<void>;
   cancel(): void;

@@ -251,6 +251,23 @@ export class Engine {
     return this.#call(() => this.#native.applyAggregate(aggregate, alpha, expect));
   }
 
+  /**
+   * The error-feedback state e (one fp32 value per parameter, canonical order), or null while it is
+   * still zero (no {@link Engine.encodeUpdate} yet): what a worker persists so a restart resumes it.
+   */
+  errorFeedbackState(): Promise<Float32Array | null> {
+    return this.#call(() => this.#native.errorFeedbackState());
+  }
+
+  /**
+   * Replace e with a persisted {@link Engine.errorFeedbackState} (after a restart). Rejects when the
+   * length is not the parameter count or a value is not finite; e is untouched then.
+   */
+  loadErrorFeedback(values: Float32Array): Promise<void> {
+    if (!(values instanceof Float32Array)) invalid('a Float32Array', 'values', values, 'BAD_UPDATE');
+    return this.#call(() => this.#native.loadErrorFeedback(values));
+  }
+
   /** BLAKE2b-256 (hex) of every parameter's name, shape and fp32 bits: the sync proof. */
   stateFingerprint(): Promise<string> {
     return this.#call(() => this.#native.stateFingerprint());

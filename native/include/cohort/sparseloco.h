@@ -32,6 +32,12 @@ class ErrorFeedback {
   double norm() const;
   void reset();
 
+  // e as stored, one buffer per parameter in canonical order: what a worker persists across restarts.
+  const std::vector<std::vector<float>>& buffers() const { return buffers_; }
+  // Replace e with `count` fp32 values in canonical order (a persisted state); throws InvalidArgumentError
+  // when `count` is not the parameter count or a value is not finite, and then leaves e as it was.
+  void load(const float* values, size_t count);
+
  private:
   std::vector<ParamSpec> specs_;
   std::vector<std::vector<float>> buffers_;

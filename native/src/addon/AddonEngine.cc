@@ -60,6 +60,8 @@ Napi::Function AddonEngine::Define(Napi::Env env) {
                       InstanceMethod<&AddonEngine::StateFingerprint>("stateFingerprint"),
                       InstanceMethod<&AddonEngine::EncodeUpdate>("encodeUpdate"),
                       InstanceMethod<&AddonEngine::ApplyAggregate>("applyAggregate"),
+                      InstanceMethod<&AddonEngine::ErrorFeedbackState>("errorFeedbackState"),
+                      InstanceMethod<&AddonEngine::LoadErrorFeedback>("loadErrorFeedback"),
                       InstanceMethod<&AddonEngine::SaveCheckpoint>("saveCheckpoint"),
                       InstanceMethod<&AddonEngine::LoadCheckpoint>("loadCheckpoint"),
                       InstanceMethod<&AddonEngine::Cancel>("cancel"), InstanceMethod<&AddonEngine::Dispose>("dispose")});

@@ -44,6 +44,8 @@ class AddonEngine final : public Napi::ObjectWrap<AddonEngine> {
   Napi::Value StateFingerprint(const Napi::CallbackInfo& info);
   Napi::Value EncodeUpdate(const Napi::CallbackInfo& info);
   Napi::Value ApplyAggregate(const Napi::CallbackInfo& info);
+  Napi::Value ErrorFeedbackState(const Napi::CallbackInfo& info);
+  Napi::Value LoadErrorFeedback(const Napi::CallbackInfo& info);
   Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);

@@ -106,4 +106,38 @@ Napi::Value AddonEngine::ApplyAggregate(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value AddonEngine::ErrorFeedbackState(const Napi::CallbackInfo& info) {
+  return call(info, [&]() -> EngineThread::Job {
+    return [state = state_]() -> EngineThread::Resolve {
+      EngineState& s = ready_for_codec(*state);
+      if (!s.error_feedback) return [](Napi::Env e) -> Napi::Value { return e.Null(); };
+      size_t total = 0;
+      for (const auto& b : s.error_feedback->buffers()) total += b.size();
+      auto flat = std::make_shared<std::vector<float>>();
+      flat->reserve(total);
+      for (const auto& b : s.error_feedback->buffers()) flat->insert(flat->end(), b.begin(), b.end());
+      return [flat](Napi::Env e) -> Napi::Value {
+        Napi::Float32Array out = Napi::Float32Array::New(e, flat->size());
+        std::memcpy(out.Data(), flat->data(), flat->size() * sizeof(float));
+        return out;
+      };
+    };
+  });
+}
+
+Napi::Value AddonEngine::LoadErrorFeedback(const Napi::CallbackInfo& info) {
+  return call(info, [&]() -> EngineThread::Job {
+    const Napi::Float32Array values = float32_array_arg(info, 0, "errorFeedback");
+    // Copied on the JS thread so the caller may reuse its buffer at once.
+    auto flat = std::make_shared<std::vector<float>>(values.Data(), values.Data() + values.ElementLength());
+    return [state = state_, flat]() -> EngineThread::Resolve {
+      EngineState& s = ready_for_codec(*state);
+      auto loaded = std::make_unique<ErrorFeedback>(s.model->specs());
+      loaded->load(flat->data(), flat->size());  // validates first: e is untouched on a bad state
+      s.error_feedback = std::move(loaded);
+      return nullptr;
+    };
+  });
+}
+
 }  // namespace cohort::addon

@@ -40,6 +40,25 @@ double ErrorFeedback::norm() const {
   return std::sqrt(sum);
 }
 
+void ErrorFeedback::load(const float* values, size_t count) {
+  size_t total = 0;
+  for (const auto& b : buffers_) total += b.size();
+  if (count != total) {
+    throw InvalidArgumentError(expected_message(std::to_string(total) + " values (one per parameter)", "error feedback",
+                                                std::to_string(count)));
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(values[i])) {
+      throw InvalidArgumentError(expected_message("finite values", "error feedback", "a non-finite value"));
+    }
+  }
+  size_t at = 0;
+  for (auto& b : buffers_) {
+    std::memcpy(b.data(), values + at, b.size() * sizeof(float));
+    at += b.size();
+  }
+}
+
 std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vector<at::Tensor>& delta, float beta,
                                                                  const codec::CodecParams& codec) {
   if (delta.size() != specs_.size()) {

@@ -1,34 +1,131 @@
 /**
- * gpu-worker: one model replica on a GPU through the native engine. This build loads the engine at
- * start (a missing or broken addon fails the start with its reason) and reports what it runs on; the
- * training RPCs arrive with the engine issue.
+ * gpu-worker: one model replica through the native engine. At start it creates the engine (preset, seed,
+ * device), opens the dataset, reloads the persisted error feedback and treats the seeded parameters as
+ * window 0's state; it then serves TrainWindow, EncodeUpdate, ApplyAggregate, LoadCheckpoint and the
+ * state fingerprint over gRPC (see replica.ts for the window state machine). The engine is disposed at
+ * shutdown, after in-flight calls drained (a training in flight is cancelled by the drain).
  */
-import { buildInfo } from '@cohort/native';
-import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
+import { hotkeyFromSeed } from '@cohort/core';
+import type { HotkeyPair } from '@cohort/core';
 import { COHORT_VERSION } from '@cohort/kit';
-import type { ServiceDefinition } from '@cohort/kit';
-import { configSpec } from './config.js';
+import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
+import { buildInfo, createEngine, openDataset } from '@cohort/native';
+import type { Dataset, Engine } from '@cohort/native';
+import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
+
+import { configSpec, validateConfig } from './config.js';
+import type { Config } from './config.js';
+import { EfStore } from './ef-store.js';
+import { Replica } from './replica.js';
+import { createGpuWorkerImpl } from './server.js';
+import { createWorkerMetrics } from './worker-metrics.js';
+
+function hotkeyOf(seedHex: string): HotkeyPair | null {
+  const hex = seedHex.trim().replace(/^0x/, '');
+  return hex === '' ? null : hotkeyFromSeed(Uint8Array.from(Buffer.from(hex, 'hex')));
+}
+
+async function openEngine(ctx: ServiceContext<Config>, device: 'cpu' | 'cuda'): Promise<Engine> {
+  const c = ctx.config;
+  const engine = await createEngine({
+    preset: c.preset,
+    seed: c.seed,
+    device,
+    threads: c.threads,
+    trainer: {
+      lr: c.innerLr,
+      warmupSteps: c.innerWarmupSteps,
+      totalSteps: c.innerTotalSteps,
+      microBatchSize: c.microBatchSize,
+    },
+  });
+  ctx.onShutdown('engine', () => engine.dispose());
+  return engine;
+}
+
+async function openData(ctx: ServiceContext<Config>): Promise<Dataset | null> {
+  if (ctx.config.datasetManifest === '') {
+    ctx.log.warn('dataset_missing', { detail: 'no datasetManifest: TrainWindow is refused (NO_DATASET)' });
+    return null;
+  }
+  const dataset = await openDataset(ctx.config.datasetManifest);
+  ctx.onShutdown('dataset', () => Promise.resolve(dataset.close()));
+  return dataset;
+}
+
+/** Reload the error feedback a previous run of this worker persisted. */
+async function restoreErrorFeedback(
+  ctx: ServiceContext<Config>,
+  engine: Engine,
+  store: EfStore,
+): Promise<void> {
+  const saved = await store.load();
+  if (saved === null) {
+    ctx.log.info('ef_state_empty', { path: store.path });
+    return;
+  }
+  await engine.loadErrorFeedback(saved.values);
+  let sum = 0;
+  for (const v of saved.values) sum += v * v;
+  ctx.log.info('ef_state_loaded', {
+    path: store.path,
+    window: saved.window.toString(),
+    norm: Math.sqrt(sum),
+  });
+}
 
 /** The gpu-worker service definition, run by main.ts. */
 export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
   name: 'gpu-worker',
   spec: configSpec,
-  start(ctx) {
-    const engine = buildInfo();
-    ctx.log.info('engine_loaded', { ...engine });
-    const cudaAvailable = engine.cudaKernelsCompiled && engine.cudaDeviceCount > 0;
-    ctx.addGrpcService(GpuWorkerService, {
-      getInfo: () =>
-        Promise.resolve({
-          device: cudaAvailable ? 'cuda' : 'cpu',
-          preset: '',
-          parameterCount: 0n,
-          engineVersion: `${COHORT_VERSION} (engine ${engine.engineVersion})`,
-          torchVersion: engine.torchVersion,
-          cudaAvailable,
-          stateWindow: -1n,
-        }),
+  validate: validateConfig,
+  async start(ctx) {
+    const build = buildInfo();
+    const cudaAvailable = build.cudaKernelsCompiled && build.cudaDeviceCount > 0;
+    const c = ctx.config;
+    const device = c.device === 'auto' ? (cudaAvailable ? 'cuda' : 'cpu') : c.device;
+    const engine = await openEngine(ctx, device);
+    const dataset = await openData(ctx);
+    const efStore = new EfStore(c.efStateDir);
+    await restoreErrorFeedback(ctx, engine, efStore);
+    const hotkey = hotkeyOf(c.hotkeySeed);
+    const replica = await Replica.create({
+      engine,
+      dataset,
+      efStore,
+      hotkey,
+      runId: c.runId,
+      codec: {
+        beta: c.efBeta,
+        tileSide: c.codecTileSide,
+        topk: c.codecTopk,
+        indexCoding: c.codecIndexCoding,
+      },
     });
-    return Promise.resolve();
+    const info = engine.info();
+    ctx.log.info('replica_ready', {
+      preset: info.preset,
+      parameterCount: info.parameterCount,
+      device: info.device,
+      computeDtype: info.computeDtype,
+      stateWindow: '0',
+      stateFingerprint: Buffer.from(replica.fingerprint).toString('hex'),
+      hotkey: hotkey === null ? null : Buffer.from(hotkey.publicKey).toString('hex'),
+    });
+    const deps = {
+      replica,
+      metrics: createWorkerMetrics(ctx.metrics.registry),
+      log: ctx.log,
+      payloadChunkBytes: c.payloadChunkBytes,
+      info: {
+        device: info.device,
+        preset: info.preset,
+        parameterCount: BigInt(info.parameterCount),
+        engineVersion: `${COHORT_VERSION} (engine ${build.engineVersion})`,
+        torchVersion: build.torchVersion,
+        cudaAvailable,
+      },
+    };
+    ctx.addGrpcService(GpuWorkerService, createGpuWorkerImpl(deps, c.maxAggregateBytes));
   },
 };
