@@ -12,3 +12,4 @@ export * from './bucket-commitment.js';
 export * from './scale.js';
 export * from './weights-commit.js';
 export * from './miner-machine.js';
+export * from './lease.js';
