@@ -323,7 +323,7 @@ export interface NativeEngine {
   applyAggregate(
     aggregate: Uint8Array,
     alpha: number,
-    expect: { runId?: string; window?: number },
+    expect: { runId?: string; window?: number; stateFingerprint?: Uint8Array },
   ): Promise<{ digest: Uint8Array; contributors: number }>;
   /** e in canonical parameter order, or null before the first encodeUpdate (e is zero then). */
   errorFeedbackState(): Promise<Float32Array | null>;

@@ -237,13 +237,14 @@ export class Engine {
 
   /**
    * The outer step θ ← θ − alpha·A_w for an aggregate object, after validating it (hash, structure,
-   * this model's fingerprint and the expected run and window). Rejects with a CodecError carrying the
-   * reason code when the object is bad; the parameters are untouched then.
+   * this model's fingerprint and the expected run and window; with `stateFingerprint`, the θ_w the aggregate
+   * was computed from, else WRONG_STATE). Rejects with a CodecError carrying the reason code when the object
+   * is bad; the parameters are untouched then.
    */
   applyAggregate(
     aggregate: Uint8Array,
     alpha: number,
-    expect: { runId?: string; window?: number } = {},
+    expect: { runId?: string; window?: number; stateFingerprint?: Uint8Array } = {},
   ): Promise<{ digest: Uint8Array; contributors: number }> {
     if (!(aggregate instanceof Uint8Array)) invalid('a Uint8Array', 'aggregate', aggregate, 'BAD_UPDATE');
     if (typeof alpha !== 'number' || !Number.isFinite(alpha))

@@ -236,6 +236,16 @@ describe('gpu-worker over gRPC (devnet, CPU, Brown)', () => {
         hasReason('SIZE_MISMATCH', Code.InvalidArgument),
       );
     }
+    // An aggregate computed from another θ_0 is refused and leaves the replica as it was.
+    const foreign = await aggregateUpdates([payload0], {
+      runId: RUN,
+      window: 0n,
+      hotkey: AGGREGATOR.publicKey,
+      stateFingerprint: new Uint8Array(32).fill(0x11),
+    });
+    signObject(foreign.bytes, AGGREGATOR);
+    await assert.rejects(b.client.applyAggregate(applyStream(0n, foreign.bytes)), hasReason('WRONG_STATE'));
+    assert.equal(hex((await b.client.getStateFingerprint({})).stateFingerprint), theta0);
     const fa = await a.client.applyAggregate(applyStream(0n, aggregate.bytes));
     const fb = await b.client.applyAggregate(applyStream(0n, aggregate.bytes));
     assert.notEqual(hex(fa.stateFingerprint), theta0);

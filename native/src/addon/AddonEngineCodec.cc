@@ -2,6 +2,7 @@
 // signed-ready update object through the replica's error feedback; applyAggregate validates an aggregate
 // object and takes the outer step θ ← θ − α·A sparsely. Both run on the engine thread.
 #include <cstring>
+#include <optional>
 
 #include "addon/AddonArgs.h"
 #include "addon/AddonEngine.h"
@@ -87,12 +88,23 @@ Napi::Value AddonEngine::ApplyAggregate(const Napi::CallbackInfo& info) {
     if (o.Has("window") && !o.Get("window").IsUndefined()) {
       expect.window = static_cast<uint64_t>(integer_value(o.Get("window"), "window"));
     }
+    // The θ_w the caller holds: an aggregate computed from another state must not be applied to this one.
+    std::optional<codec::Bytes32> state_fp;
+    if (o.Has("stateFingerprint") && !o.Get("stateFingerprint").IsUndefined()) {
+      state_fp = bytes32(o, "stateFingerprint");
+    }
     codec::DecodeLimits limits;
     limits.max_bytes = uint64_t{1} << 36;
-    return [state = state_, bytes, alpha, expect, limits]() mutable -> EngineThread::Resolve {
+    return [state = state_, bytes, alpha, expect, limits, state_fp]() mutable -> EngineThread::Resolve {
       EngineState& s = ready_for_codec(*state);
       expect.model_fingerprint = codec::model_fingerprint(codec_tensor_table(s.model->specs()));
       const codec::Aggregate aggregate = codec::decode_aggregate(bytes->data(), bytes->size(), limits, expect);
+      if (state_fp && aggregate.header.state_fingerprint != *state_fp) {
+        throw codec::CodecError(codec::Reason::kWrongState,
+                                "the aggregate was computed from state " +
+                                    to_hex(aggregate.header.state_fingerprint.data(), 32) + ", this replica holds " +
+                                    to_hex(state_fp->data(), 32));
+      }
       apply_aggregate(s.model->specs(), s.model->parameters(), aggregate, alpha);
       const size_t contributors = aggregate.contributors.size();
       const codec::Bytes32 digest = aggregate.digest;

@@ -186,9 +186,11 @@ export class Replica {
   async apply(window: bigint, alpha: number, aggregate: Uint8Array): Promise<Uint8Array> {
     this.requireWindow('ApplyAggregate', window);
     await this.restore();
+    // θ_w's fingerprint: an aggregate computed from another state is refused (WRONG_STATE), not applied.
     await this.deps.engine.applyAggregate(aggregate, alpha, {
       runId: this.deps.runId,
       window: Number(window),
+      stateFingerprint: this.#fingerprint,
     });
     return this.#advance(window + 1n);
   }
