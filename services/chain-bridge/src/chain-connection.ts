@@ -37,10 +37,6 @@ export class ChainConnection {
   private timer: NodeJS.Timeout | undefined;
   private readonly upListeners = new Set<Listener>();
   private readonly downListeners = new Set<() => void>();
-  /** How many times the connection has been (re)established. */
-  connects = 0;
-  /** The endpoint of the live connection. */
-  endpoint: string | undefined;
 
   constructor(private readonly options: ChainConnectionOptions) {}
 
@@ -151,8 +147,6 @@ export class ChainConnection {
     }
     const since = Date.now();
     this.current = api;
-    this.endpoint = provider.endpoint;
-    this.connects++;
     this.options.log.info('chain_connected', {
       endpoint: provider.endpoint,
       spec: api.runtimeVersion.specVersion.toNumber(),

@@ -70,9 +70,10 @@ export async function readMetagraph(api: ApiPromise, netuid: number): Promise<Me
     .map(([key, value]) => ({ uid: num(key.args[1]!), hotkey: value.toString() }))
     .sort((a, b) => a.uid - b.uid);
   const hotkeys = byUid.map((n) => n.hotkey);
+  // One state query per item for all neurons, not one per neuron.
   const [owners, stakes] = await Promise.all([
-    Promise.all(hotkeys.map((h) => q('owner')(h))),
-    Promise.all(hotkeys.map((h) => q('totalHotkeyAlpha')(h, netuid))),
+    q('owner').multi(hotkeys),
+    q('totalHotkeyAlpha').multi(hotkeys.map((h) => [h, netuid])),
   ]);
   const permitList = permits.toJSON() as boolean[];
   const activeList = active.toJSON() as boolean[];
@@ -150,19 +151,19 @@ export async function readCommitments(
 ): Promise<{ block: number; commitments: CommitmentRecord[] }> {
   const { at, block } = await atHead(api);
   const entries = await storageItem(at, 'commitments', 'commitmentOf').entries(netuid);
-  const records = await Promise.all(
-    entries.map(async ([key, value]) => {
-      const hotkey = key.args[1]!.toString();
-      const json = value.toJSON() as { block?: number; info?: unknown } | null;
-      const uid = (await storageItem(at, 'subtensorModule', 'uids')(netuid, hotkey)).toJSON();
-      return {
-        uid: typeof uid === 'number' ? uid : undefined,
-        hotkey,
-        block: Number(json?.block ?? 0),
-        ...decodeCommitment(rawField(json?.info)),
-      };
-    }),
-  );
+  const hotkeys = entries.map(([key]) => key.args[1]!.toString());
+  const uids = await storageItem(at, 'subtensorModule', 'uids').multi(hotkeys.map((h) => [netuid, h]));
+  const records: CommitmentRecord[] = entries.map(([, value], i) => {
+    const hotkey = hotkeys[i]!;
+    const json = value.toJSON() as { block?: number; info?: unknown } | null;
+    const uid = uids[i]!.toJSON();
+    return {
+      uid: typeof uid === 'number' ? uid : undefined,
+      hotkey,
+      block: Number(json?.block ?? 0),
+      ...decodeCommitment(rawField(json?.info)),
+    };
+  });
   records.sort((a, b) => (a.uid ?? 1e9) - (b.uid ?? 1e9) || a.hotkey.localeCompare(b.hotkey));
   return { block, commitments: records };
 }

@@ -5,10 +5,11 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import { u8aEq, u8aToHex } from '@polkadot/util';
-import { CohortError, Code, encodeBucketCommitment } from '@cohort/core';
+import { encodeBucketCommitment } from '@cohort/core';
 import type { BucketCommitment } from '@cohort/core';
 import { readOwnCommitment } from './chain-reads.js';
 import type { ExtrinsicSubmitter, Outcome } from './extrinsics.js';
+import { checkBlockRateLimit } from './rate-limit.js';
 import { storageItem, txCall } from './runtime-access.js';
 
 async function checkRateLimit(api: ApiPromise, netuid: number, hotkey: string): Promise<void> {
@@ -17,17 +18,7 @@ async function checkRateLimit(api: ApiPromise, netuid: number, hotkey: string): 
   const last = Number(
     (await storageItem(api, 'commitments', 'lastCommitment')(netuid, hotkey)).toString() || 0,
   );
-  const next = (await api.rpc.chain.getHeader()).number.toNumber() + 1;
-  if (last !== 0 && next - last < limit) {
-    throw new CohortError(
-      Code.ResourceExhausted,
-      `committed at block ${last}; the pallet allows the next at ${last + limit}`,
-      {
-        reason: 'COMMITMENT_RATE_LIMITED',
-        details: { lastCommitment: last, nextAllowedBlock: last + limit },
-      },
-    );
-  }
+  await checkBlockRateLimit(api, last, limit, 'COMMITMENT_RATE_LIMITED', 'committed');
 }
 
 /** Commit `bucket` for the submitter's hotkey on `netuid` (a no-op outcome `skipped` when unchanged). */

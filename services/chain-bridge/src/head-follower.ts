@@ -6,8 +6,7 @@
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { ApiPromise } from '@polkadot/api';
-import { u8aConcat, u8aToHex } from '@polkadot/util';
-import { xxhashAsU8a } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
 import { ChainClock, runSubjects } from '@cohort/core';
 import type { ClockSnapshot, ClockUpdate } from '@cohort/core';
 import type { Logger, NatsHandle } from '@cohort/kit';
@@ -16,9 +15,10 @@ import type { BlockHead } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 import { BlockEventSchema, WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import type { ChainConnection } from './chain-connection.js';
+import { plainStorageKey } from './runtime-access.js';
 
 /** `Timestamp.Now`'s storage key. */
-const TIMESTAMP_NOW_KEY = u8aToHex(u8aConcat(xxhashAsU8a('Timestamp', 128), xxhashAsU8a('Now', 128)));
+const TIMESTAMP_NOW_KEY = u8aToHex(plainStorageKey('Timestamp', 'Now'));
 
 /** Little-endian u64 from SCALE bytes, as a number (ms timestamps are far below 2^53). */
 function readU64(bytes: Uint8Array): number {

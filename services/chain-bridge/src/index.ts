@@ -3,7 +3,7 @@ export { configSpec } from './config.js';
 export type { Config } from './config.js';
 export { dispatchErrorName, failureOf } from './extrinsics.js';
 export type { Outcome } from './extrinsics.js';
-export { txCall, storageItem } from './runtime-access.js';
+export { plainStorageKey, txCall, storageItem } from './runtime-access.js';
 export { loadSigner } from './signer.js';
 export type { LoadedSigner, SignerSource } from './signer.js';
 export { ChainConnection } from './chain-connection.js';

@@ -5,6 +5,8 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { QueryableStorageEntry, SubmittableExtrinsicFunction } from '@polkadot/api/types';
+import { u8aConcat } from '@polkadot/util';
+import { xxhashAsU8a } from '@polkadot/util-crypto';
 import { CohortError, Code } from '@cohort/core';
 
 /** `api.tx.<pallet>.<call>`, or a `RUNTIME_CALL_MISSING` error naming it. */
@@ -33,4 +35,9 @@ export function storageItem(api: ApiPromise, pallet: string, item: string): Quer
     });
   }
   return entry;
+}
+
+/** twox128(pallet) ++ twox128(item): the raw key of a plain storage value (for reads at a block hash). */
+export function plainStorageKey(pallet: string, item: string): Uint8Array {
+  return u8aConcat(xxhashAsU8a(pallet, 128), xxhashAsU8a(item, 128));
 }

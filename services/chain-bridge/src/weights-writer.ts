@@ -16,6 +16,7 @@ import { readHyperparameters } from './chain-reads.js';
 import type { ChainConnection } from './chain-connection.js';
 import type { ExtrinsicSubmitter, Outcome } from './extrinsics.js';
 import type { PendingCommit, RevealStore } from './reveal-store.js';
+import { checkBlockRateLimit } from './rate-limit.js';
 import { storageItem, txCall } from './runtime-access.js';
 
 /** How the weights went on chain. */
@@ -83,11 +84,6 @@ export class WeightsWriter {
     if (this.pending.size > 0) log.info('reveals_restored', { count: this.pending.size });
   }
 
-  /** Pending commits (for tests and the status log). */
-  pendingCommits(): PendingCommit[] {
-    return [...this.pending.values()];
-  }
-
   /** Set weights on `netuid` in the mode the subnet asks for. */
   async setWeights(
     netuid: number,
@@ -121,18 +117,13 @@ export class WeightsWriter {
 
   private async checkRateLimit(api: ApiPromise, netuid: number, uid: number, limit: number): Promise<void> {
     const updates = (await storageItem(api, 'subtensorModule', 'lastUpdate')(netuid)).toJSON() as number[];
-    const last = Number(updates[uid] ?? 0);
-    const next = (await api.rpc.chain.getHeader()).number.toNumber() + 1;
-    if (last !== 0 && next - last < limit) {
-      throw new CohortError(
-        Code.ResourceExhausted,
-        `weights were set at block ${last}; the subnet allows the next at ${last + limit}`,
-        {
-          reason: 'WEIGHTS_RATE_LIMITED',
-          details: { lastUpdate: last, nextAllowedBlock: last + limit, rateLimit: limit },
-        },
-      );
-    }
+    await checkBlockRateLimit(
+      api,
+      Number(updates[uid] ?? 0),
+      limit,
+      'WEIGHTS_RATE_LIMITED',
+      'weights were set',
+    );
   }
 
   private async commit(

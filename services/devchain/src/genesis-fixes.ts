@@ -9,12 +9,13 @@
  *   `registerNetwork` fails with `NetworkTxRateLimitExceeded`.
  */
 import { u8aConcat, u8aToHex } from '@polkadot/util';
-import { blake2AsU8a, cryptoWaitReady, decodeAddress, xxhashAsU8a } from '@polkadot/util-crypto';
+import { blake2AsU8a, cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
+import { plainStorageKey } from '@cohort/chain-bridge';
 import type { RawChainSpec } from './chain-spec.js';
 import { devPair, fundedDevUris } from './dev-accounts.js';
 
 /** `Timestamp.Now`'s storage key. */
-export const TIMESTAMP_NOW_KEY = '0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb';
+export const TIMESTAMP_NOW_KEY = u8aToHex(plainStorageKey('Timestamp', 'Now'));
 
 /** The default pinned genesis time (2023-11-14T22:13:21Z), in ms. */
 export const DEFAULT_GENESIS_TIME_MS = 1_700_000_001_000;
@@ -28,11 +29,6 @@ export interface GenesisFixOptions {
   readonly genesisTimeMs?: number;
   /** Dev URIs to fund (default: every named and numbered dev account). */
   readonly fundUris?: readonly string[];
-}
-
-/** twox128(pallet) ++ twox128(item): the key of a plain storage value. */
-export function plainStorageKey(pallet: string, item: string): Uint8Array {
-  return u8aConcat(xxhashAsU8a(pallet, 128), xxhashAsU8a(item, 128));
 }
 
 /** Little-endian bytes of an unsigned integer. */

@@ -8,14 +8,14 @@ import type { ApiPromise } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { DispatchError, EventRecord } from '@polkadot/types/interfaces';
 import { CohortError, Code } from '@cohort/core';
-import { dispatchErrorName } from '@cohort/chain-bridge';
+import { dispatchErrorName, failureOf } from '@cohort/chain-bridge';
 import type { LocalChain } from './local-chain.js';
 
-/** The first dispatch failure among a transaction's events, as a name. */
-function failureOf(api: ApiPromise, events: readonly EventRecord[]): string | undefined {
+/** The dispatch failure among a transaction's events, including one inside a `sudo` call (`Sudid`). */
+function failureIn(api: ApiPromise, events: readonly EventRecord[]): string | undefined {
+  const failed = failureOf(api, events);
+  if (failed !== undefined) return failed;
   for (const { event } of events) {
-    if (api.events['system']?.['ExtrinsicFailed']?.is(event))
-      return dispatchErrorName(api, event.data[0] as unknown as DispatchError);
     if (api.events['sudo']?.['Sudid']?.is(event)) {
       const result = event.data[0] as unknown as { isErr: boolean; asErr: DispatchError };
       if (result.isErr) return dispatchErrorName(api, result.asErr);
@@ -44,7 +44,7 @@ export async function submitAndWait(
         chain.newBlocks(1).catch((err: unknown) => done(() => reject(CohortError.from(err))));
       }
       if (result.status.isInBlock) {
-        const failure = failureOf(api, result.events);
+        const failure = failureIn(api, result.events);
         const hash = result.status.asInBlock;
         if (failure !== undefined) {
           done(() =>
