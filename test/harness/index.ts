@@ -10,3 +10,5 @@ export { startS3Server } from './s3-server.js';
 export type { S3Server } from './s3-server.js';
 export { startDevchainProcess } from './devchain-process.js';
 export type { DevchainProcess } from './devchain-process.js';
+export { startMinerOperator, startOperatorBase } from './operator.js';
+export type { MinerOperator, MinerSpec, NetworkSpec, OperatorBase } from './operator.js';

@@ -65,6 +65,89 @@ export const configSpec = defineConfig('coordinator', {
     max: 60_000,
     unit: 'ms',
   }),
+  workerAddress: field.string({
+    doc: "The miner's gpu-worker (host:port); required for the miner role",
+    default: '',
+    allowEmpty: true,
+  }),
+  storeAddress: field.string({
+    doc: "The run's checkpoint-store (host:port) updates go to and aggregates and checkpoints come from; required for the miner role",
+    default: '',
+    allowEmpty: true,
+  }),
+  chainBridgeAddress: field.string({
+    doc: "This operator's chain-bridge (host:port): the head at start and the bucket commitment; empty: NATS events only, no commitment",
+    default: '',
+    allowEmpty: true,
+  }),
+  hotkeyAddress: field.string({
+    doc: "SS58 address of the hotkey the gpu-worker signs with: names this miner's pages and update key; required for the miner role",
+    default: '',
+    allowEmpty: true,
+  }),
+  netuid: field.int({ doc: 'Subnet of the run (for the bucket commitment)', default: 3, min: 0, max: 65535 }),
+  innerSteps: field.int({
+    doc: 'H: inner steps per window (protocol §3)',
+    default: 30,
+    min: 1,
+    max: 100_000,
+  }),
+  batchSize: field.int({
+    doc: 'Samples per inner step; a window trains on innerSteps × batchSize assigned samples',
+    default: 8,
+    min: 1,
+    max: 65_536,
+  }),
+  outerLearningRate: field.number({
+    doc: 'α of the outer step θ_{w+1} = θ_w − α·A_w; the same on every replica of the run',
+    default: 1,
+    min: 1e-6,
+    max: 10,
+  }),
+  staleAfterMs: field.int({
+    doc: 'The chain counts as stale (no training starts) when no block event arrived for this long',
+    default: 60_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
+  aggregatePollMs: field.int({
+    doc: "How often the miner looks for the aggregate it waits for in the aggregator's bucket",
+    default: 1000,
+    min: 10,
+    max: 600_000,
+    unit: 'ms',
+  }),
+  resyncRetryMs: field.int({
+    doc: 'Wait before retrying a failed resync (worker or store unreachable)',
+    default: 2000,
+    min: 10,
+    max: 600_000,
+    unit: 'ms',
+  }),
+  maxLagWindows: field.int({
+    doc: 'A replica more windows behind the chain than this reloads a checkpoint instead of replaying',
+    default: 8,
+    min: 1,
+    max: 10_000,
+  }),
+  commitEndpoint: field.string({
+    doc: "Endpoint of this operator's bucket to commit on chain at start (https://host, file:///path); empty: commit nothing",
+    default: '',
+    allowEmpty: true,
+  }),
+  commitBucket: field.string({ doc: 'Bucket name to commit', default: '', allowEmpty: true }),
+  commitRegion: field.string({
+    doc: 'Bucket region to commit (auto for R2)',
+    default: 'auto',
+    allowEmpty: true,
+  }),
+  commitPathStyle: field.bool({ doc: 'Commit path-style addressing', default: true }),
+  commitAccessKeyId: field.secret({
+    doc: 'READ-ONLY access key id to commit (public on chain)',
+    optional: true,
+  }),
+  commitSecretAccessKey: field.secret({ doc: 'Its READ-ONLY secret (public on chain)', optional: true }),
   lockDir: field.string({
     doc: 'Directory of the local leader lock (leaderElection local), shared by the replicas on this machine',
     default: './coordinator-state/leader',
@@ -72,3 +155,6 @@ export const configSpec = defineConfig('coordinator', {
 });
 
 export type Config = ConfigOf<typeof configSpec.fields>;
+
+/** Keys the miner role needs set (checked at start when the role is held). */
+export const MINER_REQUIRED = ['workerAddress', 'storeAddress', 'hotkeyAddress'] as const;

@@ -1,8 +1,8 @@
 /**
- * coordinator: the operator's brain (window state machine, roles, leadership, scores → weights). This
- * build connects to NATS, takes part in leader election (a Kubernetes Lease in a cluster, a lock directory
- * on one machine) and reports its status; the window loop that acts on leadership arrives with the rest of
- * the window-loop issue, so it reports the idle phase.
+ * coordinator: the operator's brain (window state machine, roles, leadership, scores → weights). It
+ * connects to NATS, takes part in leader election (a Kubernetes Lease in a cluster, a lock directory on
+ * one machine) and, for the miner role, runs the window loop (miner/) while it leads. The validator and
+ * aggregator roles arrive with their issues.
  */
 import { CoordinatorService, Role, WindowPhase } from '@cohort/proto/cohort/coordinator/v1/coordinator';
 import { ConfigError, envName, useNats } from '@cohort/kit';
@@ -10,6 +10,10 @@ import type { ServiceDefinition } from '@cohort/kit';
 import { configSpec } from './config.js';
 import type { Config } from './config.js';
 import { electorFromConfig } from './leader/from-config.js';
+import { MINER_REQUIRED } from './config.js';
+import { startMinerRole } from './miner/start-miner.js';
+import type { MinerRole } from './miner/start-miner.js';
+import { phaseOf } from './miner/phase.js';
 
 const roleOf = { miner: Role.MINER, validator: Role.VALIDATOR, aggregator: Role.AGGREGATOR } as const;
 
@@ -23,6 +27,9 @@ function validate(config: Config): void {
   if (config.renewDeadlineMs >= config.leaseDurationMs)
     fail('renewDeadlineMs', 'must be below leaseDurationMs');
   if (config.retryPeriodMs >= config.renewDeadlineMs) fail('retryPeriodMs', 'must be below renewDeadlineMs');
+  if (config.roles.includes('miner')) {
+    for (const key of MINER_REQUIRED) if (config[key] === '') fail(key, 'is required for the miner role');
+  }
 }
 
 /** The coordinator service definition, run by main.ts. */
@@ -33,18 +40,23 @@ export const coordinatorService: ServiceDefinition<typeof configSpec.fields> = {
   async start(ctx) {
     const roles = [...new Set(ctx.config.roles)].map((r) => roleOf[r as keyof typeof roleOf]);
     const { elector, mode } = electorFromConfig(ctx.config, ctx.log);
+    let miner: MinerRole | undefined;
     ctx.addGrpcService(CoordinatorService, {
-      getStatus: () =>
-        Promise.resolve({
+      getStatus: () => {
+        const snapshot = miner?.loop()?.snapshot();
+        return Promise.resolve({
           roles,
           leader: elector.isLeader,
-          window: 0n,
-          phase: WindowPhase.IDLE,
-          chainStale: false,
-        }),
+          hotkey: ctx.config.hotkeyAddress,
+          window: BigInt(Math.max(0, miner?.chainWindow() ?? 0)),
+          phase: snapshot === undefined ? WindowPhase.IDLE : phaseOf(snapshot),
+          chainStale: miner?.stale() ?? false,
+        });
+      },
     });
-    await useNats(ctx, 'coordinator');
+    const nats = await useNats(ctx, 'coordinator');
     ctx.log.info('leader_election', { mode });
+    if (ctx.config.roles.includes('miner')) miner = startMinerRole(ctx, nats, elector);
     elector.start();
     ctx.onShutdown('leader', () => elector.stop());
   },

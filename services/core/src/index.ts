@@ -13,3 +13,4 @@ export * from './scale.js';
 export * from './weights-commit.js';
 export * from './miner-machine.js';
 export * from './lease.js';
+export * from './checkpoint-manifest.js';

@@ -185,4 +185,33 @@ describe('MinerMachine', () => {
     assert.deepEqual(m.handle({ kind: 'aggregate', window: 5, available: true }), []);
     assert.equal(m.snapshot().phase, 'training');
   });
+  test('a worker that lost its state mid-training: skip that window only, resync, train the next', () => {
+    const m = trainingAt(7);
+    assert.deepEqual(m.handle({ kind: 'replica_lost', reason: 'WORKER_RESTARTED' }), [
+      { kind: 'skip', window: 7, reason: 'WORKER_RESTARTED' },
+      { kind: 'resync', reason: 'WORKER_RESTARTED' },
+    ]);
+    // Lost again while the resync runs: nothing new.
+    assert.deepEqual(m.handle({ kind: 'replica_lost', reason: 'WORKER_RESTARTED' }), []);
+    // Back at θ_7 while the chain is still in 7: window 7 is not trained twice.
+    assert.deepEqual(m.handle({ kind: 'synced', ok: true, stateWindow: 7 }), []);
+    assert.deepEqual(m.handle({ kind: 'window', window: 8 }), [{ kind: 'fetch_aggregate', window: 7 }]);
+    assert.deepEqual(m.handle({ kind: 'aggregate', window: 7, available: true }), [{ kind: 'apply', window: 7 }]);
+    assert.deepEqual(m.handle({ kind: 'applied', window: 7, ok: true }), [{ kind: 'train', window: 8 }]);
+  });
+
+  test('an aggregate the aggregator skipped: resync at once instead of waiting out the lag', () => {
+    const m = trainingAt(4);
+    run(m, [
+      { kind: 'trained', window: 4, ok: true },
+      { kind: 'encoded', window: 4, ok: true },
+      { kind: 'window', window: 5 },
+      { kind: 'uploaded', window: 4, ok: true },
+    ]);
+    assert.deepEqual(m.handle({ kind: 'aggregate', window: 4, available: false }), []);
+    assert.deepEqual(m.handle({ kind: 'aggregate', window: 4, available: false, missing: true }), [
+      { kind: 'resync', reason: 'AGGREGATE_MISSING' },
+    ]);
+    assert.equal(m.snapshot().phase, 'syncing');
+  });
 });

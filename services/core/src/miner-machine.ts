@@ -19,7 +19,10 @@
  * - A replica without state (a new or restarted miner) begins with `resync('JOIN')`; a failed resync is
  *   retried on the next event.
  * - An aggregate that is not there yet is asked for again at the next window change; one that never
- *   comes ends in `resync('BEHIND')` once the lag passes `maxLagWindows`.
+ *   comes ends in `resync('BEHIND')` once the lag passes `maxLagWindows`. One the aggregator skipped
+ *   (it published a newer checkpoint instead) ends in `resync('AGGREGATE_MISSING')` at once.
+ * - A worker that lost its state (`replica_lost`: restarted, or at another window) cancels what is in
+ *   flight for it and leads to `resync` — the window in progress is lost, nothing more.
  */
 
 /** What the loop is doing now. */
@@ -33,7 +36,15 @@ export type MinerEvent =
   | { readonly kind: 'trained'; readonly window: number; readonly ok: boolean; readonly reason?: string }
   | { readonly kind: 'encoded'; readonly window: number; readonly ok: boolean; readonly reason?: string }
   | { readonly kind: 'uploaded'; readonly window: number; readonly ok: boolean; readonly reason?: string }
-  | { readonly kind: 'aggregate'; readonly window: number; readonly available: boolean }
+  | {
+      readonly kind: 'aggregate';
+      readonly window: number;
+      readonly available: boolean;
+      /** The aggregator moved past this window without publishing its aggregate (a newer checkpoint exists). */
+      readonly missing?: boolean;
+    }
+  /** The worker lost its state (it restarted, or reports another window than the loop believes). */
+  | { readonly kind: 'replica_lost'; readonly reason: string }
   | {
       readonly kind: 'applied';
       readonly window: number;
@@ -156,12 +167,22 @@ export class MinerMachine {
         break;
       case 'aggregate':
         if (this.phase !== 'idle' || event.window !== this.stateWindow) return out;
+        if (!event.available && event.missing === true) return this.resync('AGGREGATE_MISSING');
         if (!event.available) {
           // Not there yet: ask again on the next window change (or resync when too far behind).
           return out;
         }
         this.phase = 'applying';
         out.push({ kind: 'apply', window: event.window });
+        return out;
+      case 'replica_lost':
+        if (this.phase === 'syncing') return out; // the resync in flight will find out itself
+        if (this.phase === 'training' && this.workWindow !== undefined) {
+          out.push({ kind: 'skip', window: this.workWindow, reason: event.reason });
+        } else if (this.phase === 'publishing' && this.workWindow !== undefined) {
+          out.push({ kind: 'skip', window: this.workWindow, reason: event.reason });
+        }
+        out.push(...this.resync(event.reason));
         return out;
       case 'applied':
         if (this.phase !== 'applying' || event.window !== this.stateWindow) return out;

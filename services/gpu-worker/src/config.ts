@@ -36,6 +36,11 @@ export const configSpec = defineConfig('gpu-worker', {
     default: '',
     allowEmpty: true,
   }),
+  storeAddress: field.string({
+    doc: "The run's checkpoint-store (host:port) LoadCheckpoint fetches checkpoints from; empty: LoadCheckpoint takes local directories",
+    default: '',
+    allowEmpty: true,
+  }),
   efStateDir: field.string({
     doc: 'Directory holding the error-feedback state, rewritten atomically after every encode and reloaded at start',
     default: './gpu-worker-state',

@@ -2,7 +2,7 @@
  * What the gpu-worker's RPC handlers share: the replica, the metrics, the logger and the streaming chunk
  * size. Built once by service.ts; handlers are functions of it.
  */
-import type { Logger } from '@cohort/kit';
+import type { Logger, StoreClient } from '@cohort/kit';
 
 import type { Replica } from './replica.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -12,6 +12,8 @@ export interface HandlerDeps {
   readonly replica: Replica;
   readonly metrics: WorkerMetrics;
   readonly log: Logger;
+  /** The run's checkpoint-store, where LoadCheckpoint fetches from; null: local directories only. */
+  readonly store: StoreClient | null;
   /** Largest payload bytes in one EncodeUpdate response message. */
   readonly payloadChunkBytes: number;
   /** GetInfo's static facts. */
@@ -22,5 +24,6 @@ export interface HandlerDeps {
     readonly engineVersion: string;
     readonly torchVersion: string;
     readonly cudaAvailable: boolean;
+    readonly trainSampleCount: bigint;
   };
 }

@@ -195,11 +195,25 @@ export class Replica {
     return this.#advance(window + 1n);
   }
 
-  /** Replace θ from a local checkpoint directory as window `window`'s state. */
-  async load(dir: string, window: bigint): Promise<Uint8Array> {
-    await this.deps.engine.loadCheckpoint(dir); // validates first: nothing changes on a bad checkpoint
+  /**
+   * Replace θ from a local checkpoint directory as window `window`'s state; `expectedHash` (hex
+   * BLAKE2b-256 of model.safetensors) is checked by the engine before anything changes.
+   */
+  async load(dir: string, window: bigint, expectedHash?: string): Promise<Uint8Array> {
+    // Validates first: nothing changes on a bad checkpoint.
+    await this.deps.engine.loadCheckpoint(dir, expectedHash === undefined ? {} : { expectedHash });
     this.#trained = undefined;
     return this.#advance(window);
+  }
+
+  /**
+   * Mark θ as no window's state (GetInfo reports -1): a loaded checkpoint turned out not to be what its
+   * manifest promised, so nothing may be trained or applied on it until a good one is loaded.
+   */
+  forget(): void {
+    this.#trained = undefined;
+    this.#lastPayload = undefined;
+    this.#stateWindow = -1n;
   }
 
   async #advance(window: bigint): Promise<Uint8Array> {

@@ -7,6 +7,7 @@ import type { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker
 
 import { createApplyAggregate } from './apply-aggregate.js';
 import { createEncodeUpdate } from './encode-update.js';
+import { loadCheckpointFromStore } from './checkpoint-fetch.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { createTrainWindow } from './train-window.js';
 import { badRequest } from './worker-errors.js';
@@ -19,18 +20,23 @@ export function createGpuWorkerImpl(
   const { replica, log } = deps;
   return {
     getInfo: () => Promise.resolve({ ...deps.info, stateWindow: replica.stateWindow }),
-    // The key is a local checkpoint directory for now; the object-store fetch comes with the coordinator.
+    // A manifest key in the run's store when the worker has one, else a local checkpoint directory.
     loadCheckpoint: async (request) => {
       if (request.key === '') throw badRequest('BAD_CHECKPOINT_KEY', 'LoadCheckpoint needs a checkpoint key');
-      const fingerprint = await replica.gate.run('LoadCheckpoint', () =>
-        replica.load(request.key, request.window),
+      const { store } = deps;
+      const { fingerprint, downloadedBytes } = await replica.gate.run('LoadCheckpoint', async () =>
+        store === null
+          ? { fingerprint: await replica.load(request.key, request.window), downloadedBytes: 0 }
+          : loadCheckpointFromStore(store, replica, request.key, request.window),
       );
+      deps.metrics.downloaded(downloadedBytes);
       log.info('checkpoint_loaded', {
         key: request.key,
         window: request.window.toString(),
+        downloadedBytes,
         stateFingerprint: Buffer.from(fingerprint).toString('hex'),
       });
-      return { stateFingerprint: fingerprint };
+      return { stateFingerprint: fingerprint, downloadedBytes: BigInt(downloadedBytes) };
     },
     trainWindow: createTrainWindow(deps),
     encodeUpdate: createEncodeUpdate(deps),

@@ -2,12 +2,12 @@
  * gpu-worker: one model replica through the native engine. At start it creates the engine (preset, seed,
  * device), opens the dataset, reloads the persisted error feedback and treats the seeded parameters as
  * window 0's state; it then serves TrainWindow, EncodeUpdate, ApplyAggregate, LoadCheckpoint and the
- * state fingerprint over gRPC (see replica.ts for the window state machine). The engine is disposed at
+ * state fingerprint over gRPC (checkpoints from the run's checkpoint-store when `storeAddress` is set) (see replica.ts for the window state machine). The engine is disposed at
  * shutdown, after in-flight calls drained (a training in flight is cancelled by the drain).
  */
 import { hotkeyFromSeed } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
-import { COHORT_VERSION } from '@cohort/kit';
+import { COHORT_VERSION, StoreClient } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
 import { buildInfo, createEngine, openDataset } from '@cohort/native';
 import type { Dataset, Engine } from '@cohort/native';
@@ -112,8 +112,11 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
       stateFingerprint: Buffer.from(replica.fingerprint).toString('hex'),
       hotkey: hotkey === null ? null : Buffer.from(hotkey.publicKey).toString('hex'),
     });
+    const store = c.storeAddress === '' ? null : new StoreClient(c.storeAddress);
+    if (store !== null) ctx.onShutdown('store', () => Promise.resolve(store.close()));
     const deps = {
       replica,
+      store,
       metrics: createWorkerMetrics(ctx.metrics.registry),
       log: ctx.log,
       payloadChunkBytes: c.payloadChunkBytes,
@@ -124,6 +127,7 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
         engineVersion: `${COHORT_VERSION} (engine ${build.engineVersion})`,
         torchVersion: build.torchVersion,
         cudaAvailable,
+        trainSampleCount: BigInt(dataset?.sampleCount('train') ?? 0),
       },
     };
     ctx.addGrpcService(GpuWorkerService, createGpuWorkerImpl(deps, c.maxAggregateBytes));

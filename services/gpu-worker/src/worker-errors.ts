@@ -20,7 +20,10 @@ export type WorkerReason =
   | 'EMPTY_PART'
   | 'CANCELLED'
   | 'EF_STATE_INVALID'
-  | 'BAD_CHECKPOINT_KEY';
+  | 'BAD_CHECKPOINT_KEY'
+  | 'CHECKPOINT_MISSING'
+  | 'CHECKPOINT_CORRUPT'
+  | 'NO_STORE';
 
 /** A second long call (TrainWindow, EncodeUpdate, ApplyAggregate, LoadCheckpoint) while one runs. */
 export function busyError(running: string, wanted: string): CohortError {
@@ -58,4 +61,14 @@ export function cancelledError(window: bigint, stepsDone: number): CohortError {
     `training of window ${window} was cancelled after ${stepsDone} steps; the replica is back at θ_w`,
     { reason: 'CANCELLED' satisfies WorkerReason, details: { window: window.toString(), stepsDone } },
   );
+}
+
+/** A checkpoint from the store that is absent or does not match its manifest: try an older one. */
+export function checkpointError(
+  reason: 'CHECKPOINT_MISSING' | 'CHECKPOINT_CORRUPT',
+  message: string,
+): CohortError {
+  return new CohortError(reason === 'CHECKPOINT_MISSING' ? Code.NotFound : Code.DataLoss, message, {
+    reason,
+  });
 }

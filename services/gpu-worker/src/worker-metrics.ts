@@ -21,6 +21,8 @@ export interface WorkerMetrics {
   payloadBytes(bytes: number): void;
   /** Start timing an ApplyAggregate's outer step. */
   apply(): (result: PhaseResult) => void;
+  /** Checkpoint bytes downloaded from the store by LoadCheckpoint. */
+  downloaded(bytes: number): void;
 }
 
 const SECONDS_BUCKETS = [0.01, 0.05, 0.25, 1, 2.5, 10, 30, 60, 120, 300, 600, 1800];
@@ -57,6 +59,11 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     help: 'Bytes of signed update payloads produced',
     registers: [registry],
   });
+  const downloads = new Counter({
+    name: 'cohort_gpu_worker_checkpoint_download_bytes_total',
+    help: 'Checkpoint bytes downloaded from the store by LoadCheckpoint',
+    registers: [registry],
+  });
   const timer = (h: Histogram) => (): ((result: PhaseResult) => void) => {
     const end = h.startTimer();
     return (result) => end({ result });
@@ -70,5 +77,6 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       payloads.inc(bytes);
     },
     apply: timer(applySeconds),
+    downloaded: (bytes) => downloads.inc(bytes),
   };
 }

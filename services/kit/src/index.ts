@@ -29,3 +29,5 @@ export type { MainOptions } from './service-main.js';
 export { COHORT_VERSION } from './version.js';
 export { useNats } from './service-nats.js';
 export type { NatsConfig } from './service-nats.js';
+export { StoreClient } from './store-client.js';
+export type { StoreClientOptions, StoredObject } from './store-client.js';

@@ -1,0 +1,345 @@
+/**
+ * The miner's I/O shell around core's {@link MinerMachine}: chain events and worker, store and aggregate
+ * results go in; the machine's commands come out and are run here (protocol §1–§3, §6, §9):
+ *
+ * - `train w`: pages(hotkey, w) from core's sampler over the worker's train split, TrainWindow with an
+ *   abort on `cancel_train`; `encode w`: the signed payload, kept until `upload w` puts it under
+ *   `updates/<w>/<hotkey>` in the upload slot.
+ * - `fetch_aggregate s`: poll `aggregates/<s>` until it appears; when the aggregator published a newer
+ *   checkpoint instead (it skipped s), report it missing so the machine resyncs at once.
+ * - `apply s`: ApplyAggregate on the worker (which refuses an aggregate of another θ_s: WRONG_STATE).
+ * - `resync`: checkpoint + replay (resync.ts), one at a time; a newer request restarts it.
+ *
+ * A worker call that fails because the worker is gone or holds another window reports `replica_lost`,
+ * so a SIGKILLed worker costs that window's contribution and the loop rejoins by itself once the worker
+ * answers again. Every phase is timed in {@link MinerMetrics}.
+ */
+import {
+  MinerMachine,
+  pagesFor,
+  updateKey,
+  aggregateKey,
+  latestKey,
+  parseLatest,
+  CohortError,
+} from '@cohort/core';
+import type { MinerCommand, MinerEvent, MinerSnapshot } from '@cohort/core';
+import type { Logger, StoreClient } from '@cohort/kit';
+
+import type { MinerMetrics } from './miner-metrics.js';
+import { resync } from './resync.js';
+import { isReplicaLost } from './worker-link.js';
+import type { WorkerLink } from './worker-link.js';
+
+/** What the loop needs. */
+export interface MinerLoopOptions {
+  readonly runId: string;
+  /** SS58 address of the hotkey the worker signs with. */
+  readonly hotkey: string;
+  readonly innerSteps: number;
+  readonly batchSize: number;
+  readonly alpha: number;
+  readonly aggregatePollMs: number;
+  readonly resyncRetryMs: number;
+  readonly maxLagWindows: number;
+  readonly worker: WorkerLink;
+  readonly store: StoreClient;
+  readonly log: Logger;
+  readonly metrics: MinerMetrics;
+}
+
+const reasonOf = (error: unknown, fallback: string): string =>
+  error instanceof CohortError && error.reason !== undefined ? error.reason : fallback;
+
+const delay = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** The miner loop of one operator; see the module comment. */
+export class MinerLoop {
+  readonly #o: MinerLoopOptions;
+  readonly #machine: MinerMachine;
+  readonly #stop = new AbortController();
+  #chainWindow: number | undefined;
+  #stale = false;
+  #train: { window: number; abort: AbortController } | undefined;
+  readonly #payloads = new Map<number, Uint8Array>();
+  readonly #aggregates = new Map<number, Uint8Array>();
+  #polling: number | undefined;
+  #resyncGeneration = 0;
+  #resyncRunning = false;
+  #trainSamples = 0;
+  #waitTimer: ((result: 'ok' | 'error' | 'cancelled') => number) | undefined;
+
+  constructor(options: MinerLoopOptions) {
+    this.#o = options;
+    this.#machine = new MinerMachine({ maxLagWindows: options.maxLagWindows });
+  }
+
+  /** The machine's state (for GetStatus). */
+  snapshot(): MinerSnapshot {
+    return this.#machine.snapshot();
+  }
+
+  /** A new chain window. */
+  window(window: number): void {
+    this.#chainWindow = window;
+    this.#feed({ kind: 'window', window });
+    this.#o.metrics.windows(window, this.#machine.snapshot().stateWindow);
+  }
+
+  /** The chain became stale or fresh. */
+  stale(stale: boolean): void {
+    this.#stale = stale;
+    this.#feed({ kind: 'stale', stale });
+  }
+
+  /** Stop: cancel a training in flight and every poll; results arriving later are ignored. */
+  stop(): void {
+    this.#stop.abort();
+    this.#train?.abort.abort();
+  }
+
+  #feed(event: MinerEvent): void {
+    if (this.#stop.signal.aborted) return;
+    for (const command of this.#machine.handle(event)) this.#run(command);
+  }
+
+  #run(command: MinerCommand): void {
+    const { log, metrics } = this.#o;
+    switch (command.kind) {
+      case 'resync':
+        metrics.resync(command.reason);
+        log.info('resync_started', { reason: command.reason, chainWindow: this.#chainWindow });
+        this.#resyncGeneration += 1;
+        if (!this.#resyncRunning) void this.#resync();
+        return;
+      case 'train':
+        void this.#trainWindow(command.window);
+        return;
+      case 'cancel_train':
+        if (this.#train?.window === command.window) this.#train.abort.abort();
+        return;
+      case 'encode':
+        void this.#encode(command.window);
+        return;
+      case 'upload':
+        void this.#upload(command.window);
+        return;
+      case 'fetch_aggregate':
+        if (this.#polling !== command.window) void this.#poll(command.window);
+        return;
+      case 'apply':
+        void this.#apply(command.window);
+        return;
+      case 'skip':
+        metrics.skipped(command.reason);
+        this.#payloads.delete(command.window);
+        log.info('window_skipped', { window: command.window, reason: command.reason });
+        return;
+    }
+  }
+
+  /** Report a failed worker call, and that the replica is lost when the error says so. */
+  #workerFailed(event: MinerEvent, error: unknown): void {
+    this.#o.log.warn('worker_call_failed', { event: event.kind, error: String(error) });
+    this.#feed(event);
+    if (isReplicaLost(error)) this.#feed({ kind: 'replica_lost', reason: reasonOf(error, 'WORKER_LOST') });
+  }
+
+  async #resync(): Promise<void> {
+    const { metrics, log } = this.#o;
+    this.#resyncRunning = true;
+    let failed = false;
+    try {
+      for (;;) {
+        const generation = this.#resyncGeneration;
+        const done = metrics.phase('resync');
+        const result = await resync(
+          {
+            runId: this.#o.runId,
+            store: this.#o.store,
+            worker: this.#o.worker,
+            alpha: this.#o.alpha,
+            log,
+            downloaded: (n) => metrics.bytesDown(n),
+          },
+          this.#chainWindow ?? 0,
+          this.#stop.signal,
+        ).catch((error: unknown) => ({ ok: false as const, reason: reasonOf(error, String(error)) }));
+        done(result.ok ? 'ok' : 'error');
+        if (this.#stop.signal.aborted) return;
+        if (generation !== this.#resyncGeneration) continue; // asked again meanwhile: start over
+        if (result.ok) {
+          log.info('resync_done', { ...result, chainWindow: this.#chainWindow });
+          this.#aggregates.clear();
+          this.#resyncRunning = false;
+          this.#feed({ kind: 'synced', ok: true, stateWindow: result.stateWindow });
+          return;
+        }
+        log.warn('resync_failed', { reason: result.reason, retryInMs: this.#o.resyncRetryMs });
+        failed = true;
+        return;
+      }
+    } finally {
+      this.#resyncRunning = false;
+      if (failed) {
+        this.#feed({ kind: 'synced', ok: false });
+        // An unsynced machine resyncs on its next event: give it one after the retry delay.
+        void delay(this.#o.resyncRetryMs, this.#stop.signal).then(() =>
+          this.#feed({ kind: 'stale', stale: this.#stale }),
+        );
+      }
+    }
+  }
+
+  async #trainWindow(window: number): Promise<void> {
+    const { metrics, log, worker } = this.#o;
+    const abort = new AbortController();
+    this.#train = { window, abort };
+    const done = metrics.phase('train');
+    try {
+      if (this.#trainSamples === 0) this.#trainSamples = (await worker.info()).trainSamples;
+      const sampleIds = pagesFor({
+        runId: this.#o.runId,
+        hotkey: this.#o.hotkey,
+        window,
+        poolSize: this.#trainSamples,
+        count: this.#o.innerSteps * this.#o.batchSize,
+      });
+      const result = await worker.train(this.#o.runId, window, this.#o.innerSteps, sampleIds, abort.signal);
+      metrics.trained(done('ok'));
+      metrics.tokensPerSecond(result.tokensPerSecond);
+      log.info('window_trained', {
+        window,
+        losses: result.losses,
+        tokensPerSecond: result.tokensPerSecond,
+      });
+      this.#feed({ kind: 'trained', window, ok: true });
+    } catch (error) {
+      const cancelled = abort.signal.aborted;
+      metrics.trained(done(cancelled ? 'cancelled' : 'error'));
+      if (cancelled) return; // the machine already moved on (window closed or shutdown)
+      this.#workerFailed(
+        { kind: 'trained', window, ok: false, reason: reasonOf(error, 'TRAIN_FAILED') },
+        error,
+      );
+    } finally {
+      if (this.#train?.abort === abort) this.#train = undefined;
+    }
+  }
+
+  async #encode(window: number): Promise<void> {
+    const done = this.#o.metrics.phase('encode');
+    try {
+      this.#payloads.set(window, await this.#o.worker.encode(window));
+      done('ok');
+      this.#feed({ kind: 'encoded', window, ok: true });
+    } catch (error) {
+      done('error');
+      this.#workerFailed(
+        { kind: 'encoded', window, ok: false, reason: reasonOf(error, 'ENCODE_FAILED') },
+        error,
+      );
+    }
+  }
+
+  async #upload(window: number): Promise<void> {
+    const { metrics, log, store } = this.#o;
+    const bytes = this.#payloads.get(window);
+    this.#payloads.delete(window);
+    if (bytes === undefined) {
+      this.#feed({ kind: 'uploaded', window, ok: false, reason: 'NO_PAYLOAD' });
+      return;
+    }
+    const done = metrics.phase('upload');
+    const key = updateKey(this.#o.runId, window, this.#o.hotkey);
+    try {
+      await store.put(key, bytes, { signal: this.#stop.signal });
+      done('ok');
+      metrics.bytesUp(bytes.length);
+      metrics.contributed();
+      log.info('update_uploaded', { window, key, bytes: bytes.length });
+      this.#feed({ kind: 'uploaded', window, ok: true });
+    } catch (error) {
+      done('error');
+      log.warn('upload_failed', { window, key, error: String(error) });
+      this.#feed({ kind: 'uploaded', window, ok: false, reason: reasonOf(error, 'UPLOAD_FAILED') });
+    }
+  }
+
+  /** Is the machine still waiting for A_s? */
+  #wants(s: number): boolean {
+    const snap = this.#machine.snapshot();
+    return snap.phase === 'idle' && snap.stateWindow === s;
+  }
+
+  async #poll(s: number): Promise<void> {
+    const { store, runId, metrics, log } = this.#o;
+    this.#polling = s;
+    this.#waitTimer ??= metrics.phase('wait');
+    try {
+      while (!this.#stop.signal.aborted && this.#wants(s)) {
+        try {
+          const object = await store.get(aggregateKey(runId, s), { signal: this.#stop.signal });
+          if (object !== undefined) {
+            metrics.bytesDown(object.bytes.length);
+            this.#aggregates.set(s, object.bytes);
+            this.#waitTimer?.('ok');
+            this.#waitTimer = undefined;
+            this.#polling = undefined;
+            this.#feed({ kind: 'aggregate', window: s, available: true });
+            return;
+          }
+          const latest = await store.get(latestKey(runId), { signal: this.#stop.signal });
+          if (latest !== undefined && parseLatest(latest.bytes).window > s) {
+            this.#waitTimer?.('error');
+            this.#waitTimer = undefined;
+            this.#polling = undefined;
+            log.warn('aggregate_missing', { window: s, latestCheckpoint: parseLatest(latest.bytes).window });
+            this.#feed({ kind: 'aggregate', window: s, available: false, missing: true });
+            return;
+          }
+        } catch (error) {
+          log.warn('aggregate_poll_failed', { window: s, error: String(error) });
+        }
+        await delay(this.#o.aggregatePollMs, this.#stop.signal);
+      }
+    } finally {
+      if (this.#polling === s) this.#polling = undefined;
+    }
+  }
+
+  async #apply(s: number): Promise<void> {
+    const { metrics, log, worker, alpha } = this.#o;
+    const bytes = this.#aggregates.get(s);
+    this.#aggregates.delete(s);
+    if (bytes === undefined) {
+      this.#feed({ kind: 'applied', window: s, ok: false, reason: 'NO_AGGREGATE' });
+      return;
+    }
+    const done = metrics.phase('apply');
+    try {
+      const fingerprint = await worker.apply(s, alpha, bytes);
+      done('ok');
+      log.info('aggregate_applied', { window: s, bytes: bytes.length, stateFingerprint: fingerprint });
+      this.#feed({ kind: 'applied', window: s, ok: true, fingerprint });
+      const snap = this.#machine.snapshot();
+      if (this.#chainWindow !== undefined) metrics.windows(this.#chainWindow, snap.stateWindow);
+    } catch (error) {
+      done('error');
+      this.#workerFailed(
+        { kind: 'applied', window: s, ok: false, reason: reasonOf(error, 'APPLY_FAILED') },
+        error,
+      );
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Join and catch-up (protocol §9): put the worker's replica at the newest state the run's objects can
+ * prove. Load the newest checkpoint (from `LATEST`, else the newest listed), check the loaded replica's
+ * fingerprint against the manifest, then replay the aggregates published since, in order, up to the
+ * chain's window; each aggregate names the θ_s it was computed from, so the worker refuses one that does
+ * not fit (WRONG_STATE) rather than drifting. A checkpoint the worker refuses (absent, corrupt, wrong
+ * fingerprint) is skipped for the next older one. The replica ends at θ_s with s ≤ the chain window; the
+ * loop then waits for A_s (or trains s when s is the chain's window).
+ */
+import {
+  CohortError,
+  Code,
+  aggregateKey,
+  checkpointKeys,
+  parseLatest,
+  latestKey,
+  runPrefix,
+  tryParseKey,
+} from '@cohort/core';
+import type { Logger, StoreClient } from '@cohort/kit';
+
+import type { WorkerLink } from './worker-link.js';
+
+/** What a resync needs. */
+export interface ResyncDeps {
+  readonly runId: string;
+  readonly store: StoreClient;
+  readonly worker: WorkerLink;
+  readonly alpha: number;
+  readonly log: Logger;
+  /** Bytes fetched from the store (aggregates) and by the worker (checkpoints). */
+  readonly downloaded: (bytes: number) => void;
+}
+
+/** How a resync ended. */
+export type ResyncResult =
+  | {
+      readonly ok: true;
+      readonly stateWindow: number;
+      readonly checkpoint: number;
+      readonly replayed: number;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+/** Checkpoint windows to try, newest first: `LATEST` first, then every listed manifest. */
+async function checkpointCandidates(deps: ResyncDeps): Promise<number[]> {
+  const windows = new Set<number>();
+  const latest = await deps.store.get(latestKey(deps.runId));
+  if (latest !== undefined) {
+    try {
+      windows.add(parseLatest(latest.bytes).window);
+    } catch (error) {
+      deps.log.warn('latest_invalid', { error: String(error) });
+    }
+  }
+  for (const object of await deps.store.list(`${runPrefix(deps.runId)}checkpoints/`)) {
+    const key = tryParseKey(object.key);
+    if (key?.kind === 'checkpoint' && key.file === 'manifest.json') windows.add(key.window);
+  }
+  const [first, ...rest] = [...windows];
+  return first === undefined ? [] : [first, ...rest.filter((w) => w !== first).sort((a, b) => b - a)];
+}
+
+const unavailable = (error: unknown): boolean =>
+  error instanceof CohortError && error.code === Code.Unavailable;
+
+/**
+ * Load the newest good checkpoint and replay the aggregates since, up to `chainWindow`. Fails (to be
+ * retried) when the worker or store is unreachable or no checkpoint loads.
+ */
+export async function resync(
+  deps: ResyncDeps,
+  chainWindow: number,
+  signal: AbortSignal,
+): Promise<ResyncResult> {
+  const { log, worker, store, runId } = deps;
+  let candidates: number[];
+  try {
+    candidates = await checkpointCandidates(deps);
+  } catch (error) {
+    return { ok: false, reason: `STORE_UNAVAILABLE: ${String(error)}` };
+  }
+  for (const checkpoint of candidates) {
+    if (signal.aborted) return { ok: false, reason: 'CANCELLED' };
+    if (checkpoint > chainWindow) continue; // from a chain this one has not reached (or a restarted devnet)
+    const manifestKey = checkpointKeys(runId, checkpoint).manifest;
+    try {
+      const loaded = await worker.load(manifestKey, checkpoint);
+      deps.downloaded(loaded.downloadedBytes);
+      log.info('checkpoint_loaded', { window: checkpoint, stateFingerprint: loaded.fingerprint });
+    } catch (error) {
+      if (unavailable(error)) return { ok: false, reason: 'WORKER_UNAVAILABLE' };
+      log.warn('checkpoint_rejected', {
+        window: checkpoint,
+        reason: error instanceof CohortError ? error.reason : undefined,
+        error: String(error),
+      });
+      continue;
+    }
+    let s = checkpoint;
+    while (s < chainWindow && !signal.aborted) {
+      const aggregate = await store.get(aggregateKey(runId, s));
+      if (aggregate === undefined) break;
+      deps.downloaded(aggregate.bytes.length);
+      try {
+        await worker.apply(s, deps.alpha, aggregate.bytes);
+      } catch (error) {
+        if (unavailable(error)) return { ok: false, reason: 'WORKER_UNAVAILABLE' };
+        log.warn('replay_failed', { window: s, error: String(error) });
+        return { ok: false, reason: 'REPLAY_FAILED' };
+      }
+      s += 1;
+    }
+    return { ok: true, stateWindow: s, checkpoint, replayed: s - checkpoint };
+  }
+  return { ok: false, reason: candidates.length === 0 ? 'NO_CHECKPOINT' : 'NO_GOOD_CHECKPOINT' };
+}

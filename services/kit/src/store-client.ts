@@ -1,0 +1,145 @@
+/**
+ * A typed client of the checkpoint-store for the services that read and write run objects (coordinator,
+ * aggregator, gpu-worker): whole-object put/get over the streaming RPCs, `undefined` for an absent key
+ * instead of an error, and every listing page followed. Objects here are updates, aggregates, manifests
+ * and checkpoints, read whole; a caller that needs a range uses the raw client.
+ */
+import { CohortError, Code } from '@cohort/core';
+import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
+import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
+import { createServiceClient, createTransport } from './grpc/client.js';
+import type { Transport } from './grpc/client.js';
+import type { ServiceClient } from './grpc/types.js';
+
+/** Options of {@link StoreClient}. */
+export interface StoreClientOptions {
+  /** Bytes per streamed Put message (default 1 MiB). */
+  readonly chunkBytes?: number;
+  /** Largest object {@link StoreClient.get} accepts (default 8 GiB): a bigger one is refused, not buffered. */
+  readonly maxObjectBytes?: number;
+}
+
+/** What a whole-object read returns. */
+export interface StoredObject {
+  readonly info: ObjectInfo;
+  readonly bytes: Uint8Array;
+}
+
+const isNotFound = (error: unknown): boolean => error instanceof CohortError && error.code === Code.NotFound;
+
+/** A checkpoint-store client over one gRPC transport. */
+export class StoreClient {
+  readonly raw: ServiceClient<typeof CheckpointStoreService>;
+  readonly #transport: Transport;
+  readonly #chunk: number;
+  readonly #max: number;
+
+  constructor(address: string, options: StoreClientOptions = {}) {
+    this.#transport = createTransport(address);
+    this.raw = createServiceClient(CheckpointStoreService, this.#transport);
+    this.#chunk = options.chunkBytes ?? 1024 * 1024;
+    this.#max = options.maxObjectBytes ?? 8 * 1024 ** 3;
+  }
+
+  /**
+   * Store `bytes` under `key`, checked end to end (size and BLAKE2b-256 when `blake2b256` is given).
+   * Returns the stored object's info and whether it was new (identical bytes already there: false).
+   */
+  async put(
+    key: string,
+    bytes: Uint8Array,
+    options: {
+      readonly contentType?: string;
+      readonly blake2b256?: Uint8Array;
+      readonly signal?: AbortSignal;
+    } = {},
+  ): Promise<{ info: ObjectInfo | undefined; created: boolean }> {
+    const chunk = this.#chunk;
+    function* requests() {
+      yield {
+        part: {
+          case: 'header' as const,
+          value: {
+            key,
+            sizeBytes: BigInt(bytes.length),
+            contentType: options.contentType ?? 'application/octet-stream',
+            ...(options.blake2b256 ? { expectedBlake2b256: options.blake2b256 } : {}),
+          },
+        },
+      };
+      for (let at = 0; at < bytes.length; at += chunk) {
+        yield { part: { case: 'chunk' as const, value: bytes.subarray(at, at + chunk) } };
+      }
+    }
+    const response = await this.raw.put(requests(), options.signal ? { signal: options.signal } : {});
+    return { info: response.info, created: response.created };
+  }
+
+  /** The whole object under `key`, or undefined when there is none. */
+  async get(key: string, options: { readonly signal?: AbortSignal } = {}): Promise<StoredObject | undefined> {
+    try {
+      let info: ObjectInfo | undefined;
+      let bytes: Uint8Array | undefined;
+      let at = 0;
+      for await (const m of this.raw.get({ key }, options.signal ? { signal: options.signal } : {})) {
+        if (m.part.case === 'info') {
+          info = m.part.value;
+          if (info.sizeBytes > BigInt(this.#max)) {
+            throw new CohortError(
+              Code.FailedPrecondition,
+              `${key} has ${info.sizeBytes} bytes, over ${this.#max}`,
+              {
+                reason: 'TOO_LARGE',
+              },
+            );
+          }
+          bytes = new Uint8Array(Number(info.sizeBytes));
+        } else if (m.part.case === 'chunk') {
+          if (bytes === undefined || at + m.part.value.length > bytes.length) {
+            throw new CohortError(Code.DataLoss, `the store streamed more of ${key} than it announced`, {
+              reason: 'SIZE_MISMATCH',
+            });
+          }
+          bytes.set(m.part.value, at);
+          at += m.part.value.length;
+        }
+      }
+      if (info === undefined || bytes === undefined || at !== bytes.length) {
+        throw new CohortError(Code.DataLoss, `the store's stream of ${key} ended early`, {
+          reason: 'SIZE_MISMATCH',
+        });
+      }
+      return { info, bytes };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The object's info, or undefined when there is none. */
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      return (await this.raw.head({ key })).info;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every object under `prefix` (all pages). */
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    let pageToken = '';
+    do {
+      const page = await this.raw.list({ prefix, pageToken });
+      out.push(...page.objects);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    return out;
+  }
+
+  /** Close the transport. */
+  close(): void {
+    this.#transport.close();
+  }
+}
