@@ -39,6 +39,12 @@ test('an unknown role in a list', async () => {
   assert.match(stderr, /roles .*COHORT_ROLES.*miner, validator or aggregator/);
 });
 
+test('a role without what it needs: the miner role without a worker', async () => {
+  const { code, stderr } = await runBad('coordinator', { COHORT_ROLES: 'miner' });
+  assert.equal(code, 2);
+  assert.match(stderr, /workerAddress \(env COHORT_WORKER_ADDRESS\) is required for the miner role/);
+});
+
 test('a cross-key rule: the s3 backend without an endpoint', async () => {
   const { code, stderr } = await runBad('checkpoint-store', { COHORT_BACKEND: 's3', COHORT_S3_BUCKET: 'b' });
   assert.equal(code, 2);

@@ -30,6 +30,7 @@ describe('coordinator leader election (local lock)', { timeout: 120_000 }, () =>
     const proc = spawnService('coordinator', {
       env: {
         COHORT_NATS_URL: nats.url,
+        COHORT_ROLES: 'validator', // the miner role would need a worker, a store and a hotkey
         COHORT_LEADER_ELECTION: 'local',
         COHORT_LEADER_IDENTITY: name,
         COHORT_LOCK_DIR: lockDir,

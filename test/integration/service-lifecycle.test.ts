@@ -21,6 +21,12 @@ const services = [
   { name: 'gauntlet-evaluator', grpcService: 'cohort.gauntlet.v1.EvaluatorService', nats: true },
 ] as const;
 
+/**
+ * What a service needs beyond NATS to start with nothing around it: the coordinator's miner role needs a
+ * worker, a store and a hotkey, so a bare coordinator plays the validator role (idle until that issue).
+ */
+const BARE: Partial<Record<string, Record<string, string>>> = { coordinator: { COHORT_ROLES: 'validator' } };
+
 async function metricsText(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   assert.equal(res.status, 200);
@@ -38,7 +44,9 @@ describe('service binaries: start, health, metrics, SIGTERM', () => {
 
   for (const svc of services) {
     test(svc.name, async () => {
-      const proc = spawnService(svc.name, { env: svc.nats ? { COHORT_NATS_URL: nats.url } : {} });
+      const proc = spawnService(svc.name, {
+        env: { ...(svc.nats ? { COHORT_NATS_URL: nats.url } : {}), ...BARE[svc.name] },
+      });
       try {
         const ports = await proc.ports();
         await proc.waitForEvent('service_serving');
@@ -94,7 +102,7 @@ describe('readiness follows NATS', () => {
   test('SIGTERM while still waiting for NATS exits 0 without hanging', async () => {
     const nats = await startNatsServer();
     await nats.dispose();
-    const proc = spawnService('coordinator', { env: { COHORT_NATS_URL: nats.url } });
+    const proc = spawnService('coordinator', { env: { COHORT_NATS_URL: nats.url, ...BARE.coordinator } });
     try {
       await proc.ports();
       assert.equal(await proc.stop('SIGTERM'), 0, proc.stderr());

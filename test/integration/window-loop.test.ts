@@ -260,7 +260,11 @@ describe(
           const c = commitments.find((x) => x.hotkey === m.hotkey);
           assert.equal(c?.bucket?.endpoint, minerSpec.commit.endpoint, `${m.name}'s commitment`);
           assert.equal(c?.bucket?.bucket, minerSpec.commit.bucket);
-          assert.ok(m.events('bucket_committed').length === 1);
+          assert.equal(
+            m.events('bucket_committed').length,
+            1,
+            JSON.stringify(m.coordinator.records.filter((r) => r.event.startsWith('bucket_'))),
+          );
         }
       } finally {
         transport.close();
@@ -269,22 +273,45 @@ describe(
 
     test('the coordinators export phase durations, traffic, throughput and compute utilisation', async () => {
       const text = await (await fetch(miners[0]!.coordinatorMetrics)).text();
-      for (const phase of ['train', 'encode', 'upload', 'wait', 'apply']) {
-        const m = new RegExp(
-          `cohort_miner_phase_seconds_count\\{phase="${phase}",result="ok"\\} (\\d+)`,
-        ).exec(text);
-        assert.ok(m && Number(m[1]) > 0, `phase ${phase} timed`);
-      }
-      const value = (name: string): number => {
-        const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
-        assert.ok(m, `${name} exported`);
-        return Number(m[1]);
+      /** The sum of every sample of `name` whose labels include `labels`. */
+      const sample = (name: string, labels: Record<string, string> = {}): number => {
+        let sum = 0;
+        let found = false;
+        for (const line of text.split('\n')) {
+          const m = /^([a-z_]+)(\{([^}]*)\})? (\S+)$/.exec(line);
+          if (m?.[1] !== name) continue;
+          const have = Object.fromEntries(
+            [...(m[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]),
+          );
+          if (Object.entries(labels).every(([k, v]) => have[k] === v)) {
+            sum += Number(m[4]);
+            found = true;
+          }
+        }
+        assert.ok(
+          found,
+          `${name}${JSON.stringify(labels)} exported:\n${text
+            .split('\n')
+            .filter((l) => l.startsWith('cohort_miner'))
+            .join('\n')}`,
+        );
+        return sum;
       };
-      assert.ok(/cohort_miner_bytes_total\{direction="up"\} [1-9]/.test(text), 'bytes up');
-      assert.ok(/cohort_miner_bytes_total\{direction="down"\} [1-9]/.test(text), 'bytes down');
-      assert.ok(value('cohort_miner_tokens_per_second') > 0);
-      const utilisation = value('cohort_miner_compute_utilisation');
+      for (const phase of ['train', 'encode', 'upload', 'wait', 'apply']) {
+        assert.ok(
+          sample('cohort_miner_phase_seconds_count', { phase, result: 'ok' }) > 0,
+          `phase ${phase} timed`,
+        );
+      }
+      assert.ok(sample('cohort_miner_bytes_total', { direction: 'up' }) > 0, 'bytes up');
+      assert.ok(sample('cohort_miner_bytes_total', { direction: 'down' }) > 0, 'bytes down');
+      assert.ok(sample('cohort_miner_tokens_per_second') > 0, 'tokens/s');
+      const utilisation = sample('cohort_miner_compute_utilisation');
       assert.ok(utilisation > 0 && utilisation < 1, `utilisation ${utilisation}`);
+      assert.ok(
+        sample('cohort_miner_windows_total', { outcome: 'contributed' }) >= 5,
+        'contributions counted',
+      );
     });
   },
 );

@@ -1,20 +1,118 @@
 /**
- * aggregator: one canonical, verifiable update per window, and checkpoints. This build connects to
- * NATS and reports that it has published nothing yet; aggregation arrives with the aggregator issue.
+ * aggregator (minimal): one canonical, signed aggregate per window and periodic checkpoints (protocol
+ * §6, §8, §9). At start it connects NATS and the checkpoint-store, creates its replica (preset, seed,
+ * device), listens for window events (queued until the restore is done), and restores its state from the
+ * run's checkpoints and the aggregates published since (restore.ts); it is SERVING once restored. Each
+ * window event then runs the window pipeline (window-aggregator.ts), one at a time.
+ *
+ * This minimal aggregator aggregates every valid update of a window, not the validator's selection, and
+ * does not verify aggregates (VerifyAggregate): both arrive with the full aggregator. Without a hotkey it
+ * cannot sign and stays idle (GetStatus only), so the bare binary still starts for lifecycle checks.
+ *
+ * Shutdown (hooks run in reverse): the window loop stops (a slot wait or transfer is cut by the shutdown
+ * signal, a native call finishes), then the engine is disposed, the store client closed, NATS drained.
  */
+import { encodeSs58, hotkeyFromSeed, runSubjects } from '@cohort/core';
+import type { HotkeyPair } from '@cohort/core';
+import { StoreClient, useNats } from '@cohort/kit';
+import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
+import { buildInfo, createEngine } from '@cohort/native';
 import { AggregatorService } from '@cohort/proto/cohort/aggregator/v1/aggregator';
-import { useNats } from '@cohort/kit';
-import type { ServiceDefinition } from '@cohort/kit';
-import { configSpec } from './config.js';
+
+import { createAggregatorMetrics } from './aggregator-metrics.js';
+import { systemClock } from './clock.js';
+import { configSpec, validateConfig } from './config.js';
+import type { Config } from './config.js';
+import type { AggregatorDeps } from './deps.js';
+import { Published } from './published.js';
+import { Replica } from './replica.js';
+import { restoreReplica } from './restore.js';
+import { createAggregatorImpl } from './server.js';
+import { prepareStateDir } from './temp-dir.js';
+import { WindowAggregator } from './window-aggregator.js';
+import { WindowEventQueue } from './window-events.js';
+
+function hotkeyOf(seedHex: string): HotkeyPair | null {
+  const hex = seedHex.trim().replace(/^0x/, '');
+  return hex === '' ? null : hotkeyFromSeed(Uint8Array.from(Buffer.from(hex, 'hex')));
+}
+
+async function openReplica(ctx: ServiceContext<Config>): Promise<Replica> {
+  const c = ctx.config;
+  const build = buildInfo();
+  const cuda = build.cudaKernelsCompiled && build.cudaDeviceCount > 0;
+  const device = c.device === 'auto' ? (cuda ? 'cuda' : 'cpu') : c.device;
+  const engine = await createEngine({ preset: c.preset, seed: c.seed, device, threads: c.threads });
+  ctx.onShutdown('engine', () => engine.dispose());
+  return Replica.create(engine, c.runId, c.outerLearningRate);
+}
 
 /** The aggregator service definition, run by main.ts. */
 export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
   name: 'aggregator',
   spec: configSpec,
+  validate: validateConfig,
   async start(ctx) {
-    ctx.addGrpcService(AggregatorService, {
-      getStatus: () => Promise.resolve({ lastAggregatedWindow: -1n, lastCheckpointWindow: -1n }),
+    const c = ctx.config;
+    const metrics = createAggregatorMetrics(ctx.metrics.registry);
+    const published = new Published(metrics);
+    const nats = await useNats(ctx, 'aggregator');
+    const hotkey = hotkeyOf(c.hotkeySeed);
+    if (hotkey === null) {
+      ctx.log.warn('aggregator_idle', {
+        reason: 'NO_HOTKEY',
+        detail: 'no hotkeySeed: nothing can be signed',
+      });
+      ctx.addGrpcService(
+        AggregatorService,
+        createAggregatorImpl({ runId: c.runId, published, store: undefined }),
+      );
+      return;
+    }
+    const store = new StoreClient(c.storeAddress);
+    ctx.onShutdown('store', () => Promise.resolve(store.close()));
+    await prepareStateDir(c.stateDir);
+    const replica = await openReplica(ctx);
+    const deps: AggregatorDeps = {
+      runId: c.runId,
+      store,
+      replica,
+      hotkey,
+      published,
+      metrics,
+      log: ctx.log,
+      clock: systemClock,
+      signal: ctx.shutdownSignal,
+      settings: {
+        preset: c.preset,
+        uploadSlotMs: c.uploadSlotMs,
+        checkpointEveryWindows: c.checkpointEveryWindows,
+        maxUpdateBytes: c.maxUpdateBytes,
+        maxPeers: c.maxPeers,
+        stateDir: c.stateDir,
+      },
+    };
+    const windows = new WindowAggregator(deps);
+    const queue = new WindowEventQueue((event) => windows.onWindow(event), systemClock, ctx.log);
+    const subject = runSubjects(c.runId).window;
+    nats.nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) ctx.log.warn('window_subscription_error', { error });
+        else queue.onMessage(msg.data);
+      },
     });
-    await useNats(ctx, 'aggregator');
+    await nats.nc.flush(); // the server knows the subscription before anyone is told we are up
+    ctx.onShutdown('window-loop', () => queue.stop());
+    ctx.addGrpcService(AggregatorService, createAggregatorImpl({ runId: c.runId, published, store }));
+    ctx.log.info('aggregator_starting', {
+      hotkey: encodeSs58(hotkey.publicKey),
+      subject,
+      store: c.storeAddress,
+      preset: c.preset,
+      device: replica.engine.info().device,
+      stateFingerprint: replica.fingerprint,
+    });
+    await restoreReplica(deps);
+    queue.start();
   },
 };

@@ -196,7 +196,9 @@ describe('MinerMachine', () => {
     // Back at θ_7 while the chain is still in 7: window 7 is not trained twice.
     assert.deepEqual(m.handle({ kind: 'synced', ok: true, stateWindow: 7 }), []);
     assert.deepEqual(m.handle({ kind: 'window', window: 8 }), [{ kind: 'fetch_aggregate', window: 7 }]);
-    assert.deepEqual(m.handle({ kind: 'aggregate', window: 7, available: true }), [{ kind: 'apply', window: 7 }]);
+    assert.deepEqual(m.handle({ kind: 'aggregate', window: 7, available: true }), [
+      { kind: 'apply', window: 7 },
+    ]);
     assert.deepEqual(m.handle({ kind: 'applied', window: 7, ok: true }), [{ kind: 'train', window: 8 }]);
   });
 

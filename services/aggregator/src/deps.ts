@@ -1,0 +1,37 @@
+/**
+ * Everything the aggregator's parts share, built once by service.ts: the run, the store, the replica,
+ * the signing hotkey, what was published, metrics, log, clock and the shutdown signal.
+ */
+import type { HotkeyPair } from '@cohort/core';
+import type { Logger, StoreClient } from '@cohort/kit';
+
+import type { AggregatorMetrics } from './aggregator-metrics.js';
+import type { Clock } from './clock.js';
+import type { Published } from './published.js';
+import type { Replica } from './replica.js';
+
+/** The knobs of the window loop (config keys of the same names). */
+export interface AggregatorSettings {
+  readonly preset: string;
+  readonly uploadSlotMs: number;
+  readonly checkpointEveryWindows: number;
+  readonly maxUpdateBytes: number;
+  readonly maxPeers: number;
+  readonly stateDir: string;
+}
+
+/** The shared dependencies of restore, the window loop, checkpoints and the gRPC handlers. */
+export interface AggregatorDeps {
+  readonly runId: string;
+  readonly store: StoreClient;
+  readonly replica: Replica;
+  /** Signs aggregates; its public key is the aggregate header's hotkey. */
+  readonly hotkey: HotkeyPair;
+  readonly published: Published;
+  readonly metrics: AggregatorMetrics;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Aborted when shutdown begins: waits and store transfers stop. */
+  readonly signal: AbortSignal;
+  readonly settings: AggregatorSettings;
+}

@@ -1,0 +1,148 @@
+/**
+ * Gather window s's updates from the store for the aggregate: list `updates/<s>/`, keep what the layout
+ * names (other keys are logged as `update_key_ignored` and skipped), refuse oversized objects before
+ * downloading them, keep at most `maxPeers` (the earliest the store saw), download the rest a few at a
+ * time, and check each one against its key's hotkey, the run, the window and θ_s's fingerprint. An
+ * update built from another state than the aggregator's θ_s is excluded as WRONG_STATE here: the codec's
+ * aggregation does not compare it, and applying it would move replicas in a direction computed from a
+ * state they do not hold. The survivors come back sorted by hotkey string (the aggregate's order).
+ */
+import { decodeSs58, tryParseKey, updatesPrefix } from '@cohort/core';
+import { decodeUpdate } from '@cohort/native';
+import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
+
+import type { AggregatorDeps } from './deps.js';
+
+/** An update that passed every check, ready for aggregation. */
+export interface CollectedUpdate {
+  readonly key: string;
+  /** The miner's SS58 hotkey from the key. */
+  readonly hotkey: string;
+  readonly publicKey: Uint8Array;
+  readonly bytes: Uint8Array;
+}
+
+/** An update left out, with its stable reason (a codec reason, or TOO_LARGE, TOO_MANY_PEERS, MISSING, WRONG_STATE). */
+export interface Exclusion {
+  readonly hotkey: string;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+/** What {@link collectUpdates} found. */
+export interface Collected {
+  /** Update keys listed for the window (excluded ones included). */
+  readonly listed: number;
+  readonly updates: CollectedUpdate[];
+  readonly excluded: Exclusion[];
+}
+
+/** Downloads in flight at once. */
+const FETCH_CONCURRENCY = 8;
+
+interface Listed {
+  readonly info: ObjectInfo;
+  readonly hotkey: string;
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** List window `window`'s update keys; `update_key_ignored` for anything else under the prefix. */
+async function listUpdates(deps: AggregatorDeps, window: number): Promise<Listed[]> {
+  const out: Listed[] = [];
+  for (const info of await deps.store.list(updatesPrefix(deps.runId, window))) {
+    const key = tryParseKey(info.key);
+    if (key?.kind !== 'update' || key.window !== window) {
+      deps.log.warn('update_key_ignored', { window, key: info.key });
+      continue;
+    }
+    out.push({ info, hotkey: key.hotkey });
+  }
+  return out;
+}
+
+/** Download and check one update; returns it, or the reason it is excluded. */
+async function fetchUpdate(
+  deps: AggregatorDeps,
+  window: number,
+  entry: Listed,
+): Promise<CollectedUpdate | Exclusion> {
+  const { hotkey, info } = entry;
+  const cap = deps.settings.maxUpdateBytes;
+  const stored = await deps.store.get(info.key, { signal: deps.signal });
+  if (stored === undefined)
+    return { hotkey, reason: 'MISSING', detail: `${info.key} vanished after the listing` };
+  if (stored.bytes.length > cap) {
+    return {
+      hotkey,
+      reason: 'TOO_LARGE',
+      detail: `${stored.bytes.length} bytes, over maxUpdateBytes ${cap}`,
+    };
+  }
+  const publicKey = decodeSs58(hotkey);
+  const decoded = await decodeUpdate(stored.bytes, {
+    expect: { runId: deps.runId, window, hotkey: publicKey },
+    limits: { maxBytes: cap },
+  });
+  if (!decoded.ok) return { hotkey, reason: decoded.reason, detail: decoded.detail };
+  const state = Buffer.from(decoded.summary.stateFingerprint).toString('hex');
+  if (state !== deps.replica.fingerprint) {
+    return {
+      hotkey,
+      reason: 'WRONG_STATE',
+      detail: `computed from state ${state}, the aggregate's θ_${window} is ${deps.replica.fingerprint}`,
+    };
+  }
+  return { key: info.key, hotkey, publicKey, bytes: stored.bytes };
+}
+
+/** Collect window `window`'s updates against the replica's θ_window (see the module comment). */
+export async function collectUpdates(deps: AggregatorDeps, window: number): Promise<Collected> {
+  const { maxUpdateBytes, maxPeers } = deps.settings;
+  const listed = await listUpdates(deps, window);
+  const excluded: Exclusion[] = [];
+  const candidates: Listed[] = [];
+  for (const entry of listed) {
+    if (entry.info.sizeBytes > BigInt(maxUpdateBytes)) {
+      excluded.push({
+        hotkey: entry.hotkey,
+        reason: 'TOO_LARGE',
+        detail: `${entry.info.sizeBytes} bytes, over maxUpdateBytes ${maxUpdateBytes}`,
+      });
+    } else {
+      candidates.push(entry);
+    }
+  }
+  candidates.sort(
+    (a, b) =>
+      Number(a.info.firstSeenUnixMs - b.info.firstSeenUnixMs) ||
+      (a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0),
+  );
+  for (const entry of candidates.splice(maxPeers)) {
+    excluded.push({ hotkey: entry.hotkey, reason: 'TOO_MANY_PEERS', detail: `beyond maxPeers ${maxPeers}` });
+  }
+  const updates: CollectedUpdate[] = [];
+  await forEachLimited(candidates, FETCH_CONCURRENCY, async (entry) => {
+    const result = await fetchUpdate(deps, window, entry);
+    if ('bytes' in result) updates.push(result);
+    else excluded.push(result);
+  });
+  const byHotkey = (a: { hotkey: string }, b: { hotkey: string }): number =>
+    a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0;
+  updates.sort(byHotkey);
+  excluded.sort(byHotkey);
+  return { listed: listed.length, updates, excluded };
+}

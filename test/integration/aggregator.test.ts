@@ -1,0 +1,431 @@
+/**
+ * The minimal aggregator binary against a real nats-server and a real checkpoint-store process, on the
+ * CPU with the devnet preset and Brown. The test publishes the WindowEvents itself: it stands in for the
+ * chain-bridge here (the full chain path is the window-loop test's). Miners' updates are made in this
+ * process (engine training + encode + sign, as a gpu-worker does) and put into the store.
+ *
+ * One run, window by window: genesis checkpoint at the first window; A_5 from two valid updates while a
+ * payload signed by the wrong key and garbage are excluded with their reasons; an in-process replica
+ * applying A_5 reaches the logged fingerprint; an empty window and a window of only invalid updates
+ * publish no aggregate but a checkpoint; an update from a stale state is excluded (WRONG_STATE); a
+ * restart restores from the checkpoint and replays A_8; a LATEST naming a corrupt checkpoint falls back
+ * to the previous one; the restarted aggregator carries on.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { create, toBinary } from '@bufbuild/protobuf';
+import {
+  Code,
+  CohortError,
+  checkpointKeys,
+  dataReceipt,
+  encodeCheckpointManifest,
+  encodeLatest,
+  encodeSs58,
+  hotkeyFromSeed,
+  latestKey,
+  aggregateKey,
+  parseCheckpointManifest,
+  parseLatest,
+  runSubjects,
+  updateKey,
+} from '@cohort/core';
+import type { HotkeyPair } from '@cohort/core';
+import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
+import type { ServiceClient, Transport } from '@cohort/kit';
+import { createEngine, decodeAggregate, objectDigest, openDataset, signObject } from '@cohort/native';
+import type { Dataset, Engine } from '@cohort/native';
+import { AggregatorService } from '@cohort/proto/cohort/aggregator/v1/aggregator';
+import { WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { brownDataset, spawnService, startNatsServer } from '../harness/index.js';
+import type { LogRecord, NatsServer, ServiceProcess } from '../harness/index.js';
+
+const RUN = 'aggregator-test';
+const AGGREGATOR_SEED_HEX = 'ee'.repeat(32);
+const AGGREGATOR = hotkeyFromSeed(Uint8Array.from(Buffer.from(AGGREGATOR_SEED_HEX, 'hex')));
+const miner = (n: number): HotkeyPair => hotkeyFromSeed(new Uint8Array(32).fill(0x10 + n));
+const [M1, M2, M3, M4] = [miner(1), miner(2), miner(3), miner(4)] as [
+  HotkeyPair,
+  HotkeyPair,
+  HotkeyPair,
+  HotkeyPair,
+];
+const ss58 = (pair: HotkeyPair): string => encodeSs58(pair.publicKey);
+const SLOT_MS = 1500;
+const STEPS = 2;
+const TRAINER = { lr: 3e-3, warmupSteps: 2, totalSteps: 100, microBatchSize: 2 };
+const GARBAGE = new TextEncoder().encode('not an update object at all, just bytes '.repeat(8));
+
+const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The first record of `event` that satisfies `match` (already logged or future). */
+async function waitFor(
+  proc: ServiceProcess,
+  event: string,
+  match: (r: LogRecord) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<LogRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = proc.records.find((r) => r.event === event && match(r));
+    if (found) return found;
+    if (proc.child.exitCode !== null)
+      throw new Error(`aggregator exited before "${event}": ${proc.stderr()}`);
+    if (Date.now() > deadline) {
+      const events = proc.records.map((r) => r.event).join(', ');
+      throw new Error(
+        `no matching "${event}" within ${timeoutMs} ms; events: ${events}; stderr: ${proc.stderr()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const atWindow = (window: number) => (r: LogRecord) => r.window === window;
+
+describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let storeProc: ServiceProcess;
+  let store: StoreClient;
+  let storeAddress: string;
+  let stateDir: string;
+  let fsRoot: string;
+  let dataset: Dataset;
+  let engine: Engine;
+  let agg: ServiceProcess;
+  let transport: Transport | undefined;
+  let client: ServiceClient<typeof AggregatorService>;
+  const procs: ServiceProcess[] = [];
+  /** θ fingerprints the in-process replica went through, by window. */
+  const theta = new Map<number, string>();
+  /** An update of window 8 computed from θ_5 (stale by the time window 8 is aggregated). */
+  let staleUpdate: Uint8Array;
+
+  async function startAggregator(): Promise<ServiceProcess> {
+    transport?.close();
+    const proc = spawnService('aggregator', {
+      env: {
+        COHORT_RUN_ID: RUN,
+        COHORT_NATS_URL: nats.url,
+        COHORT_STORE_ADDRESS: storeAddress,
+        COHORT_PRESET: 'devnet',
+        COHORT_SEED: '0',
+        COHORT_DEVICE: 'cpu',
+        COHORT_THREADS: '1',
+        COHORT_HOTKEY_SEED: AGGREGATOR_SEED_HEX,
+        COHORT_OUTER_LEARNING_RATE: '1',
+        COHORT_UPLOAD_SLOT_MS: String(SLOT_MS),
+        COHORT_CHECKPOINT_EVERY_WINDOWS: '10',
+        COHORT_STATE_DIR: stateDir,
+      },
+    });
+    procs.push(proc);
+    const ports = await proc.ports(60_000);
+    await proc.waitForEvent('service_serving', 60_000);
+    transport = createTransport(`127.0.0.1:${ports.grpc}`);
+    client = createServiceClient(AggregatorService, transport);
+    return proc;
+  }
+
+  async function publishWindow(window: number): Promise<void> {
+    const event = create(WindowEventSchema, {
+      window: BigInt(window),
+      firstBlock: BigInt(window * 10),
+      startedUnixMs: BigInt(Date.now()),
+    });
+    nc.publish(runSubjects(RUN).window, toBinary(WindowEventSchema, event));
+    await nc.flush();
+  }
+
+  /** A miner's signed update of `window` trained from the engine's current state (θ comes back after). */
+  async function makeUpdate(
+    pair: HotkeyPair,
+    window: number,
+    first: number,
+    signer = pair,
+  ): Promise<Uint8Array> {
+    const ids = Uint32Array.from({ length: STEPS * 2 }, (_, i) => first + i);
+    await engine.snapshot();
+    await engine.trainInner(dataset, 'train', ids, STEPS);
+    const receipt = dataReceipt([...dataset.sampleIds('train', ids)]);
+    const update = await engine.encodeUpdate({
+      runId: RUN,
+      window,
+      hotkey: pair.publicKey,
+      dataReceipt: receipt,
+    });
+    signObject(update.bytes, signer);
+    return update.bytes;
+  }
+
+  const putUpdate = (window: number, pair: HotkeyPair, bytes: Uint8Array) =>
+    store.put(updateKey(RUN, window, ss58(pair)), bytes);
+
+  async function manifestOf(window: number) {
+    const stored = await store.get(checkpointKeys(RUN, window).manifest);
+    assert.ok(stored, `checkpoint ${window} has a manifest`);
+    return parseCheckpointManifest(stored.bytes, { runId: RUN, window });
+  }
+
+  async function latest(): Promise<number> {
+    const stored = await store.get(latestKey(RUN));
+    assert.ok(stored);
+    return parseLatest(stored.bytes).window;
+  }
+
+  before(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    fsRoot = mkdtempSync(join(tmpdir(), 'cohort-agg-store-'));
+    stateDir = mkdtempSync(join(tmpdir(), 'cohort-agg-state-'));
+    storeProc = spawnService('checkpoint-store', { env: { COHORT_FS_ROOT: fsRoot } });
+    procs.push(storeProc);
+    storeAddress = `127.0.0.1:${(await storeProc.ports()).grpc}`;
+    await storeProc.waitForEvent('service_serving');
+    store = new StoreClient(storeAddress);
+    dataset = await openDataset((await brownDataset()).manifestPath);
+    engine = await createEngine({ preset: 'devnet', seed: 0, threads: 1, trainer: TRAINER });
+  });
+
+  after(async () => {
+    transport?.close();
+    store.close();
+    for (const p of procs)
+      if (p.child.exitCode === null && p.child.signalCode === null) await p.stop('SIGKILL');
+    await nc.close();
+    await nats.dispose();
+    await engine.dispose();
+    dataset.close();
+    rmSync(fsRoot, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  test('no checkpoint: the first window event publishes the seeded state as genesis', async () => {
+    agg = await startAggregator();
+    await agg.waitForEvent('aggregator_genesis_pending');
+    const status0 = await client.getStatus({});
+    assert.equal(status0.lastCheckpointWindow, -1n);
+    await publishWindow(5);
+    const restored = await waitFor(agg, 'aggregator_restored');
+    theta.set(5, await engine.stateFingerprint());
+    assert.deepEqual(
+      { window: restored.window, from: restored.from, fingerprint: restored.fingerprint },
+      { window: 5, from: 'genesis', fingerprint: theta.get(5) },
+    );
+    const published = await waitFor(agg, 'checkpoint_published', atWindow(5));
+    assert.equal(published.stateFingerprint, theta.get(5));
+    const manifest = await manifestOf(5);
+    assert.equal(manifest.stateFingerprint, theta.get(5));
+    assert.equal(manifest.preset, 'devnet');
+    const model = await store.head(checkpointKeys(RUN, 5).model);
+    assert.equal(hex(model?.blake2b256), manifest.model.blake2b256);
+    assert.equal(await latest(), 5);
+    const status = await client.getStatus({});
+    assert.equal(status.lastCheckpointWindow, 5n);
+    assert.equal(status.lastAggregatedWindow, -1n);
+  });
+
+  test('A_5: valid updates aggregated, wrong signer and garbage excluded with their reasons', async () => {
+    const u1 = await makeUpdate(M1, 5, 0);
+    const u2 = await makeUpdate(M2, 5, 8);
+    const forged = await makeUpdate(M3, 5, 16, M4); // names M3, signed by M4
+    staleUpdate = await makeUpdate(M3, 8, 24); // from θ_5, for window 8
+    assert.equal(await engine.stateFingerprint(), theta.get(5), 'encoding puts θ back');
+    await putUpdate(5, M1, u1);
+    await putUpdate(5, M2, u2);
+    await putUpdate(5, M3, forged);
+    await putUpdate(5, M4, GARBAGE);
+    const sent = Date.now();
+    await publishWindow(6);
+
+    const record = await waitFor(agg, 'aggregate_published', atWindow(5));
+    assert.ok(Date.now() - sent >= SLOT_MS, 'the aggregate waited for the upload slot');
+    const valid = [ss58(M1), ss58(M2)].sort(byString);
+    assert.deepEqual(record.included, valid);
+    const excluded = (record.excluded as { hotkey: string; reason: string }[]).map(({ hotkey, reason }) => ({
+      hotkey,
+      reason,
+    }));
+    assert.deepEqual(
+      excluded,
+      [
+        { hotkey: ss58(M3), reason: 'BAD_SIGNATURE' },
+        { hotkey: ss58(M4), reason: 'BAD_MAGIC' },
+      ].sort((a, b) => byString(a.hotkey, b.hotkey)),
+    );
+    assert.equal(record.stateFingerprintBefore, theta.get(5));
+
+    const stored = await store.get(aggregateKey(RUN, 5));
+    assert.ok(stored);
+    assert.equal(record.bytes, stored.bytes.length);
+    const decoded = await decodeAggregate(stored.bytes, {
+      expect: { runId: RUN, window: 5n, hotkey: AGGREGATOR.publicKey },
+    });
+    assert.ok(decoded.ok, decoded.ok ? '' : `${decoded.reason}: ${decoded.detail}`);
+    assert.equal(hex(decoded.summary.stateFingerprint), theta.get(5));
+    const digestOf = new Map([
+      [ss58(M1), hex(objectDigest(u1))],
+      [ss58(M2), hex(objectDigest(u2))],
+    ]);
+    assert.deepEqual(
+      decoded.contributors.map((c) => [encodeSs58(c.hotkey), hex(c.payloadHash)]),
+      valid.map((h) => [h, digestOf.get(h)]),
+    );
+
+    // Any replica applying A_5 to θ_5 reaches the aggregator's θ_6.
+    await engine.applyAggregate(stored.bytes, 1, {
+      runId: RUN,
+      window: 5,
+      stateFingerprint: Buffer.from(theta.get(5) ?? '', 'hex'),
+    });
+    theta.set(6, await engine.stateFingerprint());
+    assert.notEqual(theta.get(6), theta.get(5));
+    assert.equal(record.stateFingerprintAfter, theta.get(6));
+
+    const answer = await client.getAggregate({ window: 5n });
+    assert.equal(answer.key, aggregateKey(RUN, 5));
+    assert.equal(answer.sizeBytes, BigInt(stored.bytes.length));
+    assert.equal(hex(answer.blake2b256), hex(stored.info.blake2b256));
+    assert.deepEqual(
+      answer.contributors.map((c) => [c.hotkey, hex(c.payloadBlake2b256)]),
+      valid.map((h) => [h, digestOf.get(h)]),
+    );
+    assert.equal((await client.getStatus({})).lastAggregatedWindow, 5n);
+    await assert.rejects(
+      client.getAggregate({ window: 4n }),
+      (e) => e instanceof CohortError && e.code === Code.NotFound,
+    );
+    await assert.rejects(
+      client.verifyAggregate({ window: 5n }),
+      (e) => e instanceof CohortError && e.code === Code.FailedPrecondition && e.reason === 'NOT_IMPLEMENTED',
+    );
+  });
+
+  test('an empty window and a window of only invalid updates: no aggregate, a checkpoint each', async () => {
+    await publishWindow(7);
+    const empty = await waitFor(agg, 'aggregate_skipped', atWindow(6));
+    assert.equal(empty.reason, 'NO_UPDATES');
+    const cp7 = await waitFor(agg, 'checkpoint_published', atWindow(7));
+    assert.equal(cp7.stateFingerprint, theta.get(6));
+    assert.equal((await manifestOf(7)).stateFingerprint, theta.get(6));
+    assert.equal(await store.head(aggregateKey(RUN, 6)), undefined);
+
+    await putUpdate(7, M1, GARBAGE);
+    await publishWindow(8);
+    const invalid = await waitFor(agg, 'aggregate_skipped', atWindow(7));
+    assert.equal(invalid.reason, 'NO_VALID_UPDATES');
+    assert.deepEqual(
+      (invalid.excluded as { hotkey: string; reason: string }[]).map((e) => [e.hotkey, e.reason]),
+      [[ss58(M1), 'BAD_MAGIC']],
+    );
+    const cp8 = await waitFor(agg, 'checkpoint_published', atWindow(8));
+    assert.equal(cp8.stateFingerprint, theta.get(6));
+    assert.equal((await manifestOf(8)).stateFingerprint, theta.get(6));
+    assert.equal(await latest(), 8);
+  });
+
+  test('A_8: an update computed from a stale state is excluded (WRONG_STATE)', async () => {
+    theta.set(8, theta.get(6) ?? '');
+    const u1 = await makeUpdate(M1, 8, 32);
+    await putUpdate(8, M1, u1);
+    await putUpdate(8, M3, staleUpdate);
+    await publishWindow(9);
+    const record = await waitFor(agg, 'aggregate_published', atWindow(8));
+    assert.deepEqual(record.included, [ss58(M1)]);
+    assert.deepEqual(
+      (record.excluded as { hotkey: string; reason: string }[]).map((e) => [e.hotkey, e.reason]),
+      [[ss58(M3), 'WRONG_STATE']],
+    );
+    const stored = await store.get(aggregateKey(RUN, 8));
+    assert.ok(stored);
+    await engine.applyAggregate(stored.bytes, 1, {
+      runId: RUN,
+      window: 8,
+      stateFingerprint: Buffer.from(theta.get(8) ?? '', 'hex'),
+    });
+    theta.set(9, await engine.stateFingerprint());
+    assert.equal(record.stateFingerprintAfter, theta.get(9));
+
+    const ports = await agg.ports();
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+    const line = (name: string, labels: string, value: number): RegExp =>
+      new RegExp(`cohort_aggregator_${name}\\{[^}]*${labels}[^}]*\\} ${value}\n`);
+    assert.match(metrics, line('windows_total', 'result="aggregated"', 2));
+    assert.match(metrics, line('windows_total', 'result="skipped",reason="NO_UPDATES"', 1));
+    assert.match(metrics, line('windows_total', 'result="skipped",reason="NO_VALID_UPDATES"', 1));
+    assert.match(metrics, line('contributors_total', 'result="included"', 3));
+    assert.match(metrics, line('contributors_total', 'result="excluded",reason="BAD_MAGIC"', 2));
+    assert.match(metrics, line('contributors_total', 'result="excluded",reason="WRONG_STATE"', 1));
+    assert.match(metrics, line('last_aggregated_window', '', 8));
+    assert.match(metrics, line('last_checkpoint_window', '', 8));
+  });
+
+  test('restart: restore from checkpoint 8 and replay A_8 to the same θ_9', async () => {
+    assert.equal(await agg.stop('SIGTERM'), 0, agg.stderr());
+    agg = await startAggregator();
+    const restored = await waitFor(agg, 'aggregator_restored');
+    assert.deepEqual(
+      {
+        from: restored.from,
+        checkpointWindow: restored.checkpointWindow,
+        replayed: restored.replayed,
+        window: restored.window,
+        fingerprint: restored.fingerprint,
+      },
+      { from: 'checkpoint', checkpointWindow: 8, replayed: 1, window: 9, fingerprint: theta.get(9) },
+    );
+    const status = await client.getStatus({});
+    assert.equal(status.lastAggregatedWindow, 8n);
+    assert.equal(status.lastCheckpointWindow, 8n);
+  });
+
+  test('LATEST naming a corrupt checkpoint: rejected, the previous one restored, and the run goes on', async () => {
+    // Checkpoint 9 with checkpoint 8's files but a manifest claiming another state.
+    const keys8 = checkpointKeys(RUN, 8);
+    const keys9 = checkpointKeys(RUN, 9);
+    const model = await store.get(keys8.model);
+    const config = await store.get(keys8.config);
+    assert.ok(model && config);
+    await store.put(keys9.model, model.bytes);
+    await store.put(keys9.config, config.bytes);
+    const m8 = await manifestOf(8);
+    await store.put(
+      keys9.manifest,
+      encodeCheckpointManifest({ ...m8, window: 9, stateFingerprint: '0'.repeat(64) }),
+    );
+    await store.put(latestKey(RUN), encodeLatest(9));
+
+    assert.equal(await agg.stop('SIGTERM'), 0, agg.stderr());
+    agg = await startAggregator();
+    const rejected = await waitFor(agg, 'checkpoint_rejected');
+    assert.equal(rejected.window, 9);
+    assert.equal(rejected.reason, 'STATE_MISMATCH');
+    const restored = await waitFor(agg, 'aggregator_restored');
+    assert.equal(restored.checkpointWindow, 8);
+    assert.equal(restored.window, 9);
+    assert.equal(restored.fingerprint, theta.get(9));
+
+    await publishWindow(10);
+    const skipped = await waitFor(agg, 'aggregate_skipped', atWindow(9));
+    assert.equal(skipped.reason, 'NO_UPDATES');
+    const cp10 = await waitFor(agg, 'checkpoint_published', atWindow(10));
+    assert.equal(cp10.stateFingerprint, theta.get(9));
+    assert.equal(await latest(), 10);
+    assert.equal(await agg.stop('SIGTERM'), 0, agg.stderr());
+    assert.equal((await waitFor(agg, 'shutdown_complete')).forced, false);
+    for (const p of procs.filter((p) => p.name === 'aggregator')) {
+      assert.deepEqual(
+        p.records.filter((r) => r.level === 'error'),
+        [],
+      );
+      assert.equal(p.stderr(), '');
+    }
+  });
+});
