@@ -77,6 +77,9 @@ export async function startOperatorBase(
       COHORT_NETUID: String(net.netuid),
       COHORT_BLOCKS_PER_WINDOW: String(net.blocksPerWindow),
       COHORT_STALE_AFTER_MS: '10000',
+      // Chopsticks now and then includes an extrinsic without reporting InBlock to its watcher: give up
+      // after 15 s (DROPPED/TIMEOUT) so the caller's retry finds it on chain and is SKIPPED.
+      COHORT_EXTRINSIC_TIMEOUT_MS: '15000',
       COHORT_HOTKEY_URI: `0x${seedHex}`,
       COHORT_STATE_DIR: mkdtempSync(join(tmpdir(), `cohort-${name}-bridge-`)),
       COHORT_NATS_URL: nats.url,

@@ -11,10 +11,11 @@
  * committed on chain and the coordinators export the loop's metrics.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { checkpointKeys } from '@cohort/core';
 import { createServiceClient, createTransport } from '@cohort/kit';
 import { createSubnet, devUri, registerNeuron, startBlockClock } from '@cohort/devchain';
 import type { BlockClock } from '@cohort/devchain';
@@ -154,7 +155,7 @@ describe(
       if (storeRoot !== undefined) rmSync(storeRoot, { recursive: true, force: true });
     });
 
-    test('miners train, publish and apply five windows; a late joiner and a killed worker catch up', async () => {
+    test('miners train, publish and apply five windows; a late joiner and a killed worker catch up', async (t) => {
       const three = miners.map((m) => m.hotkey);
       const fullWindows = (): LogRecord[] =>
         published().filter((r) => three.every((h) => includedIn(r).includes(h)));
@@ -166,6 +167,22 @@ describe(
         diag,
       );
       const firstFull = num(fullWindows()[0]!, 'window');
+      // The newest checkpoint's model bytes rot on disk (its store record still names the old hash): the
+      // joiner's worker must refuse it and the joiner fall back to the previous checkpoint.
+      const checkpoints = await until(
+        'two checkpoints',
+        () => {
+          const c = aggregator.records.filter((r) => r.event === 'checkpoint_published');
+          return c.length >= 2 ? c.map((r) => num(r, 'window')) : undefined;
+        },
+        120_000,
+        diag,
+      );
+      const rotten = Math.max(...checkpoints);
+      const modelPath = join(storeRoot, 'objects', checkpointKeys(RUN, rotten).model);
+      const model = readFileSync(modelPath);
+      model.writeUInt8(model.readUInt8(model.length - 17) ^ 0x40, model.length - 17);
+      writeFileSync(modelPath, model);
       const joiner = await startMinerOperator(net, 'miner3', MINER_SEEDS[3]!, minerSpec);
       miners.push(joiner);
       const joined = await until(
@@ -175,8 +192,14 @@ describe(
         diag,
       );
       const joinedAt = num(joined, 'chainWindow');
+      // It tried LATEST: the rotten checkpoint (refused, then the previous one loaded) or a newer one.
+      const rejected = joiner.events('checkpoint_rejected').map((r) => [num(r, 'window'), r.reason]);
+      assert.notEqual(num(joined, 'checkpoint'), rotten, 'the rotten checkpoint was not used');
+      if (num(joined, 'checkpoint') < rotten) {
+        assert.deepEqual(rejected, [[rotten, 'CHECKPOINT_CORRUPT']], 'refused with its reason');
+      }
       assert.ok(
-        joinedAt <= firstFull + 3,
+        joinedAt <= firstFull + 4,
         `the joiner came in at window ${joinedAt}, the run's first full was ${firstFull}`,
       );
       assert.ok(num(joined, 'checkpoint') <= joinedAt, 'it loaded a checkpoint of this run');
@@ -221,6 +244,9 @@ describe(
       );
       const lost = num(back, 'window') - killWindow - 1;
       assert.ok(lost <= 1, `the killed miner lost ${lost} windows' contributions`);
+      t.diagnostic(
+        `worker killed after training window ${killWindow}; next upload window ${num(back, 'window')}`,
+      );
       // 4. Every replica at the same state: the last window all four applied.
       const target = await until(
         'a window every miner applied after the rejoin',
@@ -241,6 +267,10 @@ describe(
       );
       const aggregatorAfter = published().find((r) => num(r, 'window') === target)!.stateFingerprintAfter;
       assert.equal(new Set([...fingerprints, aggregatorAfter]).size, 1, `fingerprints after A_${target}`);
+      t.diagnostic(`4 miners + aggregator agree after A_${target}: ${String(aggregatorAfter).slice(0, 16)}…`);
+      t.diagnostic(
+        `joiner synced in window ${joinedAt} from checkpoint ${num(joined, 'checkpoint')}, first update ${firstJoinerUpload}`,
+      );
 
       // 5. The loss fell: the first inner step of the last full window vs. the first window, per original miner.
       for (const m of miners.slice(0, 3)) {
@@ -248,6 +278,9 @@ describe(
         const first = (trained[0]!.losses as number[])[0]!;
         const last = (trained.at(-1)!.losses as number[])[0]!;
         assert.ok(last < first - 0.05, `${m.name}: loss at θ_w ${first.toFixed(3)} → ${last.toFixed(3)}`);
+        t.diagnostic(
+          `${m.name}: first-step loss window ${num(trained[0]!, 'window')} ${first.toFixed(3)} → window ${num(trained.at(-1)!, 'window')} ${last.toFixed(3)}`,
+        );
       }
     });
 
@@ -260,18 +293,28 @@ describe(
           const c = commitments.find((x) => x.hotkey === m.hotkey);
           assert.equal(c?.bucket?.endpoint, minerSpec.commit.endpoint, `${m.name}'s commitment`);
           assert.equal(c?.bucket?.bucket, minerSpec.commit.bucket);
-          assert.equal(
-            m.events('bucket_committed').length,
-            1,
-            JSON.stringify(m.coordinator.records.filter((r) => r.event.startsWith('bucket_'))),
+          // The coordinator logs it once the bridge reports the extrinsic's outcome.
+          const logged = (): LogRecord[] => m.events('bucket_committed');
+          await until(
+            `${m.name}'s bucket_committed`,
+            () => (logged().length > 0 ? true : undefined),
+            90_000,
+            () =>
+              JSON.stringify([
+                ...m.coordinator.records.filter((r) => r.event.includes('commit')),
+                ...m.bridge.records.filter(
+                  (r) => r.event.includes('extrinsic') || r.event.includes('commit'),
+                ),
+              ]),
           );
+          assert.equal(logged().length, 1);
         }
       } finally {
         transport.close();
       }
     });
 
-    test('the coordinators export phase durations, traffic, throughput and compute utilisation', async () => {
+    test('the coordinators export phase durations, traffic, throughput and compute utilisation', async (t) => {
       const text = await (await fetch(miners[0]!.coordinatorMetrics)).text();
       /** The sum of every sample of `name` whose labels include `labels`. */
       const sample = (name: string, labels: Record<string, string> = {}): number => {
@@ -280,10 +323,8 @@ describe(
         for (const line of text.split('\n')) {
           const m = /^([a-z_]+)(\{([^}]*)\})? (\S+)$/.exec(line);
           if (m?.[1] !== name) continue;
-          const have = Object.fromEntries(
-            [...(m[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]),
-          );
-          if (Object.entries(labels).every(([k, v]) => have[k] === v)) {
+          const have = new Map([...(m[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+          if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) {
             sum += Number(m[4]);
             found = true;
           }
@@ -308,6 +349,9 @@ describe(
       assert.ok(sample('cohort_miner_tokens_per_second') > 0, 'tokens/s');
       const utilisation = sample('cohort_miner_compute_utilisation');
       assert.ok(utilisation > 0 && utilisation < 1, `utilisation ${utilisation}`);
+      t.diagnostic(
+        `miner0: compute utilisation ${utilisation.toFixed(3)}, tokens/s ${sample('cohort_miner_tokens_per_second').toFixed(0)}`,
+      );
       assert.ok(
         sample('cohort_miner_windows_total', { outcome: 'contributed' }) >= 5,
         'contributions counted',
