@@ -14,3 +14,7 @@ export * from './weights-commit.js';
 export * from './miner-machine.js';
 export * from './lease.js';
 export * from './checkpoint-manifest.js';
+export * from './score-signals.js';
+export * from './score-copiers.js';
+export * from './score-window.js';
+export * from './score-weights.js';

@@ -1,0 +1,246 @@
+/**
+ * One window of the Gauntlet's scoring (protocol §5), pure and deterministic given the measurements: per
+ * peer state in, per peer state and an explanation record out. For every peer the validator looked at
+ * this window, its verdict is either `scored` (a valid payload, in sync, with the right data receipt,
+ * and four losses) or a fault with a reason code.
+ *
+ * - Scored peers: gradient score and binary indicator from the losses; binary EMA; one OpenSkill
+ *   Plackett-Luce match over all scored peers of the window, ranked by gradient score (β 7, τ 0.1);
+ *   final = max(0, ordinal + ordinalShift) × max(0, binary EMA). A copier (score-copiers.ts) is
+ *   scored, then zeroed.
+ * - Faults, each a multiplicative penalty on a positive final score (and on the binary EMA where the
+ *   policy says so): MISSING, EARLY, LATE (×0.75 by default), INVALID, OUT_OF_SYNC, RECEIPT_MISMATCH,
+ *   COPIER (×0), INACTIVE (×0.75 per window, state reset after `inactiveResetWindows`).
+ * - A peer only answers for its own payload. Fixes of the reference (templar.md, weak points): nobody is
+ *   multiplied by 0 because *other* peers failed; a data-receipt mismatch is a penalty, not a log line;
+ *   sync is the state fingerprint of θ_w, not two published scalars; inactivity counts chain windows;
+ *   and the ordinal is shifted by the prior's μ (25) before the product, because OpenSkill's ordinal
+ *   μ − 3σ is negative for the lower-ranked half of a small field for many windows — the reference then
+ *   gives honest but slower miners a negative score, ranked below a cheater zeroed by a penalty.
+ */
+import { ordinal, rate, rating } from 'openskill';
+
+import { InvalidArgumentError } from './errors.js';
+import { binaryIndicator, checkMeasurement, emaStep, gradientScore } from './score-signals.js';
+import type { LossMeasurement } from './score-signals.js';
+
+/** Why a peer's window was penalised. */
+export const PENALTY_REASONS = [
+  'MISSING',
+  'EARLY',
+  'LATE',
+  'INVALID',
+  'OUT_OF_SYNC',
+  'RECEIPT_MISMATCH',
+  'COPIER',
+  'INACTIVE',
+] as const;
+export type PenaltyReason = (typeof PENALTY_REASONS)[number];
+
+/** How each penalty acts: the factor on a positive final score, and whether the binary EMA shrinks too. */
+export interface ScoringPolicy {
+  readonly binaryEmaAlpha: number;
+  readonly openskillBeta: number;
+  readonly openskillTau: number;
+  /** Added to the ordinal before it multiplies the binary EMA (the prior's μ: a newcomer starts at 25). */
+  readonly ordinalShift: number;
+  readonly factors: Readonly<Record<PenaltyReason, number>>;
+  /** Penalties that also multiply the binary EMA (so a repeat offender's trust decays). */
+  readonly emaPenalties: readonly PenaltyReason[];
+  /** Consecutive inactive windows after which a peer's state is reset to the prior. */
+  readonly inactiveResetWindows: number;
+}
+
+/** The protocol's defaults. */
+export const DEFAULT_SCORING_POLICY: ScoringPolicy = Object.freeze({
+  binaryEmaAlpha: 0.05,
+  openskillBeta: 7,
+  openskillTau: 0.1,
+  ordinalShift: 25,
+  factors: Object.freeze({
+    MISSING: 0.75,
+    EARLY: 0.75,
+    LATE: 0.75,
+    INVALID: 0,
+    OUT_OF_SYNC: 0,
+    RECEIPT_MISMATCH: 0,
+    COPIER: 0,
+    INACTIVE: 0.75,
+  }),
+  emaPenalties: Object.freeze(['MISSING', 'EARLY', 'LATE', 'INACTIVE'] as PenaltyReason[]),
+  inactiveResetWindows: 3,
+});
+
+/** A peer's running score state. */
+export interface PeerScoreState {
+  readonly mu: number;
+  readonly sigma: number;
+  readonly binaryEma: number;
+  readonly finalScore: number;
+  readonly inactiveWindows: number;
+}
+
+/** The state of a peer never seen before: OpenSkill's prior, no trust, no score. */
+export function initialPeerState(): PeerScoreState {
+  const prior = rating();
+  return { mu: prior.mu, sigma: prior.sigma, binaryEma: 0, finalScore: 0, inactiveWindows: 0 };
+}
+
+/** What the validator established about one peer this window. */
+export type PeerVerdict =
+  | { readonly kind: 'scored'; readonly losses: LossMeasurement }
+  | { readonly kind: 'fault'; readonly reason: Exclude<PenaltyReason, 'COPIER'> };
+
+/** One peer's explanation record for the window (what `cohort explain` recomputes). */
+export interface ScoreExplanation {
+  readonly hotkey: string;
+  readonly verdict: PeerVerdict;
+  readonly gradientScore: number | null;
+  readonly binaryIndicator: 1 | -1 | null;
+  readonly before: PeerScoreState;
+  readonly after: PeerScoreState;
+  readonly ordinal: number;
+  readonly penalties: readonly { readonly reason: PenaltyReason; readonly factor: number }[];
+  readonly copied: string | null;
+}
+
+/** What {@link scoreWindow} returns. */
+export interface WindowScores {
+  readonly states: ReadonlyMap<string, PeerScoreState>;
+  readonly explanations: readonly ScoreExplanation[];
+}
+
+const byHotkey = <T extends { hotkey: string }>(x: T, y: T): number =>
+  x.hotkey < y.hotkey ? -1 : x.hotkey > y.hotkey ? 1 : 0;
+
+function penalise(state: PeerScoreState, reason: PenaltyReason, policy: ScoringPolicy): PeerScoreState {
+  const factor = policy.factors[reason];
+  if (!(factor >= 0 && factor <= 1)) {
+    throw new InvalidArgumentError(`the ${reason} factor must be in [0, 1], not ${factor}`, {
+      reason: 'SCORE_BAD_POLICY',
+    });
+  }
+  // Only a positive score is reduced: a penalty never turns a negative score into a better one.
+  const finalScore = state.finalScore > 0 ? state.finalScore * factor : state.finalScore;
+  const binaryEma =
+    policy.emaPenalties.includes(reason) && state.binaryEma > 0 ? state.binaryEma * factor : state.binaryEma;
+  return { ...state, finalScore, binaryEma };
+}
+
+/**
+ * Score one window. `previous` holds every known peer's state (missing entries start from the prior);
+ * `verdicts` the peers looked at this window; `copiers` the hotkeys flagged by {@link findCopiers};
+ * `inactive` the known peers without any payload for the window (not evaluated, not faulted).
+ */
+export function scoreWindow(
+  previous: ReadonlyMap<string, PeerScoreState>,
+  verdicts: ReadonlyMap<string, PeerVerdict>,
+  options: {
+    readonly copiers?: ReadonlyMap<string, string>;
+    readonly inactive?: readonly string[];
+    readonly policy?: ScoringPolicy;
+  } = {},
+): WindowScores {
+  const policy = options.policy ?? DEFAULT_SCORING_POLICY;
+  const copiers = options.copiers ?? new Map<string, string>();
+  const states = new Map(previous);
+  const stateOf = (hotkey: string): PeerScoreState => previous.get(hotkey) ?? initialPeerState();
+
+  // 1. Signals of the scored peers, in hotkey order (determinism does not depend on map order).
+  const scored = [...verdicts]
+    .filter((e): e is [string, { kind: 'scored'; losses: LossMeasurement }] => e[1].kind === 'scored')
+    .map(([hotkey, v]) => ({
+      hotkey,
+      losses: checkMeasurement(v.losses),
+      gradient: gradientScore(v.losses),
+      indicator: binaryIndicator(v.losses),
+    }))
+    .sort(byHotkey);
+
+  // 2. One Plackett-Luce match over the window's scored peers (nothing to rank with fewer than two).
+  const ratings = new Map<string, { mu: number; sigma: number }>();
+  if (scored.length >= 2) {
+    const teams = scored.map((p) => [{ mu: stateOf(p.hotkey).mu, sigma: stateOf(p.hotkey).sigma }]);
+    const rated = rate(teams, {
+      score: scored.map((p) => p.gradient),
+      beta: policy.openskillBeta,
+      tau: policy.openskillTau,
+    });
+    scored.forEach((p, i) => ratings.set(p.hotkey, rated[i]![0]!));
+  }
+
+  const explanations: ScoreExplanation[] = [];
+  for (const p of scored) {
+    const before = stateOf(p.hotkey);
+    const r = ratings.get(p.hotkey) ?? { mu: before.mu, sigma: before.sigma };
+    const binaryEma = emaStep(before.binaryEma, p.indicator, policy.binaryEmaAlpha);
+    const ord = ordinal(r);
+    let after: PeerScoreState = {
+      mu: r.mu,
+      sigma: r.sigma,
+      binaryEma,
+      finalScore: Math.max(0, ord + policy.ordinalShift) * Math.max(0, binaryEma),
+      inactiveWindows: 0,
+    };
+    const penalties: { reason: PenaltyReason; factor: number }[] = [];
+    const copied = copiers.get(p.hotkey) ?? null;
+    if (copied !== null) {
+      after = penalise(after, 'COPIER', policy);
+      penalties.push({ reason: 'COPIER', factor: policy.factors.COPIER });
+    }
+    states.set(p.hotkey, after);
+    explanations.push({
+      hotkey: p.hotkey,
+      verdict: verdicts.get(p.hotkey)!,
+      gradientScore: p.gradient,
+      binaryIndicator: p.indicator,
+      before,
+      after,
+      ordinal: ord,
+      penalties,
+      copied,
+    });
+  }
+
+  // 3. Faults: each peer answers for its own payload only.
+  for (const [hotkey, v] of [...verdicts].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
+    if (v.kind !== 'fault') continue;
+    const before = stateOf(hotkey);
+    const after = { ...penalise(before, v.reason, policy), inactiveWindows: 0 };
+    states.set(hotkey, after);
+    explanations.push({
+      hotkey,
+      verdict: v,
+      gradientScore: null,
+      binaryIndicator: null,
+      before,
+      after,
+      ordinal: ordinal({ mu: after.mu, sigma: after.sigma }),
+      penalties: [{ reason: v.reason, factor: policy.factors[v.reason] }],
+      copied: null,
+    });
+  }
+
+  // 4. Inactivity: decay, then reset to the prior after too many windows in a row.
+  for (const hotkey of [...(options.inactive ?? [])].sort()) {
+    if (verdicts.has(hotkey)) continue;
+    const before = stateOf(hotkey);
+    const decayed = penalise(before, 'INACTIVE', policy);
+    const count = before.inactiveWindows + 1;
+    const after =
+      count > policy.inactiveResetWindows ? initialPeerState() : { ...decayed, inactiveWindows: count };
+    states.set(hotkey, after);
+    explanations.push({
+      hotkey,
+      verdict: { kind: 'fault', reason: 'INACTIVE' },
+      gradientScore: null,
+      binaryIndicator: null,
+      before,
+      after,
+      ordinal: ordinal({ mu: after.mu, sigma: after.sigma }),
+      penalties: [{ reason: 'INACTIVE', factor: policy.factors.INACTIVE }],
+      copied: null,
+    });
+  }
+  return { states, explanations };
+}
