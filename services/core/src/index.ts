@@ -18,3 +18,4 @@ export * from './score-signals.js';
 export * from './score-copiers.js';
 export * from './score-window.js';
 export * from './score-weights.js';
+export * from './index-overlap.js';
