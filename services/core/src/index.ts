@@ -19,3 +19,5 @@ export * from './score-copiers.js';
 export * from './score-window.js';
 export * from './score-weights.js';
 export * from './index-overlap.js';
+export * from './selection.js';
+export * from './score-record.js';
