@@ -5,6 +5,7 @@ import { silentIo } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { configReference } from './commands/config-reference.js';
 import { dataCommand } from './commands/data.js';
+import { explainCommand } from './commands/explain.js';
 
 interface Command {
   readonly summary: string;
@@ -21,6 +22,11 @@ const commands: Readonly<Record<string, Command>> = {
     summary:
       'training data: cohort data prepare [--corpus brown | --input <path>] --out <dir>; cohort data inspect <dir>',
     run: dataCommand,
+  },
+  explain: {
+    summary:
+      "recheck a validator's score of a miner: cohort explain <window> <hotkey> [--store host:port] [--run <run>] | --file <record.json>",
+    run: explainCommand,
   },
 };
 

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CohortError, buildScoreRecords, encodeScoreRecord, scoreWindow } from '@cohort/core';
+import type { PeerVerdict } from '@cohort/core';
+import { runCli } from '../run-cli.js';
+
+const scored = (control: number): PeerVerdict => ({
+  kind: 'scored',
+  losses: {
+    assignedBefore: 4,
+    assignedAfter: 4 * (0.95 - control),
+    randomBefore: 4,
+    randomAfter: 4 * (1 - control),
+  },
+});
+
+test('cohort explain --file rechecks a record and refuses a doctored one', async () => {
+  const verdicts = new Map<string, PeerVerdict>([
+    ['a', scored(0.03)],
+    ['b', scored(0.01)],
+    ['c', { kind: 'fault', reason: 'MISSING' }],
+  ]);
+  const records = buildScoreRecords(
+    { runId: 'devnet', window: 7, validator: 'v' },
+    verdicts,
+    scoreWindow(new Map(), verdicts),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'cohort-explain-'));
+  const good = join(dir, 'good.json');
+  writeFileSync(good, encodeScoreRecord(records.find((r) => r.explanation.hotkey === 'a')!));
+  const out = await runCli(['explain', '--file', good]);
+  assert.match(out, /window 7, miner a/);
+  assert.match(out, /the published score follows from its inputs/);
+  const c = records.find((r) => r.explanation.hotkey === 'c')!;
+  const bad = join(dir, 'bad.json');
+  writeFileSync(
+    bad,
+    encodeScoreRecord({
+      ...c,
+      explanation: { ...c.explanation, after: { ...c.explanation.after, finalScore: 5 } },
+    }),
+  );
+  await assert.rejects(
+    runCli(['explain', '--file', bad]),
+    (e) => e instanceof CohortError && e.reason === 'SCORE_MISMATCH',
+  );
+  await assert.rejects(
+    runCli(['explain', 'x']),
+    (e) => e instanceof CohortError && e.reason === 'MISSING_ARGUMENT',
+  );
+});
