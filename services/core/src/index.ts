@@ -21,3 +21,4 @@ export * from './score-weights.js';
 export * from './index-overlap.js';
 export * from './selection.js';
 export * from './score-record.js';
+export * from './window-verdicts.js';
