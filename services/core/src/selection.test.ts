@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeSs58, hotkeyFromSeed } from './hotkey-signature.js';
-import { SelectionError, encodeSelection, parseSelection } from './selection.js';
+import { SelectionError, chooseContributors, encodeSelection, parseSelection } from './selection.js';
 
 const key = (b: number): string => encodeSs58(hotkeyFromSeed(new Uint8Array(32).fill(b)).publicKey);
 const HASH = 'ab'.repeat(32);
@@ -53,4 +53,24 @@ test('hostile selections are refused with SELECTION_INVALID', () => {
       }),
     invalid,
   );
+});
+
+test('contributors: the best scores up to the count, then by uid', () => {
+  const c = (uid: number, finalScore: number) => ({
+    uid,
+    hotkey: key(uid),
+    payloadBlake2b256: HASH,
+    finalScore,
+  });
+  const chosen = chooseContributors([c(5, 1), c(2, 3), c(9, 0), c(7, 3), c(1, 2)], 3);
+  assert.deepEqual(
+    chosen.map((x) => x.uid),
+    [1, 2, 7],
+  );
+  assert.deepEqual(
+    chooseContributors([c(4, 0)], 2).map((x) => x.uid),
+    [4],
+    'a valid newcomer while there is room',
+  );
+  assert.throws(() => chooseContributors([], 0), invalid);
 });

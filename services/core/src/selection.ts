@@ -133,3 +133,30 @@ export function parseSelection(
   }
   return selection;
 }
+
+/** A scored peer the selection may take. */
+export interface SelectionCandidate {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly payloadBlake2b256: string;
+  readonly finalScore: number;
+}
+
+/**
+ * The contributors of a window: the peers scored this window (a valid, in-sync, on-time update with
+ * the right receipt, not a copier — the caller passes only those), best final score first, at most
+ * `count`, then sorted by uid as the aggregate wants them. A newcomer with no score yet is still taken
+ * while there is room (its update was valid), after every peer with a positive score.
+ */
+export function chooseContributors(
+  candidates: readonly SelectionCandidate[],
+  count: number,
+): SelectedUpdate[] {
+  if (!Number.isInteger(count) || count < 1)
+    throw new SelectionError(`a selection takes at least one peer, not ${count}`);
+  return [...candidates]
+    .sort((a, b) => b.finalScore - a.finalScore || a.uid - b.uid)
+    .slice(0, count)
+    .map(({ uid, hotkey, payloadBlake2b256 }) => ({ uid, hotkey, payloadBlake2b256 }))
+    .sort((a, b) => a.uid - b.uid);
+}
