@@ -31,6 +31,8 @@ import {
   parseCheckpointManifest,
   parseLatest,
   runSubjects,
+  encodeSelection,
+  selectionKey,
   updateKey,
 } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
@@ -108,7 +110,7 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
   /** An update of window 8 computed from θ_5 (stale by the time window 8 is aggregated). */
   let staleUpdate: Uint8Array;
 
-  async function startAggregator(): Promise<ServiceProcess> {
+  async function startAggregator(extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     transport?.close();
     const proc = spawnService('aggregator', {
       env: {
@@ -124,6 +126,7 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
         COHORT_UPLOAD_SLOT_MS: String(SLOT_MS),
         COHORT_CHECKPOINT_EVERY_WINDOWS: '10',
         COHORT_STATE_DIR: stateDir,
+        ...extraEnv,
       },
     });
     procs.push(proc);
@@ -427,5 +430,59 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
       );
       assert.equal(p.stderr(), '');
     }
+  });
+  test("following a validator's selection: only the selected bytes; no selection in time falls back", async () => {
+    const validator = ss58(miner(9));
+    agg = await startAggregator({ COHORT_SELECTION_VALIDATOR: validator, COHORT_SELECTION_WAIT_MS: '1500' });
+    assert.equal((await waitFor(agg, 'aggregator_restored')).window, 10);
+    const select = (window: number, hotkey: string, hash: string) =>
+      store.put(
+        selectionKey(RUN, window),
+        encodeSelection({
+          runId: RUN,
+          window,
+          validator,
+          contributors: [{ uid: 1, hotkey, payloadBlake2b256: hash }],
+        }),
+      );
+    const excludedOf = (r: LogRecord) =>
+      (r.excluded as { hotkey: string; reason: string }[]).map(({ hotkey, reason }) => ({ hotkey, reason }));
+    const advance = async (window: number): Promise<void> => {
+      const stored = await store.get(aggregateKey(RUN, window));
+      assert.ok(stored);
+      await engine.applyAggregate(stored.bytes, 1, {
+        runId: RUN,
+        window,
+        stateFingerprint: Uint8Array.from(Buffer.from(await engine.stateFingerprint(), 'hex')),
+      });
+    };
+
+    // Window 10: M1 selected, M2 not.
+    const put1 = await putUpdate(10, M1, await makeUpdate(M1, 10, 32));
+    await putUpdate(10, M2, await makeUpdate(M2, 10, 40));
+    await select(10, ss58(M1), hex(put1.info?.blake2b256));
+    await publishWindow(11);
+    const a10 = await waitFor(agg, 'aggregate_published', atWindow(10));
+    assert.deepEqual(a10.included, [ss58(M1)]);
+    assert.deepEqual(excludedOf(a10), [{ hotkey: ss58(M2), reason: 'NOT_SELECTED' }]);
+    await advance(10);
+    assert.equal(await engine.stateFingerprint(), a10.stateFingerprintAfter);
+
+    // Window 11: the selection names bytes other than the stored ones.
+    await putUpdate(11, M1, await makeUpdate(M1, 11, 48));
+    await select(11, ss58(M1), 'ab'.repeat(32));
+    await publishWindow(12);
+    const s11 = await waitFor(agg, 'aggregate_skipped', atWindow(11));
+    assert.equal(s11.reason, 'NO_VALID_UPDATES');
+    assert.deepEqual(excludedOf(s11), [{ hotkey: ss58(M1), reason: 'SELECTION_MISMATCH' }]);
+
+    // Window 12: no selection within the wait: every valid update.
+    await putUpdate(12, M1, await makeUpdate(M1, 12, 56));
+    await putUpdate(12, M2, await makeUpdate(M2, 12, 64));
+    await publishWindow(13);
+    const a12 = await waitFor(agg, 'aggregate_published', atWindow(12));
+    assert.deepEqual(a12.included, [ss58(M1), ss58(M2)].sort(byString));
+    await waitFor(agg, 'selection_missing', atWindow(12));
+    assert.equal(await agg.stop('SIGTERM'), 0, agg.stderr());
   });
 });

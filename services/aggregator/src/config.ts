@@ -1,3 +1,4 @@
+import { decodeSs58 } from '@cohort/core';
 import { ConfigError, commonFields, defineConfig, envName, field, natsFields } from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
 import { PRESETS } from '@cohort/native';
@@ -75,6 +76,18 @@ export const configSpec = defineConfig('aggregator', {
     min: 1,
     max: 65_535,
   }),
+  selectionValidator: field.string({
+    doc: 'SS58 hotkey of the validator whose selection (selections/<w>) decides what is aggregated; empty: every valid update',
+    default: '',
+    allowEmpty: true,
+  }),
+  selectionWaitMs: field.int({
+    doc: 'How long after the upload slot the aggregator waits for the selection before it aggregates every valid update instead',
+    default: 60_000,
+    min: 0,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
   stateDir: field.string({
     doc: 'Directory for temporary checkpoint files (written before upload, read before load)',
     default: './aggregator-state',
@@ -106,5 +119,17 @@ export function validateConfig(config: Config): void {
       'hotkeySeed',
       undefined,
     );
+  }
+  if (config.selectionValidator !== '') {
+    try {
+      decodeSs58(config.selectionValidator);
+    } catch {
+      throw new ConfigError(
+        `selectionValidator (env ${envName('selectionValidator')}) must be an SS58 address`,
+        'CONFIG_INVALID_VALUE',
+        'selectionValidator',
+        undefined,
+      );
+    }
   }
 }

@@ -18,6 +18,9 @@ export interface AggregatorSettings {
   readonly maxUpdateBytes: number;
   readonly maxPeers: number;
   readonly stateDir: string;
+  /** The validator whose selection is followed ('' : every valid update). */
+  readonly selectionValidator: string;
+  readonly selectionWaitMs: number;
 }
 
 /** The shared dependencies of restore, the window loop, checkpoints and the gRPC handlers. */

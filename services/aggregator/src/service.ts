@@ -90,6 +90,8 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
         maxUpdateBytes: c.maxUpdateBytes,
         maxPeers: c.maxPeers,
         stateDir: c.stateDir,
+        selectionValidator: c.selectionValidator,
+        selectionWaitMs: c.selectionWaitMs,
       },
     };
     const windows = new WindowAggregator(deps);

@@ -6,8 +6,11 @@
  * update built from another state than the aggregator's θ_s is excluded as WRONG_STATE here: the codec's
  * aggregation does not compare it, and applying it would move replicas in a direction computed from a
  * state they do not hold. The survivors come back sorted by hotkey string (the aggregate's order).
+ * With a validator's selection, only the selected updates are taken (others: NOT_SELECTED, a selected
+ * one never uploaded: MISSING), and each must be the very bytes the validator scored (SELECTION_MISMATCH).
  */
 import { decodeSs58, tryParseKey, updatesPrefix } from '@cohort/core';
+import type { Selection } from '@cohort/core';
 import { decodeUpdate } from '@cohort/native';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
 
@@ -79,12 +82,21 @@ async function fetchUpdate(
   deps: AggregatorDeps,
   window: number,
   entry: Listed,
+  selectedHash: string | undefined,
 ): Promise<CollectedUpdate | Exclusion> {
   const { hotkey, info } = entry;
   const cap = deps.settings.maxUpdateBytes;
   const stored = await deps.store.get(info.key, { signal: deps.signal });
   if (stored === undefined)
     return { hotkey, reason: 'MISSING', detail: `${info.key} vanished after the listing` };
+  const hash = Buffer.from(stored.info.blake2b256).toString('hex');
+  if (selectedHash !== undefined && hash !== selectedHash) {
+    return {
+      hotkey,
+      reason: 'SELECTION_MISMATCH',
+      detail: `the stored bytes hash to ${hash}, the validator scored ${selectedHash}`,
+    };
+  }
   if (stored.bytes.length > cap) {
     return {
       hotkey,
@@ -110,13 +122,29 @@ async function fetchUpdate(
 }
 
 /** Collect window `window`'s updates against the replica's θ_window (see the module comment). */
-export async function collectUpdates(deps: AggregatorDeps, window: number): Promise<Collected> {
+export async function collectUpdates(
+  deps: AggregatorDeps,
+  window: number,
+  selection?: Selection,
+): Promise<Collected> {
   const { maxUpdateBytes, maxPeers } = deps.settings;
   const listed = await listUpdates(deps, window);
   const excluded: Exclusion[] = [];
   const candidates: Listed[] = [];
+  const selected = selection && new Map(selection.contributors.map((c) => [c.hotkey, c.payloadBlake2b256]));
+  for (const hotkey of selected?.keys() ?? []) {
+    if (!listed.some((l) => l.hotkey === hotkey)) {
+      excluded.push({ hotkey, reason: 'MISSING', detail: 'selected, but not in the store' });
+    }
+  }
   for (const entry of listed) {
-    if (entry.info.sizeBytes > BigInt(maxUpdateBytes)) {
+    if (selected !== undefined && !selected.has(entry.hotkey)) {
+      excluded.push({
+        hotkey: entry.hotkey,
+        reason: 'NOT_SELECTED',
+        detail: `not in ${selection!.validator}'s selection`,
+      });
+    } else if (entry.info.sizeBytes > BigInt(maxUpdateBytes)) {
       excluded.push({
         hotkey: entry.hotkey,
         reason: 'TOO_LARGE',
@@ -136,7 +164,7 @@ export async function collectUpdates(deps: AggregatorDeps, window: number): Prom
   }
   const updates: CollectedUpdate[] = [];
   await forEachLimited(candidates, FETCH_CONCURRENCY, async (entry) => {
-    const result = await fetchUpdate(deps, window, entry);
+    const result = await fetchUpdate(deps, window, entry, selected?.get(entry.hotkey));
     if ('bytes' in result) updates.push(result);
     else excluded.push(result);
   });

@@ -22,6 +22,7 @@ import type { Phase } from './aggregator-metrics.js';
 import { publishCheckpoint } from './checkpoint-publisher.js';
 import type { AggregatorDeps } from './deps.js';
 import { adoptPublished } from './replay.js';
+import { awaitSelection } from './selection-wait.js';
 import { collectUpdates } from './update-collector.js';
 import type { CollectedUpdate, Exclusion } from './update-collector.js';
 
@@ -114,7 +115,9 @@ export class WindowAggregator {
     const s = deps.replica.window;
     if ((await timed(deps, 'replay', () => adoptPublished(deps))) === undefined) {
       if (s === event.window - 1) await this.#waitForSlot(s, event);
-      const collected = await timed(deps, 'collect', () => collectUpdates(deps, s));
+      const current = s === event.window - 1;
+      const selection = await awaitSelection(deps, s, current ? deps.settings.selectionWaitMs : 0);
+      const collected = await timed(deps, 'collect', () => collectUpdates(deps, s, selection));
       if (collected.updates.length === 0) {
         this.#skip(s, collected.listed === 0 ? 'NO_UPDATES' : 'NO_VALID_UPDATES', collected.excluded);
       } else {

@@ -1,58 +1,95 @@
 /**
- * First-seen times of a window's updates (protocol §1): the validator lists `updates/<w>/` from the
- * moment window w begins until w's upload slot closes, and records, by its own clock, when it first saw
- * each key — never the uploader's LastModified, which a self-hosted bucket controls. An update present
- * before the slot opened is early; one that appears after it closed is never seen (missing).
+ * First-seen times of a window's updates (protocol §1): from the moment window w begins until w's
+ * upload slot closes the validator lists `updates/<w>/` and records, by its own clock, when it first saw
+ * each key — never the uploader's LastModified, which a self-hosted bucket controls. The slot's bounds
+ * are only known when window w + 1 begins, so the watch starts open-ended and {@link UploadWatch.close}
+ * fixes them; an update seen before the slot opened is early, one that first appears after it closed is
+ * never recorded (missing).
  */
 import { tryParseKey, updatesPrefix } from '@cohort/core';
 import type { Logger, StoreClient } from '@cohort/kit';
 
-/** Options of {@link watchUploads}. */
+/** Options of {@link UploadWatch}. */
 export interface UploadWatchOptions {
   readonly store: StoreClient;
   readonly runId: string;
   readonly window: number;
-  /** Stop at this time (validator clock, ms): the slot's close. */
-  readonly untilMs: number;
   readonly pollMs: number;
   readonly log: Logger;
-  readonly signal: AbortSignal;
   /** Injected clock (tests). */
   readonly now?: () => number;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** What the watch saw of one update. */
+export interface SeenUpdate {
+  readonly firstSeenMs: number;
+  readonly key: string;
+}
 
-/** Poll until `untilMs`; resolves with hotkey → first-seen ms (and the object's store key). */
-export async function watchUploads(
-  o: UploadWatchOptions,
-): Promise<Map<string, { firstSeenMs: number; key: string }>> {
-  const now = o.now ?? Date.now;
-  const seen = new Map<string, { firstSeenMs: number; key: string }>();
-  const prefix = updatesPrefix(o.runId, o.window);
-  for (;;) {
+/** The watch of one window's updates. */
+export class UploadWatch {
+  readonly window: number;
+  readonly seen = new Map<string, SeenUpdate>();
+  readonly #o: UploadWatchOptions;
+  readonly #now: () => number;
+  readonly #stop = new AbortController();
+  #closeMs = Number.POSITIVE_INFINITY;
+  #done: Promise<void> | undefined;
+
+  constructor(options: UploadWatchOptions) {
+    this.#o = options;
+    this.window = options.window;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Begin polling (idempotent). */
+  start(): void {
+    this.#done ??= this.#run();
+  }
+
+  /** The slot closes at `closeMs` (validator clock): resolves with every update seen by then. */
+  async close(closeMs: number): Promise<ReadonlyMap<string, SeenUpdate>> {
+    this.#closeMs = closeMs;
+    this.start();
+    await this.#done;
+    return this.seen;
+  }
+
+  /** Stop polling at once (shutdown). */
+  stop(): void {
+    this.#stop.abort();
+  }
+
+  async #poll(): Promise<void> {
     // A poll that starts a little after the close (timer slack) still counts as at the close: an
     // update that was there in time must not turn late because of the validator's own scheduling.
-    const t = Math.min(now(), o.untilMs);
+    const t = Math.min(this.#now(), this.#closeMs);
     try {
-      for (const object of await o.store.list(prefix)) {
+      for (const object of await this.#o.store.list(updatesPrefix(this.#o.runId, this.window))) {
         const key = tryParseKey(object.key);
-        if (key?.kind !== 'update' || key.window !== o.window || seen.has(key.hotkey)) continue;
-        seen.set(key.hotkey, { firstSeenMs: t, key: object.key });
+        if (key?.kind !== 'update' || key.window !== this.window || this.seen.has(key.hotkey)) continue;
+        this.seen.set(key.hotkey, { firstSeenMs: t, key: object.key });
       }
     } catch (error) {
-      o.log.warn('upload_watch_failed', { window: o.window, error: String(error) });
+      this.#o.log.warn('upload_watch_failed', { window: this.window, error: String(error) });
     }
-    if (o.signal.aborted || now() >= o.untilMs) return seen;
-    await sleep(Math.min(o.pollMs, Math.max(0, o.untilMs - now())), o.signal);
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    for (;;) {
+      await this.#poll();
+      if (signal.aborted || this.#now() >= this.#closeMs) return;
+      const wait = Math.min(this.#o.pollMs, Math.max(0, this.#closeMs - this.#now()));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, wait);
+        function done(): void {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 }
