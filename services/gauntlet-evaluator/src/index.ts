@@ -1,3 +1,4 @@
 export { gauntletEvaluatorService } from './service.js';
 export { configSpec } from './config.js';
 export type { Config } from './config.js';
+export { CONSUMER_NAME, resultMsgId, scoreResultsStream } from './work-queue.js';

@@ -6,13 +6,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { BucketEndpoint } from "../../common/v1/types_pb.js";
+import { file_cohort_common_v1_types } from "../../common/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file cohort/gauntlet/v1/gauntlet.proto.
  */
 export const file_cohort_gauntlet_v1_gauntlet: GenFile = /*@__PURE__*/
-  fileDesc("CiFjb2hvcnQvZ2F1bnRsZXQvdjEvZ2F1bnRsZXQucHJvdG8SEmNvaG9ydC5nYXVudGxldC52MSISChBHZXRTdGF0dXNSZXF1ZXN0IlgKEUdldFN0YXR1c1Jlc3BvbnNlEhYKDmpvYnNfaW5fZmxpZ2h0GAEgASgNEhYKDmpvYnNfY29tcGxldGVkGAIgASgEEhMKC2pvYnNfZmFpbGVkGAMgASgEIngKCFNjb3JlSm9iEg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRITCgtwYXlsb2FkX2tleRgFIAEoCRIaChJmaXJzdF9zZWVuX3VuaXhfbXMYBiABKAMiiAIKC1Njb3JlUmVzdWx0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRIYChByZWplY3Rpb25fcmVhc29uGAUgASgJEhwKFGxvc3NfYXNzaWduZWRfYmVmb3JlGAYgASgBEhsKE2xvc3NfYXNzaWduZWRfYWZ0ZXIYByABKAESGgoSbG9zc19yYW5kb21fYmVmb3JlGAggASgBEhkKEWxvc3NfcmFuZG9tX2FmdGVyGAkgASgBEhoKEnBheWxvYWRfYmxha2UyYjI1NhgKIAEoDBIUCgxldmFsdWF0b3JfaWQYCyABKAkybAoQRXZhbHVhdG9yU2VydmljZRJYCglHZXRTdGF0dXMSJC5jb2hvcnQuZ2F1bnRsZXQudjEuR2V0U3RhdHVzUmVxdWVzdBolLmNvaG9ydC5nYXVudGxldC52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("CiFjb2hvcnQvZ2F1bnRsZXQvdjEvZ2F1bnRsZXQucHJvdG8SEmNvaG9ydC5nYXVudGxldC52MSISChBHZXRTdGF0dXNSZXF1ZXN0IrgBChFHZXRTdGF0dXNSZXNwb25zZRIWCg5qb2JzX2luX2ZsaWdodBgBIAEoDRIWCg5qb2JzX2NvbXBsZXRlZBgCIAEoBBITCgtqb2JzX2ZhaWxlZBgDIAEoBBIXCg9hdHRlbXB0c19mYWlsZWQYBCABKAQSFAoMc3RhdGVfd2luZG93GAUgASgDEhkKEXN0YXRlX2ZpbmdlcnByaW50GAYgASgMEhQKDGV2YWx1YXRvcl9pZBgHIAEoCSLTAQoIU2NvcmVKb2ISDgoGcnVuX2lkGAEgASgJEg4KBndpbmRvdxgCIAEoBBILCgN1aWQYAyABKA0SDgoGaG90a2V5GAQgASgJEhMKC3BheWxvYWRfa2V5GAUgASgJEhoKEmZpcnN0X3NlZW5fdW5peF9tcxgGIAEoAxITCgtpbm5lcl9zdGVwcxgHIAEoDRISCgpiYXRjaF9zaXplGAggASgNEjAKBmJ1Y2tldBgJIAEoCzIgLmNvaG9ydC5jb21tb24udjEuQnVja2V0RW5kcG9pbnQijAMKC1Njb3JlUmVzdWx0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRIYChByZWplY3Rpb25fcmVhc29uGAUgASgJEhwKFGxvc3NfYXNzaWduZWRfYmVmb3JlGAYgASgBEhsKE2xvc3NfYXNzaWduZWRfYWZ0ZXIYByABKAESGgoSbG9zc19yYW5kb21fYmVmb3JlGAggASgBEhkKEWxvc3NfcmFuZG9tX2FmdGVyGAkgASgBEhoKEnBheWxvYWRfYmxha2UyYjI1NhgKIAEoDBIUCgxldmFsdWF0b3JfaWQYCyABKAkSDQoFZmF1bHQYDCABKAkSDgoGZGV0YWlsGA0gASgJEhkKEXN0YXRlX2ZpbmdlcnByaW50GA4gASgMEhQKDGV2YWxfc2FtcGxlcxgPIAEoDRIPCgdhdHRlbXB0GBAgASgNEiEKGXBheWxvYWRfc3RhdGVfZmluZ2VycHJpbnQYESABKAwybAoQRXZhbHVhdG9yU2VydmljZRJYCglHZXRTdGF0dXMSJC5jb2hvcnQuZ2F1bnRsZXQudjEuR2V0U3RhdHVzUmVxdWVzdBolLmNvaG9ydC5nYXVudGxldC52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_cohort_common_v1_types]);
 
 /**
  * @generated from message cohort.gauntlet.v1.GetStatusRequest
@@ -32,19 +34,53 @@ export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*
  */
 export type GetStatusResponse = Message<"cohort.gauntlet.v1.GetStatusResponse"> & {
   /**
+   * Jobs this evaluator is working on now (0 or 1: one at a time).
+   *
    * @generated from field: uint32 jobs_in_flight = 1;
    */
   jobsInFlight: number;
 
   /**
+   * Jobs answered with a ScoreResult other than EVALUATOR_FAILED (scored, or a miner's fault).
+   *
    * @generated from field: uint64 jobs_completed = 2;
    */
   jobsCompleted: bigint;
 
   /**
+   * Jobs answered with fault EVALUATOR_FAILED (dead-lettered).
+   *
    * @generated from field: uint64 jobs_failed = 3;
    */
   jobsFailed: bigint;
+
+  /**
+   * Deliveries that ended without an answer (an error, the replica not in sync yet): the job is redelivered.
+   *
+   * @generated from field: uint64 attempts_failed = 4;
+   */
+  attemptsFailed: bigint;
+
+  /**
+   * The window w of the replica's state θ_w; -1 before the first sync.
+   *
+   * @generated from field: int64 state_window = 5;
+   */
+  stateWindow: bigint;
+
+  /**
+   * θ_w's fingerprint (32 bytes); empty before the first sync.
+   *
+   * @generated from field: bytes state_fingerprint = 6;
+   */
+  stateFingerprint: Uint8Array;
+
+  /**
+   * This evaluator's id (ScoreResult.evaluator_id).
+   *
+   * @generated from field: string evaluator_id = 7;
+   */
+  evaluatorId: string;
 };
 
 /**
@@ -93,6 +129,26 @@ export type ScoreJob = Message<"cohort.gauntlet.v1.ScoreJob"> & {
    * @generated from field: int64 first_seen_unix_ms = 6;
    */
   firstSeenUnixMs: bigint;
+
+  /**
+   * The miner's inner steps H and batch size this window: its pages are pages(run, hotkey, window) with
+   * H × batch_size samples (protocol §2), what its data receipt commits to.
+   *
+   * @generated from field: uint32 inner_steps = 7;
+   */
+  innerSteps: number;
+
+  /**
+   * @generated from field: uint32 batch_size = 8;
+   */
+  batchSize: number;
+
+  /**
+   * The miner's bucket as committed on chain; unset: the payload is in the run's own store.
+   *
+   * @generated from field: cohort.common.v1.BucketEndpoint bucket = 9;
+   */
+  bucket?: BucketEndpoint | undefined;
 };
 
 /**
@@ -129,13 +185,16 @@ export type ScoreResult = Message<"cohort.gauntlet.v1.ScoreResult"> & {
   hotkey: string;
 
   /**
-   * Empty when the payload validated; otherwise the stable rejection reason.
+   * The codec's stable reason when fault is INVALID (or TOO_LARGE); empty otherwise.
    *
    * @generated from field: string rejection_reason = 5;
    */
   rejectionReason: string;
 
   /**
+   * Mean next-token losses on the miner's assigned pages and on control pages, on θ_w and on
+   * θ_w − α_eval·update (only this update); zero unless fault is empty.
+   *
    * @generated from field: double loss_assigned_before = 6;
    */
   lossAssignedBefore: number;
@@ -156,6 +215,9 @@ export type ScoreResult = Message<"cohort.gauntlet.v1.ScoreResult"> & {
   lossRandomAfter: number;
 
   /**
+   * The payload's digest (its BLAKE2b-256 trailer, what the miner signed and aggregates list); empty
+   * when the payload was missing or too short to have one.
+   *
    * @generated from field: bytes payload_blake2b256 = 10;
    */
   payloadBlake2b256: Uint8Array;
@@ -164,6 +226,50 @@ export type ScoreResult = Message<"cohort.gauntlet.v1.ScoreResult"> & {
    * @generated from field: string evaluator_id = 11;
    */
   evaluatorId: string;
+
+  /**
+   * Empty when scored; else MISSING, INVALID, OUT_OF_SYNC, RECEIPT_MISMATCH (the miner's fault) or
+   * EVALUATOR_FAILED (no verdict: the evaluator could not score the job; never the miner's fault).
+   *
+   * @generated from field: string fault = 12;
+   */
+  fault: string;
+
+  /**
+   * What went wrong, for people (empty when scored).
+   *
+   * @generated from field: string detail = 13;
+   */
+  detail: string;
+
+  /**
+   * Fingerprint of θ_w the payload was checked and measured against (32 bytes); empty when the replica
+   * was not needed (MISSING, INVALID) or not reached (EVALUATOR_FAILED).
+   *
+   * @generated from field: bytes state_fingerprint = 14;
+   */
+  stateFingerprint: Uint8Array;
+
+  /**
+   * Samples per loss measurement (assigned and control pages each).
+   *
+   * @generated from field: uint32 eval_samples = 15;
+   */
+  evalSamples: number;
+
+  /**
+   * The JetStream delivery of the job this result came from (1 on the first).
+   *
+   * @generated from field: uint32 attempt = 16;
+   */
+  attempt: number;
+
+  /**
+   * The payload header's θ fingerprint when it differs from state_fingerprint (OUT_OF_SYNC).
+   *
+   * @generated from field: bytes payload_state_fingerprint = 17;
+   */
+  payloadStateFingerprint: Uint8Array;
 };
 
 /**

@@ -1,0 +1,40 @@
+/**
+ * Everything the evaluator's parts share, built once by service.ts: the run, the store, the replica and
+ * the dataset it measures on, the key that signs single-update aggregates, metrics, log and the shutdown
+ * signal.
+ */
+import type { HotkeyPair } from '@cohort/core';
+import type { Logger, StoreClient } from '@cohort/kit';
+import type { Dataset } from '@cohort/native';
+
+import type { EvaluatorMetrics } from './evaluator-metrics.js';
+import type { Replica } from './replica.js';
+
+/** The knobs of a measurement (config keys of the same names). */
+export interface EvaluatorSettings {
+  readonly preset: string;
+  /** α_eval = outerLearningRate × evalLrFactor. */
+  readonly evalAlpha: number;
+  readonly evalSamples: number;
+  readonly evalMicroBatch: number;
+  readonly maxPayloadBytes: number;
+  /** Where checkpoint files are written while loaded. */
+  readonly stateDir: string;
+}
+
+/** The shared dependencies of sync, validation and measurement. */
+export interface EvaluatorDeps {
+  readonly runId: string;
+  readonly store: StoreClient;
+  readonly replica: Replica;
+  readonly dataset: Dataset;
+  /** Samples in the dataset's train split: the pool the miners' pages are drawn from. */
+  readonly trainSamples: number;
+  /** Signs the single-update aggregates applied to the replica (they never leave the process). */
+  readonly hotkey: HotkeyPair;
+  readonly metrics: EvaluatorMetrics;
+  readonly log: Logger;
+  /** Aborted when shutdown begins: store transfers stop. */
+  readonly signal: AbortSignal;
+  readonly settings: EvaluatorSettings;
+}

@@ -1,0 +1,308 @@
+/**
+ * One scoring job (protocol §5), in order, each step a verdict or the next:
+ *
+ *   fetch     the payload (own store or the miner's bucket)          absent: MISSING
+ *   validate  decode against the run, window and hotkey (signature)   rejected: INVALID + codec reason
+ *             recompute the data receipt from the miner's pages
+ *   sync      the replica to θ_w (sync.ts)
+ *             header state fingerprint ≠ θ_w's                        OUT_OF_SYNC
+ *             header receipt ≠ recomputed                             RECEIPT_MISMATCH
+ *   measure   L(assigned), L(control) on θ_w; apply only this update (an aggregate of one, signed by the
+ *             evaluator's key, at α_eval); L(assigned), L(control) again; θ back to θ_w through the
+ *             engine's snapshot, its fingerprint checked (else the replica is dropped: REPLICA_CORRUPT)
+ *
+ * Assigned pages are the first `evalSamples` of the miner's pages (pagesFor with inner_steps ×
+ * batch_size samples of the train split); control pages are controlPagesFor the same run, hotkey and
+ * window, `evalSamples` of them. Losses on θ_w are cached per θ fingerprint and page set, so a redelivered
+ * job or a repeated page set costs no second pass.
+ */
+import { controlPagesFor, dataReceipt, decodeSs58, pagesFor } from '@cohort/core';
+import { aggregateUpdates, decodeUpdate, objectDigest, signObject } from '@cohort/native';
+import type { ScoreJob } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+
+import type { EvaluatorDeps } from './deps.js';
+import { CannotScoreError, ReplicaCorruptError } from './errors.js';
+import type { Phase } from './evaluator-metrics.js';
+import { fetchPayload } from './payload.js';
+import { syncTo } from './sync.js';
+
+/** Faults a miner answers for (EVALUATOR_FAILED is the work queue's). */
+export type MinerFault = 'MISSING' | 'INVALID' | 'OUT_OF_SYNC' | 'RECEIPT_MISMATCH';
+
+/** A job's answer: ScoreResult's fields, without the evaluator id the work queue adds. */
+export interface ScoreAnswer {
+  readonly runId: string;
+  readonly window: bigint;
+  readonly uid: number;
+  readonly hotkey: string;
+  /** '' when scored. */
+  readonly fault: '' | MinerFault | 'EVALUATOR_FAILED';
+  readonly detail?: string;
+  readonly rejectionReason?: string;
+  readonly lossAssignedBefore?: number;
+  readonly lossAssignedAfter?: number;
+  readonly lossRandomBefore?: number;
+  readonly lossRandomAfter?: number;
+  readonly payloadBlake2b256?: Uint8Array;
+  readonly stateFingerprint?: Uint8Array;
+  readonly payloadStateFingerprint?: Uint8Array;
+  readonly evalSamples?: number;
+  readonly attempt?: number;
+}
+
+/** The four losses of a scored job. */
+export interface Losses {
+  readonly assignedBefore: number;
+  readonly assignedAfter: number;
+  readonly randomBefore: number;
+  readonly randomAfter: number;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
+/** Cached losses kept per θ (a few windows' worth of page sets). */
+const MAX_CACHED_LOSSES = 4096;
+
+function badJob(message: string, details: Record<string, string | number> = {}): never {
+  throw new CannotScoreError('BAD_JOB', message, details);
+}
+
+/** The job's facts, checked: the window as a number, the miner's public key, its sample count. */
+interface CheckedJob {
+  readonly window: number;
+  readonly publicKey: Uint8Array;
+  readonly sampleCount: number;
+}
+
+/** Scores jobs on one replica, one at a time (the caller serialises). */
+export class JobScorer {
+  readonly #deps: EvaluatorDeps;
+  /** Losses on θ_w by `${fingerprint}:${indices}`. */
+  readonly #before = new Map<string, number>();
+
+  constructor(deps: EvaluatorDeps) {
+    this.#deps = deps;
+  }
+
+  /** Score `job` (see the module comment); throws NotReadyError, CannotScoreError or any failure. */
+  async score(job: ScoreJob): Promise<ScoreAnswer> {
+    const deps = this.#deps;
+    const checked = this.#check(job);
+    const { window, publicKey } = checked;
+    const base = {
+      runId: job.runId,
+      window: job.window,
+      uid: job.uid,
+      hotkey: job.hotkey,
+      evalSamples: 0,
+    };
+    const fault = (
+      f: MinerFault,
+      detail: string,
+      extra: Omit<Partial<ScoreAnswer>, 'fault'> = {},
+    ): ScoreAnswer => ({
+      ...base,
+      ...extra,
+      fault: f,
+      detail,
+    });
+
+    const fetched = await this.#timed('fetch', () =>
+      fetchPayload(deps.store, job.payloadKey, job.bucket, deps.settings.maxPayloadBytes, deps.signal),
+    );
+    if (fetched.kind === 'missing') return fault('MISSING', `${job.payloadKey} is absent`);
+    if (fetched.kind === 'too_large') {
+      return fault(
+        'INVALID',
+        `${fetched.sizeBytes} bytes, over maxPayloadBytes ${deps.settings.maxPayloadBytes}`,
+        { rejectionReason: 'TOO_LARGE' },
+      );
+    }
+    const { bytes } = fetched;
+
+    const validated = await this.#timed('validate', async () => {
+      const decoded = await decodeUpdate(bytes, {
+        expect: { runId: deps.runId, window, hotkey: publicKey },
+        limits: { maxBytes: deps.settings.maxPayloadBytes },
+      });
+      if (!decoded.ok) return decoded;
+      const pages = pagesFor({
+        runId: deps.runId,
+        hotkey: job.hotkey,
+        window,
+        poolSize: deps.trainSamples,
+        count: checked.sampleCount,
+      });
+      const receipt = dataReceipt([...deps.dataset.sampleIds('train', Uint32Array.from(pages))]);
+      return { ...decoded, pages, receipt };
+    });
+    if (!validated.ok) {
+      let digest = new Uint8Array();
+      try {
+        digest = Uint8Array.from(objectDigest(bytes));
+      } catch {
+        // too short to carry a trailer
+      }
+      return fault('INVALID', validated.detail, {
+        rejectionReason: validated.reason,
+        payloadBlake2b256: digest,
+      });
+    }
+    const { summary, pages, receipt } = validated;
+    const payloadBlake2b256 = Uint8Array.from(summary.digest);
+
+    await this.#timed('sync', () => syncTo(deps, window));
+    const theta = deps.replica.fingerprintBytes;
+    if (!equalBytes(summary.stateFingerprint, theta)) {
+      return fault(
+        'OUT_OF_SYNC',
+        `computed from state ${hex(summary.stateFingerprint)}, θ_${window} is ${deps.replica.fingerprint}`,
+        { payloadBlake2b256, stateFingerprint: theta, payloadStateFingerprint: summary.stateFingerprint },
+      );
+    }
+    if (!equalBytes(summary.dataReceipt, receipt)) {
+      return fault(
+        'RECEIPT_MISMATCH',
+        `the header's data receipt ${hex(summary.dataReceipt)} is not the receipt ${hex(receipt)} of its ${pages.length} assigned samples`,
+        { payloadBlake2b256, stateFingerprint: theta },
+      );
+    }
+
+    const assigned = Uint32Array.from(pages.slice(0, deps.settings.evalSamples));
+    const control = Uint32Array.from(
+      controlPagesFor({
+        runId: deps.runId,
+        hotkey: job.hotkey,
+        window,
+        poolSize: deps.trainSamples,
+        count: Math.min(deps.settings.evalSamples, deps.trainSamples),
+      }),
+    );
+    const losses = await this.#timed('measure', () =>
+      this.#measure(window, bytes, publicKey, assigned, control),
+    );
+    return {
+      ...base,
+      fault: '',
+      evalSamples: assigned.length,
+      lossAssignedBefore: losses.assignedBefore,
+      lossAssignedAfter: losses.assignedAfter,
+      lossRandomBefore: losses.randomBefore,
+      lossRandomAfter: losses.randomAfter,
+      payloadBlake2b256,
+      stateFingerprint: theta,
+    };
+  }
+
+  #check(job: ScoreJob): CheckedJob {
+    const deps = this.#deps;
+    if (job.runId !== deps.runId)
+      badJob(`the job is of run "${job.runId}", this evaluator scores "${deps.runId}"`);
+    if (job.window > BigInt(Number.MAX_SAFE_INTEGER)) badJob(`window ${job.window} is out of range`);
+    let publicKey: Uint8Array;
+    try {
+      publicKey = decodeSs58(job.hotkey);
+    } catch (error) {
+      badJob(
+        `hotkey "${job.hotkey}" is not an SS58 address: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (job.payloadKey === '') badJob('the job names no payload_key');
+    const sampleCount = job.innerSteps * job.batchSize;
+    if (job.innerSteps < 1 || job.batchSize < 1 || sampleCount > deps.trainSamples) {
+      badJob(
+        `inner_steps ${job.innerSteps} × batch_size ${job.batchSize} must be between 1 and the ${deps.trainSamples} train samples`,
+      );
+    }
+    return { window: Number(job.window), publicKey, sampleCount };
+  }
+
+  async #timed<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
+    const done = this.#deps.metrics.phase(phase);
+    try {
+      const out = await fn();
+      done('ok');
+      return out;
+    } catch (error) {
+      done('error');
+      throw error;
+    }
+  }
+
+  async #loss(indices: Uint32Array): Promise<number> {
+    const { engine } = this.#deps.replica;
+    return engine.evalLoss(this.#deps.dataset, 'train', indices, this.#deps.settings.evalMicroBatch);
+  }
+
+  /** L(indices) on θ_w, from the cache when this θ measured these samples already. */
+  async #lossBefore(indices: Uint32Array): Promise<number> {
+    const key = `${this.#deps.replica.fingerprint}:${indices.join(',')}`;
+    const cached = this.#before.get(key);
+    if (cached !== undefined) return cached;
+    const loss = await this.#loss(indices);
+    if (this.#before.size >= MAX_CACHED_LOSSES) this.#before.clear();
+    this.#before.set(key, loss);
+    return loss;
+  }
+
+  async #measure(
+    window: number,
+    payload: Uint8Array,
+    publicKey: Uint8Array,
+    assigned: Uint32Array,
+    control: Uint32Array,
+  ): Promise<Losses> {
+    const { replica, runId, hotkey, settings } = this.#deps;
+    const { engine } = replica;
+    const assignedBefore = await this.#lossBefore(assigned);
+    const randomBefore = await this.#lossBefore(control);
+    const theta = replica.fingerprintBytes;
+    // Only this update: an aggregate of one (its own norm is the median, so no clipping), signed by
+    // this evaluator's key, of θ_w; the engine applies it like any outer step, at α_eval.
+    const single = await aggregateUpdates(
+      [payload],
+      { runId, window, hotkey: hotkey.publicKey, stateFingerprint: theta },
+      { expect: { runId, window, hotkeys: [publicKey] }, limits: { maxBytes: settings.maxPayloadBytes } },
+    );
+    signObject(single.bytes, hotkey);
+    await engine.snapshot();
+    let after: { assigned: number; random: number };
+    try {
+      await engine.applyAggregate(single.bytes, settings.evalAlpha, {
+        runId,
+        window,
+        stateFingerprint: theta,
+      });
+      after = { assigned: await this.#loss(assigned), random: await this.#loss(control) };
+    } finally {
+      await this.#restore();
+    }
+    return {
+      assignedBefore,
+      assignedAfter: after.assigned,
+      randomBefore,
+      randomAfter: after.random,
+    };
+  }
+
+  /** θ back to the snapshot θ_w, proven by its fingerprint; otherwise the replica is dropped. */
+  async #restore(): Promise<void> {
+    const { replica, log } = this.#deps;
+    const expected = replica.fingerprint;
+    let actual: string;
+    try {
+      await replica.engine.pseudoGradient(); // Δ discarded; θ ← θ_w
+      actual = await replica.engine.stateFingerprint();
+    } catch (error) {
+      replica.invalidate();
+      throw error;
+    }
+    if (actual !== expected) {
+      const window = replica.window;
+      replica.invalidate();
+      this.#deps.metrics.stateWindow(-1);
+      log.error('replica_corrupt', { window, expected, actual });
+      throw new ReplicaCorruptError(expected, actual);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Bring the replica to θ_w for a window-w job, the way a newcomer joins the run (protocol §9):
+ *
+ * - A replica of an unknown window, or of a window after w (a late job of an older window), is reloaded
+ *   from the newest usable checkpoint at or before w: `LATEST` when it is not after w, else the older
+ *   ones in the store, newest first.
+ * - Then, for each s from the replica's window up to w − 1: `aggregates/<s>` is applied (θ_{s+1} = θ_s −
+ *   α·A_s; the engine refuses one computed from another θ_s); a window without aggregate whose checkpoint
+ *   s+1 names θ_s's own fingerprint is carried over; a gap with a newer checkpoint at or before w is
+ *   bridged by loading it; otherwise θ_w is not buildable yet ({@link NotReadyError}: the job is retried).
+ *
+ * A checkpoint is used only when its manifest parses and names this run, window and preset, both files
+ * match the manifest's sizes and BLAKE2b-256, the engine loads the model against that hash, and the
+ * loaded state has the manifest's fingerprint; each refusal is logged as `checkpoint_rejected` {window,
+ * reason, detail}. The checks are those of the aggregator's restore (services/aggregator/src/
+ * checkpoint-restore.ts), copied here in small: that module is bound to the aggregator's dependencies.
+ * Store outages propagate (the job's attempt fails and is retried).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CheckpointManifestError,
+  aggregateKey,
+  checkpointKeys,
+  latestKey,
+  parseCheckpointManifest,
+  parseLatest,
+  runPrefix,
+  tryParseKey,
+} from '@cohort/core';
+import type { CheckpointFileEntry } from '@cohort/core';
+
+import type { EvaluatorDeps } from './deps.js';
+import { CannotScoreError, NotReadyError } from './errors.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** A refused checkpoint, with a stable reason. */
+class Rejected extends Error {
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+async function withTempDir<T>(stateDir: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const parent = stateDir === '' ? tmpdir() : stateDir;
+  await mkdir(parent, { recursive: true });
+  const dir = await mkdtemp(join(parent, 'cohort-evaluator-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Windows of every checkpoint with a manifest, newest first. */
+async function listCheckpointWindows(deps: EvaluatorDeps): Promise<number[]> {
+  const windows = new Set<number>();
+  for (const info of await deps.store.list(`${runPrefix(deps.runId)}checkpoints/`)) {
+    const key = tryParseKey(info.key);
+    if (key?.kind === 'checkpoint' && key.file === 'manifest.json') windows.add(key.window);
+  }
+  return [...windows].sort((a, b) => b - a);
+}
+
+async function fetchFile(deps: EvaluatorDeps, key: string, entry: CheckpointFileEntry): Promise<Uint8Array> {
+  const stored = await deps.store.get(key, { signal: deps.signal });
+  if (stored === undefined) throw new Rejected('FILE_MISSING', `${key} is absent`);
+  const hash = hex(stored.info.blake2b256);
+  if (stored.bytes.length !== entry.sizeBytes || hash !== entry.blake2b256) {
+    throw new Rejected(
+      'FILE_MISMATCH',
+      `${key} has ${stored.bytes.length} bytes, BLAKE2b-256 ${hash}; the manifest says ${entry.sizeBytes}, ${entry.blake2b256}`,
+    );
+  }
+  return stored.bytes;
+}
+
+/** Download, check and load checkpoint `window`; throws Rejected or a store error. */
+async function loadCheckpoint(deps: EvaluatorDeps, window: number): Promise<void> {
+  const { runId, store, replica } = deps;
+  const keys = checkpointKeys(runId, window);
+  const stored = await store.get(keys.manifest, { signal: deps.signal });
+  if (stored === undefined) throw new Rejected('MANIFEST_MISSING', `${keys.manifest} is absent`);
+  let manifest;
+  try {
+    manifest = parseCheckpointManifest(stored.bytes, { runId, window });
+  } catch (error) {
+    if (!(error instanceof CheckpointManifestError)) throw error;
+    throw new Rejected(error.reason ?? 'MANIFEST_INVALID', error.message);
+  }
+  if (manifest.preset !== deps.settings.preset) {
+    throw new Rejected(
+      'PRESET_MISMATCH',
+      `preset ${manifest.preset}, this replica is ${deps.settings.preset}`,
+    );
+  }
+  const model = await fetchFile(deps, keys.model, manifest.model);
+  const config = await fetchFile(deps, keys.config, manifest.config);
+  const fingerprint = await withTempDir(deps.settings.stateDir, async (dir) => {
+    await writeFile(join(dir, 'model.safetensors'), model);
+    await writeFile(join(dir, 'config.json'), config);
+    try {
+      return await replica.load(dir, manifest.model.blake2b256);
+    } catch (error) {
+      throw new Rejected('LOAD_FAILED', error instanceof Error ? error.message : String(error));
+    }
+  });
+  if (fingerprint !== manifest.stateFingerprint) {
+    throw new Rejected(
+      'STATE_MISMATCH',
+      `loaded state ${fingerprint}, the manifest says ${manifest.stateFingerprint}`,
+    );
+  }
+  replica.anchor(window);
+  deps.metrics.checkpointLoaded();
+  deps.log.info('replica_restored', { window, fingerprint, from: 'checkpoint' });
+}
+
+/** Load the first usable checkpoint of `candidates`; returns its window, or undefined when all were refused. */
+async function loadFirstUsable(
+  deps: EvaluatorDeps,
+  candidates: readonly number[],
+): Promise<number | undefined> {
+  for (const window of candidates) {
+    try {
+      await loadCheckpoint(deps, window);
+      return window;
+    } catch (error) {
+      if (!(error instanceof Rejected)) throw error;
+      deps.replica.invalidate();
+      deps.metrics.checkpointRejected(error.reason);
+      deps.log.warn('checkpoint_rejected', { window, reason: error.reason, detail: error.detail });
+    }
+  }
+  return undefined;
+}
+
+/** The window `LATEST` names, or undefined (absent or unreadable: the listing covers it). */
+async function latestWindow(deps: EvaluatorDeps): Promise<number | undefined> {
+  const pointer = await deps.store.get(latestKey(deps.runId), { signal: deps.signal });
+  if (pointer === undefined) return undefined;
+  try {
+    return parseLatest(pointer.bytes).window;
+  } catch (error) {
+    deps.metrics.checkpointRejected('LATEST_INVALID');
+    deps.log.warn('checkpoint_rejected', {
+      window: null,
+      reason: 'LATEST_INVALID',
+      detail: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
+}
+
+/** Reload the replica from the newest usable checkpoint at or before `window`. */
+async function reload(deps: EvaluatorDeps, window: number): Promise<void> {
+  const latest = await latestWindow(deps);
+  const listed = await listCheckpointWindows(deps);
+  const older = listed.filter((w) => w <= window && w !== latest);
+  const candidates = latest !== undefined && latest <= window ? [latest, ...older] : older;
+  if (candidates.length === 0) {
+    if (listed.length === 0 && latest === undefined) {
+      throw new NotReadyError('NO_CHECKPOINT', 'the run has no checkpoint yet');
+    }
+    throw new CannotScoreError(
+      'NO_CHECKPOINT_BEFORE',
+      `no checkpoint at or before window ${window} (oldest: ${listed.at(-1) ?? latest})`,
+      { window },
+    );
+  }
+  if ((await loadFirstUsable(deps, candidates)) === undefined) {
+    throw new CannotScoreError(
+      'NO_USABLE_CHECKPOINT',
+      `none of the checkpoints at or before window ${window} is usable (${candidates.join(', ')})`,
+      { window },
+    );
+  }
+}
+
+/**
+ * Move the replica from s to s+1 without a checkpoint load: its aggregate, or a carried-over window.
+ * Returns false when neither is published.
+ */
+async function step(deps: EvaluatorDeps): Promise<boolean> {
+  const { replica, store, runId, log, metrics } = deps;
+  const window = replica.window;
+  const stored = await store.get(aggregateKey(runId, window), { signal: deps.signal });
+  if (stored !== undefined) {
+    const before = replica.fingerprint;
+    try {
+      await replica.apply(stored.bytes);
+    } catch (error) {
+      replica.invalidate(); // an aggregate that does not fit θ_s: this state proves nothing any more
+      throw error;
+    }
+    metrics.aggregateReplayed();
+    log.info('aggregate_replayed', {
+      window,
+      stateFingerprintBefore: before,
+      stateFingerprintAfter: replica.fingerprint,
+    });
+    return true;
+  }
+  const next = await store.get(checkpointKeys(runId, window + 1).manifest, { signal: deps.signal });
+  if (next === undefined) return false;
+  try {
+    const manifest = parseCheckpointManifest(next.bytes, { runId, window: window + 1 });
+    if (manifest.stateFingerprint !== replica.fingerprint) return false;
+  } catch {
+    return false; // an unreadable manifest proves nothing
+  }
+  replica.carryOver();
+  log.info('window_carried_over', { window, stateFingerprint: replica.fingerprint });
+  return true;
+}
+
+/** Bring the replica to θ_window (see the module comment). */
+export async function syncTo(deps: EvaluatorDeps, window: number): Promise<void> {
+  const { replica, metrics } = deps;
+  try {
+    if (replica.window < 0 || replica.window > window) await reload(deps, window);
+    while (replica.window < window) {
+      if (await step(deps)) continue;
+      const s = replica.window;
+      const newer = (await listCheckpointWindows(deps)).filter((w) => w > s && w <= window);
+      if (newer.length > 0 && (await loadFirstUsable(deps, newer)) !== undefined) continue;
+      // (When every newer checkpoint was refused the replica is invalid: the next job reloads.)
+      throw new NotReadyError(
+        'AGGREGATE_NOT_READY',
+        `θ_${window} needs aggregates/${s}, which is not published yet`,
+        { window, stateWindow: s },
+      );
+    }
+  } finally {
+    metrics.stateWindow(replica.window);
+  }
+}

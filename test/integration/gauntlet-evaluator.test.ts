@@ -1,0 +1,592 @@
+/**
+ * Two gauntlet-evaluator binaries against a real nats-server (JetStream) and a real checkpoint-store
+ * process, on the CPU with the devnet preset and Brown. The test plays the rest of the run itself: it
+ * writes the genesis checkpoint 5 and LATEST, makes the miners' updates and the aggregates in this
+ * process (engine training + encode + sign, as gpu-workers and the aggregator do), publishes ScoreJobs to
+ * the run's work queue and reads the ScoreResults back from the results stream.
+ *
+ * - Window 5: an honest update is scored (losses equal to this process's own measurement on θ_5, and the
+ *   update lowers the loss on its pages); a second one is read from the miner's own bucket (a second
+ *   store's filesystem, named in the job); a wrong data receipt, an update from another state, garbage
+ *   and a missing payload get their faults; both evaluators take jobs.
+ * - Window 6: whichever evaluator starts a job first is SIGKILLed while on it; the job comes back to the
+ *   other after ackWaitMs and is answered once (replayed A_5 to θ_6).
+ * - Window 7 before A_6 exists: deferred (nak with delay), scored once A_6 is published (θ_7); a repeated
+ *   window-5 job on a replica at a later window reloads checkpoint 5 and its result is dropped as a
+ *   duplicate: exactly one result per (window, hotkey).
+ * - A job whose only delivery dies with its evaluator (maxDeliver 1) is answered EVALUATOR_FAILED
+ *   (MAX_DELIVERIES) by the other evaluator from JetStream's advisory, and removed from the queue.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import {
+  aggregateKey,
+  blake2b256,
+  checkpointKeys,
+  controlPagesFor,
+  dataReceipt,
+  encodeCheckpointManifest,
+  encodeLatest,
+  encodeSs58,
+  hotkeyFromSeed,
+  latestKey,
+  pagesFor,
+  runSubjects,
+  scoreJobsStream,
+  updateKey,
+} from '@cohort/core';
+import type { HotkeyPair } from '@cohort/core';
+import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
+import { aggregateUpdates, createEngine, openDataset, signObject } from '@cohort/native';
+import type { Dataset, Engine } from '@cohort/native';
+import {
+  EvaluatorService,
+  ScoreJobSchema,
+  ScoreResultSchema,
+} from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import type { ScoreResult } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { brownDataset, spawnService, startNatsServer } from '../harness/index.js';
+import type { LogRecord, NatsServer, ServiceProcess } from '../harness/index.js';
+
+const RUN = 'gauntlet-test';
+/** The results stream the evaluators declare (services/gauntlet-evaluator/src/work-queue.ts). */
+const RESULTS_STREAM = `cohort-${RUN}-score-results`;
+const AGGREGATOR = hotkeyFromSeed(new Uint8Array(32).fill(0xee));
+const miner = (n: number): HotkeyPair => hotkeyFromSeed(new Uint8Array(32).fill(0x20 + n));
+const [HONEST, HONEST2, RECEIPT, STALE, GARBAGE_KEY, ABSENT] = [1, 2, 3, 4, 5, 6].map(miner) as [
+  HotkeyPair,
+  HotkeyPair,
+  HotkeyPair,
+  HotkeyPair,
+  HotkeyPair,
+  HotkeyPair,
+];
+const ss58 = (pair: HotkeyPair): string => encodeSs58(pair.publicKey);
+const STEPS = 2;
+const BATCH = 2;
+const EVAL_SAMPLES = 4;
+const EVAL_MICRO_BATCH = 2;
+const EVAL_ALPHA = 0.2;
+const ACK_WAIT_MS = 3000;
+const TRAINER = { lr: 3e-3, warmupSteps: 2, totalSteps: 100, microBatchSize: 2 };
+const GARBAGE = new TextEncoder().encode('not an update object at all, just bytes '.repeat(8));
+const GENESIS = 5;
+
+const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
+const resultId = (window: number, pair: HotkeyPair): string => `${window}/${ss58(pair)}`;
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () => {
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let storeProc: ServiceProcess;
+  /** A miner's own bucket (filesystem), read by the evaluators through the run's store as a peer's. */
+  let peerRoot: string;
+  let peerStoreProc: ServiceProcess;
+  let peerStore: StoreClient;
+  let store: StoreClient;
+  let storeAddress: string;
+  let fsRoot: string;
+  let manifestPath: string;
+  let dataset: Dataset;
+  let engine: Engine;
+  let trainSamples: number;
+  const evaluators: ServiceProcess[] = [];
+  /** θ fingerprints by window. */
+  const theta = new Map<number, string>();
+  /** What this process measured for the honest window-5 update (the evaluators must agree). */
+  let expected: { assignedBefore: number; assignedAfter: number; randomBefore: number; randomAfter: number };
+  /** Updates by window, in the order they are aggregated. */
+  const updates = new Map<number, Uint8Array[]>();
+
+  const pagesOf = (pair: HotkeyPair, window: number): number[] =>
+    pagesFor({ runId: RUN, hotkey: ss58(pair), window, poolSize: trainSamples, count: STEPS * BATCH });
+
+  /** A signed update of `window` for `pair`, trained on `pages` from the engine's current state (θ comes back). */
+  async function makeUpdate(pair: HotkeyPair, window: number, pages: number[]): Promise<Uint8Array> {
+    const ids = Uint32Array.from(pages);
+    await engine.snapshot();
+    await engine.trainInner(dataset, 'train', ids, STEPS);
+    const update = await engine.encodeUpdate({
+      runId: RUN,
+      window,
+      hotkey: pair.publicKey,
+      dataReceipt: dataReceipt([...dataset.sampleIds('train', ids)]),
+    });
+    signObject(update.bytes, pair);
+    return update.bytes;
+  }
+
+  /** A_window over `objects`, signed by the test's aggregator key; not applied. */
+  async function makeAggregate(window: number, objects: Uint8Array[]): Promise<Uint8Array> {
+    const result = await aggregateUpdates(objects, {
+      runId: RUN,
+      window,
+      hotkey: AGGREGATOR.publicKey,
+      stateFingerprint: Buffer.from(theta.get(window) ?? '', 'hex'),
+    });
+    signObject(result.bytes, AGGREGATOR);
+    return result.bytes;
+  }
+
+  /** θ_{window+1} = θ_window − A_window in this process. */
+  async function applyAggregate(window: number, aggregate: Uint8Array): Promise<void> {
+    await engine.applyAggregate(aggregate, 1, {
+      runId: RUN,
+      window,
+      stateFingerprint: Buffer.from(theta.get(window) ?? '', 'hex'),
+    });
+    theta.set(window + 1, await engine.stateFingerprint());
+  }
+
+  async function putUpdate(window: number, pair: HotkeyPair, bytes: Uint8Array): Promise<void> {
+    await store.put(updateKey(RUN, window, ss58(pair)), bytes);
+    updates.set(window, [...(updates.get(window) ?? []), bytes]);
+  }
+
+  async function publishJob(
+    window: number,
+    pair: HotkeyPair,
+    uid: number,
+    bucket?: { endpoint: string; bucket: string },
+  ): Promise<void> {
+    const job = create(ScoreJobSchema, {
+      runId: RUN,
+      window: BigInt(window),
+      uid,
+      hotkey: ss58(pair),
+      payloadKey: updateKey(RUN, window, ss58(pair)),
+      firstSeenUnixMs: BigInt(Date.now()),
+      innerSteps: STEPS,
+      batchSize: BATCH,
+      ...(bucket === undefined ? {} : { bucket }),
+    });
+    await js.publish(runSubjects(RUN).scoreJobs, toBinary(ScoreJobSchema, job));
+  }
+
+  /** Every ScoreResult in the results stream, in order. */
+  async function results(): Promise<ScoreResult[]> {
+    const info = await jsm.streams.info(RESULTS_STREAM);
+    const out: ScoreResult[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const stored = await jsm.streams.getMessage(RESULTS_STREAM, { seq });
+      if (stored !== null) out.push(fromBinary(ScoreResultSchema, stored.data));
+    }
+    return out;
+  }
+
+  const byId = (all: ScoreResult[]): Map<string, ScoreResult> =>
+    new Map(all.map((r) => [`${r.window}/${r.hotkey}`, r]));
+
+  async function resultFor(window: number, pair: HotkeyPair, timeoutMs = 60_000): Promise<ScoreResult> {
+    return until(
+      `the result of ${resultId(window, pair)}`,
+      async () => byId(await results()).get(resultId(window, pair)),
+      timeoutMs,
+    );
+  }
+
+  function startEvaluator(id: string, extra: Record<string, string> = {}): ServiceProcess {
+    const proc = spawnService('gauntlet-evaluator', {
+      env: {
+        COHORT_RUN_ID: RUN,
+        COHORT_NATS_URL: nats.url,
+        COHORT_STORE_ADDRESS: storeAddress,
+        COHORT_PRESET: 'devnet',
+        COHORT_DEVICE: 'cpu',
+        COHORT_THREADS: '1',
+        COHORT_DATASET_MANIFEST: manifestPath,
+        COHORT_EVAL_SAMPLES: String(EVAL_SAMPLES),
+        COHORT_EVAL_MICRO_BATCH: String(EVAL_MICRO_BATCH),
+        COHORT_EVAL_LR_FACTOR: String(EVAL_ALPHA),
+        COHORT_ACK_WAIT_MS: String(ACK_WAIT_MS),
+        COHORT_MAX_DELIVER: '20',
+        COHORT_NOT_READY_RETRY_MS: '500',
+        COHORT_EVALUATOR_ID: id,
+        ...extra,
+      },
+    });
+    evaluators.push(proc);
+    return proc;
+  }
+
+  /** SIGKILL whichever of `procs` logs `job_started` for `window` first, as soon as the line is out. */
+  function killOnJobStart(procs: ServiceProcess[], window: number): Promise<ServiceProcess> {
+    const started = new RegExp(`"event":"job_started"[^\\n]*"window":"${window}"`);
+    return new Promise((resolve) => {
+      let done = false;
+      for (const proc of procs) {
+        let buffer = '';
+        proc.child.stdout?.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString('utf8');
+          if (!done && started.test(buffer)) {
+            done = true;
+            proc.child.kill('SIGKILL');
+            void proc.exited.then(() => resolve(proc));
+          }
+          buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+        });
+      }
+    });
+  }
+
+  const recordsOf = (event: string, window: number): LogRecord[] =>
+    evaluators.flatMap((p) => p.records.filter((r) => r.event === event && r.window === String(window)));
+
+  before(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    fsRoot = mkdtempSync(join(tmpdir(), 'cohort-eval-store-'));
+    storeProc = spawnService('checkpoint-store', { env: { COHORT_FS_ROOT: fsRoot } });
+    storeAddress = `127.0.0.1:${(await storeProc.ports()).grpc}`;
+    await storeProc.waitForEvent('service_serving');
+    peerRoot = mkdtempSync(join(tmpdir(), 'cohort-eval-peer-'));
+    peerStoreProc = spawnService('checkpoint-store', {
+      env: { COHORT_FS_ROOT: join(peerRoot, 'miner-bucket') },
+    });
+    peerStore = new StoreClient(`127.0.0.1:${(await peerStoreProc.ports()).grpc}`);
+    await peerStoreProc.waitForEvent('service_serving');
+    store = new StoreClient(storeAddress);
+    manifestPath = (await brownDataset()).manifestPath;
+    dataset = await openDataset(manifestPath);
+    trainSamples = dataset.sampleCount('train');
+    engine = await createEngine({ preset: 'devnet', seed: 0, threads: 1, trainer: TRAINER });
+  });
+
+  after(async () => {
+    store.close();
+    peerStore.close();
+    for (const p of [...evaluators, storeProc, peerStoreProc])
+      if (p.child.exitCode === null && p.child.signalCode === null) await p.stop('SIGKILL');
+    await nc.close();
+    await nats.dispose();
+    await engine.dispose();
+    dataset.close();
+    rmSync(fsRoot, { recursive: true, force: true });
+    rmSync(peerRoot, { recursive: true, force: true });
+  });
+
+  test('window 5: honest update scored, each fault recognised, both evaluators at work', async (t) => {
+    // Genesis checkpoint 5 (θ_5 = the seed-0 devnet state) and LATEST, as the aggregator writes them.
+    theta.set(GENESIS, await engine.stateFingerprint());
+    const dir = mkdtempSync(join(tmpdir(), 'cohort-eval-ckpt-'));
+    try {
+      await engine.saveCheckpoint(dir);
+      const keys = checkpointKeys(RUN, GENESIS);
+      const model = readFileSync(join(dir, 'model.safetensors'));
+      const config = readFileSync(join(dir, 'config.json'));
+      await store.put(keys.model, model);
+      await store.put(keys.config, config);
+      const entry = (b: Uint8Array) => ({ sizeBytes: b.length, blake2b256: hex(blake2b256(b)) });
+      await store.put(
+        keys.manifest,
+        encodeCheckpointManifest({
+          runId: RUN,
+          window: GENESIS,
+          preset: 'devnet',
+          stateFingerprint: theta.get(GENESIS) ?? '',
+          model: entry(model),
+          config: entry(config),
+          createdUnixMs: Date.now(),
+        }),
+      );
+      await store.put(latestKey(RUN), encodeLatest(GENESIS));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // Window 5's updates, all from θ_5 except the stale one.
+    const honestPages = pagesOf(HONEST, 5);
+    await putUpdate(5, HONEST, await makeUpdate(HONEST, 5, honestPages));
+    // HONEST2's payload is only in its own bucket (the job names it), not in the run's store.
+    const honest2Update = await makeUpdate(HONEST2, 5, pagesOf(HONEST2, 5));
+    await peerStore.put(updateKey(RUN, 5, ss58(HONEST2)), honest2Update);
+    updates.set(5, [...(updates.get(5) ?? []), honest2Update]);
+    const wrongReceipt = await makeUpdate(RECEIPT, 5, pagesOf(HONEST2, 9)); // trained on pages not its own
+    await store.put(updateKey(RUN, 5, ss58(RECEIPT)), wrongReceipt);
+    await store.put(updateKey(RUN, 5, ss58(GARBAGE_KEY)), GARBAGE);
+    assert.equal(await engine.stateFingerprint(), theta.get(5), 'encoding puts θ back');
+
+    // What the evaluators must measure for HONEST: this process's own losses on θ_5 and after 0.2·update.
+    const assigned = Uint32Array.from(honestPages.slice(0, EVAL_SAMPLES));
+    const control = Uint32Array.from(
+      controlPagesFor({
+        runId: RUN,
+        hotkey: ss58(HONEST),
+        window: 5,
+        poolSize: trainSamples,
+        count: EVAL_SAMPLES,
+      }),
+    );
+    const assignedBefore = await engine.evalLoss(dataset, 'train', assigned, EVAL_MICRO_BATCH);
+    const randomBefore = await engine.evalLoss(dataset, 'train', control, EVAL_MICRO_BATCH);
+    const honestUpdate = (updates.get(5) ?? [])[0] ?? new Uint8Array();
+    const single = await aggregateUpdates([honestUpdate], {
+      runId: RUN,
+      window: 5,
+      hotkey: AGGREGATOR.publicKey,
+      stateFingerprint: Buffer.from(theta.get(5) ?? '', 'hex'),
+    });
+    signObject(single.bytes, AGGREGATOR);
+    await engine.snapshot();
+    await engine.applyAggregate(single.bytes, EVAL_ALPHA, { runId: RUN, window: 5 });
+    const assignedAfter = await engine.evalLoss(dataset, 'train', assigned, EVAL_MICRO_BATCH);
+    const randomAfter = await engine.evalLoss(dataset, 'train', control, EVAL_MICRO_BATCH);
+    await engine.pseudoGradient();
+    assert.equal(await engine.stateFingerprint(), theta.get(5));
+    expected = { assignedBefore, assignedAfter, randomBefore, randomAfter };
+
+    // A_5 over the honest pair: θ_6 in this process; an update of window 5 made from θ_6 is out of sync.
+    const a5 = await makeAggregate(5, updates.get(5) ?? []);
+    await applyAggregate(5, a5);
+    await store.put(updateKey(RUN, 5, ss58(STALE)), await makeUpdate(STALE, 5, pagesOf(STALE, 5)));
+
+    const a = startEvaluator('eval-a', { COHORT_HOTKEY_SEED: 'ab'.repeat(32) });
+    const b = startEvaluator('eval-b');
+    const readyA = await a.waitForEvent('evaluator_ready', 60_000);
+    const readyB = await b.waitForEvent('evaluator_ready', 60_000);
+    assert.equal(readyA.ephemeralKey, false);
+    assert.equal(readyB.ephemeralKey, true);
+    assert.equal(readyA.trainSamples, trainSamples);
+
+    const jobs: [HotkeyPair, number][] = [
+      [HONEST, 1],
+      [HONEST2, 2],
+      [RECEIPT, 3],
+      [STALE, 4],
+      [GARBAGE_KEY, 5],
+      [ABSENT, 6],
+    ];
+    const minerBucket = { endpoint: `file://${peerRoot}`, bucket: 'miner-bucket' };
+    for (const [pair, uid] of jobs)
+      await publishJob(5, pair, uid, pair === HONEST2 ? minerBucket : undefined);
+    const got = new Map<HotkeyPair, ScoreResult>();
+    for (const [pair] of jobs) got.set(pair, await resultFor(5, pair));
+
+    const faultOf = (pair: HotkeyPair) => got.get(pair)?.fault;
+    assert.deepEqual(
+      jobs.map(([pair]) => faultOf(pair)),
+      ['', '', 'RECEIPT_MISMATCH', 'OUT_OF_SYNC', 'INVALID', 'MISSING'],
+    );
+    const garbage = got.get(GARBAGE_KEY);
+    assert.equal(garbage?.rejectionReason, 'BAD_MAGIC');
+    const stale = got.get(STALE);
+    assert.equal(hex(stale?.stateFingerprint), theta.get(5));
+    assert.equal(hex(stale?.payloadStateFingerprint), theta.get(6));
+    assert.equal(hex(got.get(RECEIPT)?.stateFingerprint), theta.get(5));
+
+    const honest = got.get(HONEST);
+    assert.ok(honest);
+    assert.equal(honest.uid, 1);
+    assert.equal(honest.evalSamples, EVAL_SAMPLES);
+    assert.equal(hex(honest.stateFingerprint), theta.get(5));
+    assert.equal(honest.attempt, 1);
+    assert.equal(hex(honest.payloadBlake2b256), hex(single.contributors[0]?.digest ?? undefined));
+    for (const v of [
+      honest.lossAssignedBefore,
+      honest.lossAssignedAfter,
+      honest.lossRandomBefore,
+      honest.lossRandomAfter,
+    ])
+      assert.ok(Number.isFinite(v) && v > 0, `loss ${v}`);
+    assert.ok(
+      honest.lossAssignedAfter < honest.lossAssignedBefore,
+      `the update lowers the loss on its own pages: ${honest.lossAssignedBefore} → ${honest.lossAssignedAfter}`,
+    );
+    // Bit-identical CPU engines: the evaluator measured exactly what this process did.
+    assert.deepEqual(
+      {
+        assignedBefore: honest.lossAssignedBefore,
+        assignedAfter: honest.lossAssignedAfter,
+        randomBefore: honest.lossRandomBefore,
+        randomAfter: honest.lossRandomAfter,
+      },
+      expected,
+    );
+    t.diagnostic(
+      `honest losses: assigned ${honest.lossAssignedBefore} → ${honest.lossAssignedAfter}, random ${honest.lossRandomBefore} → ${honest.lossRandomAfter}`,
+    );
+    const honest2 = got.get(HONEST2);
+    assert.ok(honest2 && honest2.lossAssignedAfter < honest2.lossAssignedBefore);
+
+    // Both evaluators took jobs, each result names the one that produced it.
+    const scoredBy = (p: ServiceProcess) => p.records.filter((r) => r.event === 'job_scored').length;
+    assert.ok(scoredBy(a) > 0 && scoredBy(b) > 0, `a scored ${scoredBy(a)}, b scored ${scoredBy(b)}`);
+    assert.deepEqual(new Set([...got.values()].map((r) => r.evaluatorId)), new Set(['eval-a', 'eval-b']));
+    assert.equal((await results()).length, 6);
+  });
+
+  test('window 6: an evaluator killed mid-job; the job is redelivered to the other and answered once', async (t) => {
+    await store.put(aggregateKey(RUN, 5), await makeAggregate(5, updates.get(5) ?? []));
+    await putUpdate(6, HONEST, await makeUpdate(HONEST, 6, pagesOf(HONEST, 6)));
+    await putUpdate(6, HONEST2, await makeUpdate(HONEST2, 6, pagesOf(HONEST2, 6)));
+    assert.equal(await engine.stateFingerprint(), theta.get(6));
+
+    // Kill whichever evaluator starts a window-6 job first, the moment it says so.
+    const [a, b] = evaluators as [ServiceProcess, ServiceProcess];
+    const killed = killOnJobStart([a, b], 6);
+    await publishJob(6, HONEST, 1);
+    await publishJob(6, HONEST2, 2);
+    const victim = await killed;
+    const survivor = victim === a ? b : a;
+    const started = victim.records.filter((r) => r.event === 'job_started' && r.window === '6');
+    assert.equal(started.length, 1);
+    const lost = String(started[0]?.hotkey);
+    assert.equal(
+      victim.records.filter((r) => r.event === 'job_scored' && r.window === '6').length,
+      0,
+      'killed before it answered',
+    );
+
+    const lostPair = lost === ss58(HONEST) ? HONEST : HONEST2;
+    const redelivered = await resultFor(6, lostPair);
+    const other = await resultFor(6, lostPair === HONEST ? HONEST2 : HONEST);
+    const survivorId = survivor === a ? 'eval-a' : 'eval-b';
+    assert.equal(redelivered.evaluatorId, survivorId);
+    assert.ok(redelivered.attempt >= 2, `attempt ${redelivered.attempt}`);
+    t.diagnostic(
+      `killed ${victim === a ? 'eval-a' : 'eval-b'} on ${lost}; attempt ${redelivered.attempt} by ${survivorId}`,
+    );
+    for (const r of [redelivered, other]) {
+      assert.equal(r.fault, '');
+      assert.equal(hex(r.stateFingerprint), theta.get(6), 'scored against θ_6 = θ_5 − A_5');
+      assert.ok(r.lossAssignedAfter < r.lossAssignedBefore);
+    }
+    assert.ok(survivor.records.some((r) => r.event === 'aggregate_replayed' && r.window === 5));
+    const all = await results();
+    assert.equal(all.length, 8);
+    assert.equal(byId(all).size, 8, 'one result per (window, hotkey)');
+  });
+
+  test('window 7 before A_6: deferred, then scored once A_6 is out; a repeated older job is deduplicated', async () => {
+    const survivor = evaluators.find((p) => p.child.exitCode === null && p.child.signalCode === null);
+    assert.ok(survivor);
+    const a6 = await makeAggregate(6, updates.get(6) ?? []);
+    await applyAggregate(6, a6);
+    await putUpdate(7, HONEST, await makeUpdate(HONEST, 7, pagesOf(HONEST, 7)));
+    await publishJob(7, HONEST, 1);
+    await until('job_deferred for window 7', () => recordsOf('job_deferred', 7)[0]);
+    const deferred = recordsOf('job_deferred', 7)[0];
+    assert.equal(deferred?.reason, 'AGGREGATE_NOT_READY');
+
+    // The honest window-5 job again (a validator's retry): its replica is past 5, so it reloads checkpoint 5;
+    // the result is JetStream-deduplicated by <window>/<hotkey>.
+    const before5 = survivor.records.filter((r) => r.event === 'result_duplicate').length;
+    await publishJob(5, HONEST, 1);
+    await until('the duplicate result', () =>
+      survivor.records.filter((r) => r.event === 'result_duplicate').length > before5 ? true : undefined,
+    );
+    const rescored = survivor.records.filter((r) => r.event === 'job_scored' && r.window === '5').at(-1);
+    assert.equal(rescored?.fault, '');
+    assert.equal(rescored?.lossAssignedBefore, expected.assignedBefore, 'the same θ_5, the same losses');
+
+    await store.put(aggregateKey(RUN, 6), a6);
+    const r7 = await resultFor(7, HONEST);
+    assert.equal(r7.fault, '');
+    assert.equal(hex(r7.stateFingerprint), theta.get(7));
+    assert.ok(r7.attempt >= 2, 'deferred at least once');
+
+    const all = await results();
+    assert.equal(all.length, 9);
+    assert.equal(byId(all).size, 9);
+    const jobsLeft = (await jsm.streams.info(scoreJobsStream(RUN))).state.messages;
+    assert.equal(jobsLeft, 0, 'every job acknowledged (work queue empty)');
+
+    const ports = await survivor.ports();
+    const transport = createTransport(`127.0.0.1:${ports.grpc}`);
+    try {
+      const status = await createServiceClient(EvaluatorService, transport).getStatus({});
+      assert.equal(status.jobsInFlight, 0);
+      assert.equal(status.stateWindow, 7n);
+      assert.equal(hex(status.stateFingerprint), theta.get(7));
+      assert.ok(status.jobsCompleted >= 4n);
+      assert.ok(status.attemptsFailed >= 1n);
+      assert.equal(status.jobsFailed, 0n);
+    } finally {
+      transport.close();
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+    /** The value of `name` on the line carrying every label of `labels` (any order), or undefined. */
+    const sample = (name: string, labels: Record<string, string>): number | undefined => {
+      const line = metrics
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+        );
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    assert.ok((sample('cohort_evaluator_jobs_total', { result: 'scored', fault: '' }) ?? 0) >= 3);
+    assert.ok((sample('cohort_evaluator_jobs_total', { result: 'deferred', fault: '' }) ?? 0) >= 1);
+    assert.equal(sample('cohort_evaluator_state_window', {}), 7);
+    assert.equal(sample('cohort_evaluator_jobs_in_flight', {}), 0);
+    assert.ok((sample('cohort_evaluator_phase_seconds_count', { phase: 'measure', result: 'ok' }) ?? 0) >= 3);
+    assert.ok((sample('cohort_evaluator_aggregates_replayed_total', {}) ?? 0) >= 2);
+
+    assert.equal(await survivor.stop('SIGTERM'), 0, survivor.stderr());
+    assert.equal((await survivor.waitForEvent('shutdown_complete')).forced, false);
+    assert.deepEqual(
+      survivor.records.filter((r) => r.level === 'error'),
+      [],
+    );
+    assert.equal(survivor.stderr(), '');
+  });
+
+  test('a job whose last delivery dies with its evaluator is answered EVALUATOR_FAILED (MAX_DELIVERIES)', async () => {
+    await putUpdate(7, HONEST2, await makeUpdate(HONEST2, 7, pagesOf(HONEST2, 7)));
+    // One delivery per job, a short ack wait: the replicas bring the shared consumer to their settings.
+    const env = { COHORT_MAX_DELIVER: '1', COHORT_ACK_WAIT_MS: '1000' };
+    const c = startEvaluator('eval-c', env);
+    const d = startEvaluator('eval-d', env);
+    await c.waitForEvent('evaluator_ready', 60_000);
+    await d.waitForEvent('evaluator_ready', 60_000);
+    const consumer = await jsm.consumers.info(scoreJobsStream(RUN), 'gauntlet-evaluators');
+    assert.equal(consumer.config.max_deliver, 1);
+    assert.equal(consumer.config.ack_wait, 1000 * 1_000_000);
+
+    const killed = killOnJobStart([c, d], 7);
+    await publishJob(7, HONEST2, 2);
+    const victim = await killed;
+    const survivor = victim === c ? d : c;
+    const failed = await resultFor(7, HONEST2);
+    assert.equal(failed.fault, 'EVALUATOR_FAILED');
+    assert.match(failed.detail, /^MAX_DELIVERIES: /);
+    assert.equal(failed.evaluatorId, survivor === c ? 'eval-c' : 'eval-d');
+    assert.equal(failed.attempt, 1);
+    const dead = await until('job_dead_lettered', () =>
+      survivor.records.find((r) => r.event === 'job_dead_lettered'),
+    );
+    assert.equal(dead.reason, 'MAX_DELIVERIES');
+    assert.equal((await jsm.streams.info(scoreJobsStream(RUN))).state.messages, 0, 'removed from the queue');
+    const all = await results();
+    assert.equal(all.length, 10);
+    assert.equal(byId(all).size, 10);
+    assert.equal(await survivor.stop('SIGTERM'), 0, survivor.stderr());
+    assert.equal(survivor.stderr(), '');
+  });
+});
