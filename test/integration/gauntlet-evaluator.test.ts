@@ -38,6 +38,8 @@ import {
   runSubjects,
   scoreJobsStream,
   updateKey,
+  decodeIndexSample,
+  sampleOverlap,
 } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
@@ -407,6 +409,11 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.equal(hex(honest.stateFingerprint), theta.get(5));
     assert.equal(honest.attempt, 1);
     assert.equal(hex(honest.payloadBlake2b256), hex(single.contributors[0]?.digest ?? undefined));
+    assert.equal(hex(honest.objectBlake2b256), hex(blake2b256(honestUpdate)), 'the whole object scored');
+    const sample = decodeIndexSample(honest.indexSample);
+    assert.ok(sample.length > 100, `an index sample of ${sample.length} coordinates`);
+    const other = decodeIndexSample(got.get(HONEST2)?.indexSample ?? new Uint8Array());
+    assert.ok(sampleOverlap(sample, other) < 0.4, 'two honest miners do not look like copies');
     for (const v of [
       honest.lossAssignedBefore,
       honest.lossAssignedAfter,

@@ -22,3 +22,4 @@ export * from './index-overlap.js';
 export * from './selection.js';
 export * from './score-record.js';
 export * from './window-verdicts.js';
+export * from './index-sample.js';

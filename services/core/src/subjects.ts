@@ -30,3 +30,16 @@ export function runSubjects(runId: string): RunSubjects {
 export function scoreJobsStream(runId: string): string {
   return `cohort-${runId}-score-jobs`;
 }
+
+/** JetStream stream that keeps a run's score results, deduplicated by {@link scoreResultMsgId}. */
+export function scoreResultsStream(runId: string): string {
+  return `cohort-${runId}-score-results`;
+}
+
+/**
+ * The JetStream message id of a score result: one result per (window, hotkey), so a job redelivered
+ * after a crash between publish and ack is still recorded once.
+ */
+export function scoreResultMsgId(window: bigint | number, hotkey: string): string {
+  return `${window}/${hotkey}`;
+}

@@ -30,6 +30,8 @@ export interface EvaluatorDeps {
   readonly dataset: Dataset;
   /** Samples in the dataset's train split: the pool the miners' pages are drawn from. */
   readonly trainSamples: number;
+  /** The model's parameter count: fixes the index sampling rate (core overlapSampleOneIn). */
+  readonly parameterCount: number;
   /** Signs the single-update aggregates applied to the replica (they never leave the process). */
   readonly hotkey: HotkeyPair;
   readonly metrics: EvaluatorMetrics;

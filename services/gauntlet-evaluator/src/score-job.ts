@@ -16,7 +16,16 @@
  * window, `evalSamples` of them. Losses on θ_w are cached per θ fingerprint and page set, so a redelivered
  * job or a repeated page set costs no second pass.
  */
-import { controlPagesFor, dataReceipt, decodeSs58, pagesFor } from '@cohort/core';
+import {
+  blake2b256,
+  controlPagesFor,
+  dataReceipt,
+  decodeSs58,
+  encodeIndexSample,
+  overlapSampleOneIn,
+  pagesFor,
+  sampleKeptIndices,
+} from '@cohort/core';
 import { aggregateUpdates, decodeUpdate, objectDigest, signObject } from '@cohort/native';
 import type { ScoreJob } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 
@@ -44,6 +53,10 @@ export interface ScoreAnswer {
   readonly lossRandomBefore?: number;
   readonly lossRandomAfter?: number;
   readonly payloadBlake2b256?: Uint8Array;
+  /** BLAKE2b-256 of the whole object scored (what a selection names). */
+  readonly objectBlake2b256?: Uint8Array;
+  /** The payload's index sample (core index-sample.ts), for the validator's copier check. */
+  readonly indexSample?: Uint8Array;
   readonly stateFingerprint?: Uint8Array;
   readonly payloadStateFingerprint?: Uint8Array;
   readonly evalSamples?: number;
@@ -124,6 +137,7 @@ export class JobScorer {
       const decoded = await decodeUpdate(bytes, {
         expect: { runId: deps.runId, window, hotkey: publicKey },
         limits: { maxBytes: deps.settings.maxPayloadBytes },
+        tensors: true,
       });
       if (!decoded.ok) return decoded;
       const pages = pagesFor({
@@ -150,6 +164,10 @@ export class JobScorer {
     }
     const { summary, pages, receipt } = validated;
     const payloadBlake2b256 = Uint8Array.from(summary.digest);
+    const objectBlake2b256 = blake2b256(bytes);
+    const indexSample = encodeIndexSample(
+      sampleKeptIndices(validated.tensors ?? [], overlapSampleOneIn(deps.parameterCount)),
+    );
 
     await this.#timed('sync', () => syncTo(deps, window));
     const theta = deps.replica.fingerprintBytes;
@@ -190,6 +208,8 @@ export class JobScorer {
       lossRandomBefore: losses.randomBefore,
       lossRandomAfter: losses.randomAfter,
       payloadBlake2b256,
+      objectBlake2b256,
+      indexSample,
       stateFingerprint: theta,
     };
   }

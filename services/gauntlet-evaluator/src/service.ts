@@ -115,6 +115,7 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
       replica,
       dataset,
       trainSamples: dataset.sampleCount('train'),
+      parameterCount: replica.engine.info().parameterCount,
       hotkey,
       metrics,
       log: ctx.log,

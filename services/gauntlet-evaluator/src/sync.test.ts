@@ -88,6 +88,7 @@ async function setup() {
     store: store as unknown as StoreClient,
     replica,
     dataset: {} as Dataset,
+    parameterCount: 7_226_496,
     trainSamples: 0,
     hotkey: hotkeyFromSeed(new Uint8Array(32)),
     metrics: createEvaluatorMetrics(new Registry()),

@@ -20,12 +20,12 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { Code, CohortError, runSubjects, scoreJobsStream } from '@cohort/core';
-import { ensureStream } from '@cohort/kit';
+import { Code, CohortError, runSubjects, scoreJobsStream, scoreResultMsgId } from '@cohort/core';
+import { declareScoreStreams } from '@cohort/kit';
 import type { Logger, NatsHandle } from '@cohort/kit';
 import { ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import type { ScoreJob } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { Consumer, ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 
 import { CannotScoreError, NotReadyError } from './errors.js';
@@ -38,18 +38,11 @@ export const CONSUMER_NAME = 'gauntlet-evaluators';
 const PULL_EXPIRES_MS = 2000;
 /** Delay before a failed delivery is redelivered. */
 const FAILURE_RETRY_MS = 1000;
-/** How long the results stream remembers msgIDs: far longer than any redelivery. */
-const DUPLICATE_WINDOW_MS = 30 * 60 * 1000;
 const nanos = (ms: number): number => ms * 1_000_000;
 
-/** JetStream stream of a run's score results (deduplicated by `<window>/<hotkey>`). */
-export function scoreResultsStream(runId: string): string {
-  return `cohort-${runId}-score-results`;
-}
-
-/** The msgID of a job's result: one result per window and hotkey. */
+/** The msgID of a job's result: one result per window and hotkey (core's {@link scoreResultMsgId}). */
 export function resultMsgId(job: Pick<ScoreJob, 'window' | 'hotkey'>): string {
-  return `${job.window}/${job.hotkey}`;
+  return scoreResultMsgId(job.window, job.hotkey);
 }
 
 /** The work queue's knobs. */
@@ -71,21 +64,8 @@ export interface WorkQueueCounters {
 
 /** Declare the jobs and results streams and the shared consumer (idempotent: any replica, any order). */
 export async function declareWorkQueue(nats: NatsHandle, settings: WorkQueueSettings): Promise<Consumer> {
-  const subjects = runSubjects(settings.runId);
   const jobs = scoreJobsStream(settings.runId);
-  await ensureStream(nats.jsm, {
-    name: jobs,
-    subjects: [subjects.scoreJobs],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-  });
-  await ensureStream(nats.jsm, {
-    name: scoreResultsStream(settings.runId),
-    subjects: [subjects.scoreResults],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-  });
+  await declareScoreStreams(nats.jsm, settings.runId);
   const config: Partial<ConsumerConfig> = {
     durable_name: CONSUMER_NAME,
     ack_policy: AckPolicy.Explicit,

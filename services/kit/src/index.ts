@@ -31,3 +31,4 @@ export { useNats } from './service-nats.js';
 export type { NatsConfig } from './service-nats.js';
 export { StoreClient } from './store-client.js';
 export type { StoreClientOptions, StoredObject } from './store-client.js';
+export { declareScoreStreams, SCORE_RESULTS_DUPLICATE_WINDOW_MS } from './score-streams.js';
