@@ -30,7 +30,11 @@ describe('coordinator leader election (local lock)', { timeout: 120_000 }, () =>
     const proc = spawnService('coordinator', {
       env: {
         COHORT_NATS_URL: nats.url,
-        COHORT_ROLES: 'validator', // the miner role would need a worker, a store and a hotkey
+        // The validator role, idle: no window ever begins here (clients connect lazily).
+        COHORT_ROLES: 'validator',
+        COHORT_STORE_ADDRESS: '127.0.0.1:9',
+        COHORT_CHAIN_BRIDGE_ADDRESS: '127.0.0.1:9',
+        COHORT_HOTKEY_ADDRESS: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
         COHORT_LEADER_ELECTION: 'local',
         COHORT_LEADER_IDENTITY: name,
         COHORT_LOCK_DIR: lockDir,

@@ -22,10 +22,18 @@ const services = [
 ] as const;
 
 /**
- * What a service needs beyond NATS to start with nothing around it: the coordinator's miner role needs a
- * worker, a store and a hotkey, so a bare coordinator plays the validator role (idle until that issue).
+ * What a service needs beyond NATS to start with nothing around it: a coordinator's role needs its
+ * peers' addresses and a hotkey (clients connect lazily, so unreachable addresses are fine until a
+ * window begins — and none does here).
  */
-const BARE: Partial<Record<string, Record<string, string>>> = { coordinator: { COHORT_ROLES: 'validator' } };
+const BARE: Partial<Record<string, Record<string, string>>> = {
+  coordinator: {
+    COHORT_ROLES: 'validator',
+    COHORT_STORE_ADDRESS: '127.0.0.1:9',
+    COHORT_CHAIN_BRIDGE_ADDRESS: '127.0.0.1:9',
+    COHORT_HOTKEY_ADDRESS: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
+  },
+};
 
 async function metricsText(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);

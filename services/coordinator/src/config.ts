@@ -131,6 +131,49 @@ export const configSpec = defineConfig('coordinator', {
     min: 1,
     max: 10_000,
   }),
+  uploadSlotMs: field.int({
+    doc: 'Validator: how long after window w + 1 begins updates of w are accepted (the upload slot, protocol §1)',
+    default: 70_000,
+    min: 0,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
+  uploadPollMs: field.int({
+    doc: "Validator: how often the run's bucket is listed for new updates (first-seen resolution)",
+    default: 1000,
+    min: 10,
+    max: 60_000,
+    unit: 'ms',
+  }),
+  evaluationTimeoutMs: field.int({
+    doc: 'Validator: how long after the slot closes evaluators may take; a job without a result by then is no verdict',
+    default: 60_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
+  windowsPerWeights: field.int({
+    doc: 'Validator: set weights on chain every this many windows (protocol §7)',
+    default: 2,
+    min: 1,
+    max: 100_000,
+  }),
+  selectionCount: field.int({
+    doc: 'Validator: most updates selected for aggregation per window (gather peer count)',
+    default: 20,
+    min: 1,
+    max: 4096,
+  }),
+  copierThreshold: field.number({
+    doc: 'Validator: index overlap from which the later-seen of two updates is a copier',
+    default: 0.4,
+    min: 0.01,
+    max: 1,
+  }),
+  scoreStateDir: field.string({
+    doc: 'Validator: directory of the durable score state (ratings, EMAs, final scores)',
+    default: './coordinator-state/scores',
+  }),
   commitEndpoint: field.string({
     doc: "Endpoint of this operator's bucket to commit on chain at start (https://host, file:///path); empty: commit nothing",
     default: '',
@@ -158,3 +201,5 @@ export type Config = ConfigOf<typeof configSpec.fields>;
 
 /** Keys the miner role needs set (checked at start when the role is held). */
 export const MINER_REQUIRED = ['workerAddress', 'storeAddress', 'hotkeyAddress'] as const;
+/** Keys the validator role needs set. */
+export const VALIDATOR_REQUIRED = ['storeAddress', 'chainBridgeAddress', 'hotkeyAddress'] as const;

@@ -10,7 +10,8 @@ import type { ServiceDefinition } from '@cohort/kit';
 import { configSpec } from './config.js';
 import type { Config } from './config.js';
 import { electorFromConfig } from './leader/from-config.js';
-import { MINER_REQUIRED } from './config.js';
+import { MINER_REQUIRED, VALIDATOR_REQUIRED } from './config.js';
+import { startValidatorRole } from './validator/start-validator.js';
 import { startMinerRole } from './miner/start-miner.js';
 import type { MinerRole } from './miner/start-miner.js';
 import { phaseOf } from './miner/phase.js';
@@ -29,6 +30,10 @@ function validate(config: Config): void {
   if (config.retryPeriodMs >= config.renewDeadlineMs) fail('retryPeriodMs', 'must be below renewDeadlineMs');
   if (config.roles.includes('miner')) {
     for (const key of MINER_REQUIRED) if (config[key] === '') fail(key, 'is required for the miner role');
+  }
+  if (config.roles.includes('validator')) {
+    for (const key of VALIDATOR_REQUIRED)
+      if (config[key] === '') fail(key, 'is required for the validator role');
   }
 }
 
@@ -57,6 +62,7 @@ export const coordinatorService: ServiceDefinition<typeof configSpec.fields> = {
     const nats = await useNats(ctx, 'coordinator');
     ctx.log.info('leader_election', { mode });
     if (ctx.config.roles.includes('miner')) miner = startMinerRole(ctx, nats, elector);
+    if (ctx.config.roles.includes('validator')) startValidatorRole(ctx, nats, elector);
     elector.start();
     ctx.onShutdown('leader', () => elector.stop());
   },

@@ -1,0 +1,142 @@
+/**
+ * The validator's side of the Gauntlet's work queue: publish one ScoreJob per update seen in the slot
+ * (JetStream, message id `<window>/<hotkey>` so a restarted coordinator does not queue a job twice) and
+ * collect the evaluators' ScoreResults from the results subject until every job of the window answered
+ * or the deadline passed. A job without an answer in time is no verdict (never the miner's fault).
+ */
+import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
+import { decodeIndexSample, runSubjects, scoreResultMsgId } from '@cohort/core';
+import type { EvaluationOutcome } from '@cohort/core';
+import type { Logger, NatsHandle } from '@cohort/kit';
+import { declareScoreStreams } from '@cohort/kit';
+import { ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import type { ScoreResult } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+
+/** One job to queue. */
+export interface JobSpec {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly payloadKey: string;
+  readonly firstSeenMs: number;
+}
+
+/** An evaluation with what the selection and the copier check need. */
+export interface Evaluation {
+  readonly outcome: EvaluationOutcome;
+  /** BLAKE2b-256 (hex) of the whole object scored; '' when not scored. */
+  readonly objectHash: string;
+  readonly indexSample: BigUint64Array;
+  readonly detail: string;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+const MINER_FAULTS = ['MISSING', 'INVALID', 'OUT_OF_SYNC', 'RECEIPT_MISMATCH'] as const;
+
+/** A ScoreResult as core's evaluation outcome. */
+export function evaluationOf(r: ScoreResult): Evaluation {
+  let sample: BigUint64Array = new BigUint64Array();
+  try {
+    sample = decodeIndexSample(r.indexSample);
+  } catch {
+    // a malformed sample only weakens the copier check for this peer
+  }
+  const base = { objectHash: hex(r.objectBlake2b256), indexSample: sample, detail: r.detail };
+  if (r.fault === '') {
+    return {
+      ...base,
+      outcome: {
+        kind: 'measured',
+        losses: {
+          assignedBefore: r.lossAssignedBefore,
+          assignedAfter: r.lossAssignedAfter,
+          randomBefore: r.lossRandomBefore,
+          randomAfter: r.lossRandomAfter,
+        },
+      },
+    };
+  }
+  const fault = MINER_FAULTS.find((f) => f === r.fault);
+  return fault === undefined
+    ? { ...base, outcome: { kind: 'evaluator_failed', detail: `${r.fault}: ${r.detail}` } }
+    : { ...base, outcome: { kind: 'fault', fault } };
+}
+
+/** Jobs out, results in. */
+export class EvaluationClient {
+  readonly #nats: NatsHandle;
+  readonly #runId: string;
+  readonly #log: Logger;
+  readonly #results = new Map<string, Evaluation>();
+  readonly #waiters = new Set<() => void>();
+  #ready: Promise<void> | undefined;
+
+  constructor(nats: NatsHandle, runId: string, log: Logger) {
+    this.#nats = nats;
+    this.#runId = runId;
+    this.#log = log;
+    nats.nc.subscribe(runSubjects(runId).scoreResults, {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          const r = fromBinary(ScoreResultSchema, msg.data);
+          if (r.runId !== runId) return;
+          this.#results.set(scoreResultMsgId(r.window, r.hotkey), evaluationOf(r));
+          for (const wake of this.#waiters) wake();
+        } catch (e) {
+          log.warn('score_result_invalid', { error: String(e) });
+        }
+      },
+    });
+  }
+
+  /** Queue the window's jobs and wait for their results until `deadlineMs` (local clock). */
+  async evaluate(
+    window: number,
+    jobs: readonly JobSpec[],
+    job: { readonly innerSteps: number; readonly batchSize: number },
+    deadlineMs: number,
+    signal: AbortSignal,
+  ): Promise<Map<string, Evaluation>> {
+    this.#ready ??= declareScoreStreams(this.#nats.jsm, this.#runId);
+    await this.#ready;
+    const subject = runSubjects(this.#runId).scoreJobs;
+    for (const j of jobs) {
+      const message = create(ScoreJobSchema, {
+        runId: this.#runId,
+        window: BigInt(window),
+        uid: j.uid,
+        hotkey: j.hotkey,
+        payloadKey: j.payloadKey,
+        firstSeenUnixMs: BigInt(Math.round(j.firstSeenMs)),
+        innerSteps: job.innerSteps,
+        batchSize: job.batchSize,
+      });
+      await this.#nats.js.publish(subject, toBinary(ScoreJobSchema, message), {
+        msgID: scoreResultMsgId(window, j.hotkey),
+      });
+    }
+    this.#log.info('score_jobs_queued', { window, jobs: jobs.length });
+    const ids = jobs.map((j) => scoreResultMsgId(window, j.hotkey));
+    const done = (): boolean => ids.every((id) => this.#results.has(id));
+    while (!done() && Date.now() < deadlineMs && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(0, Math.min(1000, deadlineMs - Date.now())));
+        this.#waiters.add(wake);
+      });
+    }
+    const out = new Map<string, Evaluation>();
+    for (const j of jobs) {
+      const id = scoreResultMsgId(window, j.hotkey);
+      const r = this.#results.get(id);
+      if (r !== undefined) out.set(j.hotkey, r);
+      this.#results.delete(id);
+    }
+    return out;
+  }
+}

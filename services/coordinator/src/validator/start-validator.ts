@@ -1,0 +1,81 @@
+/**
+ * The validator role of a coordinator: follow the chain's windows (the same NATS feed as the miner role),
+ * and while this replica leads, run the {@link ValidatorLoop} — jobs to the evaluators, scores,
+ * explanation records, the selection, weights. A follower keeps its hands off the store and the chain.
+ */
+import { decodeSs58 } from '@cohort/core';
+import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
+import type { NatsHandle, ServiceContext } from '@cohort/kit';
+import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
+
+import type { Config } from '../config.js';
+import type { LeaderElector } from '../leader/elector.js';
+import { startChainFeed } from '../miner/chain-feed.js';
+import { EvaluationClient } from './evaluations.js';
+import { ScoreStateFile } from './score-state.js';
+import { ValidatorLoop } from './validator-loop.js';
+
+/** Start the validator role; its resources close with the service. */
+export function startValidatorRole(
+  ctx: ServiceContext<Config>,
+  nats: NatsHandle,
+  elector: LeaderElector,
+): void {
+  const c = ctx.config;
+  decodeSs58(c.hotkeyAddress);
+  const store = new StoreClient(c.storeAddress);
+  const transport = createTransport(c.chainBridgeAddress);
+  const bridge = createServiceClient(ChainBridgeService, transport);
+  const evaluations = new EvaluationClient(nats, c.runId, ctx.log);
+  const state = new ScoreStateFile(c.scoreStateDir, c.runId, ctx.log);
+  let loop: ValidatorLoop | undefined;
+  let stop: AbortController | undefined;
+  const lead = (isLeader: boolean): void => {
+    if (isLeader && loop === undefined) {
+      stop = new AbortController();
+      loop = new ValidatorLoop({
+        runId: c.runId,
+        netuid: c.netuid,
+        hotkey: c.hotkeyAddress,
+        store,
+        bridge,
+        evaluations,
+        state,
+        log: ctx.log,
+        uploadSlotMs: c.uploadSlotMs,
+        uploadPollMs: c.uploadPollMs,
+        evaluationTimeoutMs: c.evaluationTimeoutMs,
+        windowsPerWeights: c.windowsPerWeights,
+        selectionCount: c.selectionCount,
+        copierThreshold: c.copierThreshold,
+        innerSteps: c.innerSteps,
+        batchSize: c.batchSize,
+        signal: stop.signal,
+      });
+      ctx.log.info('validator_loop_started', { hotkey: c.hotkeyAddress });
+    } else if (!isLeader && loop !== undefined) {
+      stop?.abort();
+      loop.stop();
+      loop = undefined;
+      ctx.log.info('validator_loop_stopped', {});
+    }
+  };
+  const feed = startChainFeed({
+    nats,
+    runId: c.runId,
+    staleAfterMs: c.staleAfterMs,
+    log: ctx.log,
+    listener: { window: (w) => loop?.window(w), stale: () => undefined },
+  });
+  const unsubscribe = elector.onChange(lead);
+  lead(elector.isLeader);
+  ctx.onShutdown('validator', () => {
+    unsubscribe();
+    feed.stop();
+    stop?.abort();
+    loop?.stop();
+    store.close();
+    transport.close();
+    return Promise.resolve();
+  });
+}

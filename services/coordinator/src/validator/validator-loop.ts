@@ -1,0 +1,229 @@
+/**
+ * The validator role's window loop (protocol §1, §5–§7), an I/O shell around core's pure scoring:
+ *
+ *   window w begins      → watch `updates/<w>/` (first-seen by this validator's clock)
+ *   window w + 1 begins  → w's upload slot is open for `uploadSlotMs`; at its close:
+ *     metagraph → jobs for the updates seen in the slot → evaluators' results (or a deadline)
+ *     → verdicts (early, late, inactive, faults) → copiers from index samples and first-seen
+ *     → scoreWindow → explanation records `scores/<w>/<hotkey>.json` → selection `selections/<w>`
+ *     → score state saved → every `windowsPerWeights` windows, weights through the chain-bridge.
+ *
+ * Windows are processed one at a time, in order; a window whose close comes while the previous one is
+ * still being scored waits its turn. Everything published is derived from the score state and the
+ * window's inputs, so `cohort explain` can recheck any score.
+ */
+import {
+  buildScoreRecords,
+  chooseContributors,
+  encodeScoreRecord,
+  encodeSelection,
+  findCopiers,
+  sampleOverlap,
+  scoreKey,
+  scoreWindow,
+  selectionKey,
+  windowVerdicts,
+} from '@cohort/core';
+import type { EvaluationOutcome, OverlapPair, PeerScoreState, WeightsShape } from '@cohort/core';
+import type { Logger, ServiceClient, StoreClient } from '@cohort/kit';
+import type { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
+
+import type { EvaluationClient, Evaluation } from './evaluations.js';
+import type { ScoreStateFile } from './score-state.js';
+import { UploadWatch } from './upload-watch.js';
+import { planWeights } from './weights-plan.js';
+
+/** What the loop needs. */
+export interface ValidatorLoopOptions {
+  readonly runId: string;
+  readonly netuid: number;
+  /** This validator's SS58 hotkey (never scored: it does not mine). */
+  readonly hotkey: string;
+  readonly store: StoreClient;
+  readonly bridge: ServiceClient<typeof ChainBridgeService>;
+  readonly evaluations: EvaluationClient;
+  readonly state: ScoreStateFile;
+  readonly log: Logger;
+  readonly uploadSlotMs: number;
+  readonly uploadPollMs: number;
+  readonly evaluationTimeoutMs: number;
+  readonly windowsPerWeights: number;
+  readonly selectionCount: number;
+  readonly copierThreshold: number;
+  readonly innerSteps: number;
+  readonly batchSize: number;
+  readonly weightsShape?: WeightsShape;
+  readonly signal: AbortSignal;
+}
+
+/** The validator loop; feed it window changes. */
+export class ValidatorLoop {
+  readonly #o: ValidatorLoopOptions;
+  readonly #watches = new Map<number, UploadWatch>();
+  #queue: Promise<void> = Promise.resolve();
+  #peers: Map<string, PeerScoreState> | undefined;
+  #lastWindow = -1;
+
+  constructor(options: ValidatorLoopOptions) {
+    this.#o = options;
+  }
+
+  /** Window `w` began (events repeat and may skip; a lower window restarts nothing). */
+  window(w: number): void {
+    const o = this.#o;
+    const previous = this.#watches.get(w - 1);
+    if (previous !== undefined) {
+      this.#watches.delete(w - 1);
+      const closeMs = Date.now() + o.uploadSlotMs;
+      const openMs = Date.now();
+      this.#queue = this.#queue
+        .then(() => this.#scoreWindow(w - 1, previous, openMs, closeMs))
+        .catch((error: unknown) =>
+          o.log.error('window_scoring_failed', { window: w - 1, error: String(error) }),
+        );
+    }
+    if (!this.#watches.has(w)) {
+      const watch = new UploadWatch({
+        store: o.store,
+        runId: o.runId,
+        window: w,
+        pollMs: o.uploadPollMs,
+        log: o.log,
+      });
+      watch.start();
+      this.#watches.set(w, watch);
+    }
+    for (const [old, watch] of this.#watches) {
+      if (old < w - 1) {
+        watch.stop();
+        this.#watches.delete(old);
+      }
+    }
+  }
+
+  /** Stop every watch (shutdown). */
+  stop(): void {
+    for (const watch of this.#watches.values()) watch.stop();
+  }
+
+  async #scoreWindow(w: number, watch: UploadWatch, openMs: number, closeMs: number): Promise<void> {
+    const o = this.#o;
+    const seen = await watch.close(closeMs);
+    if (o.signal.aborted) return;
+    if (this.#peers === undefined) {
+      const stored = await o.state.load();
+      this.#peers = new Map(stored.peers);
+      this.#lastWindow = stored.lastWindow;
+    }
+    if (w <= this.#lastWindow) return; // already scored before a restart
+    const { neurons } = await o.bridge.getMetagraph({ netuid: o.netuid });
+    const uidOf = new Map(neurons.map((n) => [n.hotkey, n.uid]));
+    const registered = neurons.map((n) => n.hotkey).filter((h) => h !== o.hotkey);
+    const firstSeenMs = new Map([...seen].filter(([h]) => uidOf.has(h)).map(([h, s]) => [h, s.firstSeenMs]));
+    const slot = { openMs, closeMs };
+    const prelim = windowVerdicts({ registered, firstSeenMs, slot, evaluations: new Map() });
+    const jobs = prelim.inSlot.map((hotkey) => ({
+      uid: uidOf.get(hotkey)!,
+      hotkey,
+      payloadKey: seen.get(hotkey)!.key,
+      firstSeenMs: seen.get(hotkey)!.firstSeenMs,
+    }));
+    const evaluated = await o.evaluations.evaluate(
+      w,
+      jobs,
+      { innerSteps: o.innerSteps, batchSize: o.batchSize },
+      Date.now() + o.evaluationTimeoutMs,
+      o.signal,
+    );
+    const outcomes = new Map<string, EvaluationOutcome>([...evaluated].map(([h, e]) => [h, e.outcome]));
+    const judged = windowVerdicts({ registered, firstSeenMs, slot, evaluations: outcomes });
+    const copiers = this.#copiers(judged.verdicts, evaluated, firstSeenMs);
+    const previous = this.#peers;
+    const scores = scoreWindow(previous, judged.verdicts, { copiers, inactive: judged.inactive });
+    const records = buildScoreRecords(
+      { runId: o.runId, window: w, validator: o.hotkey },
+      judged.verdicts,
+      scores,
+      judged.inactive,
+    );
+    for (const record of records) {
+      await o.store.put(scoreKey(o.runId, w, record.explanation.hotkey), encodeScoreRecord(record), {
+        contentType: 'application/json',
+      });
+    }
+    const candidates = [...judged.verdicts]
+      .filter(([h, v]) => v.kind === 'scored' && !copiers.has(h) && evaluated.get(h)?.objectHash)
+      .map(([h]) => ({
+        uid: uidOf.get(h)!,
+        hotkey: h,
+        payloadBlake2b256: evaluated.get(h)!.objectHash,
+        finalScore: scores.states.get(h)?.finalScore ?? 0,
+      }));
+    const selected = candidates.length === 0 ? [] : chooseContributors(candidates, o.selectionCount);
+    if (selected.length > 0) {
+      await o.store.put(
+        selectionKey(o.runId, w),
+        encodeSelection({ runId: o.runId, window: w, validator: o.hotkey, contributors: selected }),
+        { contentType: 'application/json' },
+      );
+    }
+    this.#peers = new Map(scores.states);
+    this.#lastWindow = w;
+    await o.state.save({ lastWindow: w, peers: this.#peers });
+    o.log.info('window_scored', {
+      window: w,
+      scored: [...judged.verdicts].filter(([, v]) => v.kind === 'scored').map(([h]) => h),
+      faults: Object.fromEntries(
+        [...judged.verdicts]
+          .filter(([, v]) => v.kind === 'fault')
+          .map(([h, v]) => [h, v.kind === 'fault' ? v.reason : '']),
+      ),
+      copiers: Object.fromEntries(copiers),
+      inactive: judged.inactive,
+      unjudged: judged.unjudged,
+      selected: selected.map((s) => s.hotkey),
+      finalScores: Object.fromEntries([...scores.states].map(([h, s]) => [h, s.finalScore])),
+    });
+    if (w % o.windowsPerWeights === 0) await this.#setWeights(w, uidOf);
+  }
+
+  #copiers(
+    verdicts: ReadonlyMap<string, { kind: string }>,
+    evaluated: ReadonlyMap<string, Evaluation>,
+    firstSeenMs: ReadonlyMap<string, number>,
+  ): Map<string, string> {
+    const scored = [...verdicts]
+      .filter(([, v]) => v.kind === 'scored')
+      .map(([h]) => h)
+      .sort();
+    const pairs: OverlapPair[] = [];
+    for (let i = 0; i < scored.length; i++) {
+      for (let j = i + 1; j < scored.length; j++) {
+        const a = evaluated.get(scored[i]!)!.indexSample;
+        const b = evaluated.get(scored[j]!)!.indexSample;
+        pairs.push({ a: scored[i]!, b: scored[j]!, overlap: sampleOverlap(a, b) });
+      }
+    }
+    const report = findCopiers(pairs, firstSeenMs, this.#o.copierThreshold);
+    if (report.ties.length > 0) this.#o.log.warn('copier_ties', { ties: report.ties });
+    return new Map(report.copiers.map((c) => [c.hotkey, c.copied]));
+  }
+
+  async #setWeights(w: number, uidOf: ReadonlyMap<string, number>): Promise<void> {
+    const o = this.#o;
+    const plan = planWeights(this.#peers ?? new Map(), uidOf, o.weightsShape);
+    try {
+      const r = await o.bridge.setWeights({ netuid: o.netuid, uids: plan.uids, weights: plan.weights });
+      o.log.info('weights_set', {
+        window: w,
+        uids: plan.uids,
+        weights: plan.weights,
+        mode: r.mode,
+        status: r.outcome?.status,
+        error: r.outcome?.errorName,
+      });
+    } catch (error) {
+      o.log.warn('weights_failed', { window: w, error: String(error) });
+    }
+  }
+}
