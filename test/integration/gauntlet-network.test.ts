@@ -8,7 +8,10 @@
  * - garbage: random bytes in its update slot → INVALID;
  * - copier: waits for an honest miner's update, rewrites the hotkey and data receipt as its own,
  *   re-hashes and re-signs it (a valid, in-sync payload) → scored, then COPIER;
- * - replayer: an honest miner's update of an older window, re-signed as its own → INVALID.
+ * - replayer: an honest miner's update of an older window, re-signed as its own → INVALID;
+ * - impersonator: an honest miner's bytes, signature and all, under its own key → INVALID;
+ * - early: an update for the running window, before its slot opens → EARLY;
+ * - late: an update after its slot closed → LATE.
  *
  * Asserted: every adversary is penalised or rejected, with the right reason, in the first window it acts;
  * no honest miner is ever penalised; the aggregate takes only the selected (honest) updates; weights on
@@ -72,7 +75,15 @@ const pairOf = (seedHex: string): HotkeyPair => hotkeyFromSeed(Uint8Array.from(B
 const HONEST_SEEDS = [0x31, 0x32, 0x33].map(seedOf);
 const VALIDATOR_SEED = seedOf(0x40);
 const AGGREGATOR_SEED = seedOf(0x41);
-const ADVERSARIES = { garbage: seedOf(0x51), copier: seedOf(0x52), replayer: seedOf(0x53) } as const;
+const ADVERSARIES = {
+  garbage: seedOf(0x51),
+  copier: seedOf(0x52),
+  replayer: seedOf(0x53),
+  early: seedOf(0x54),
+  late: seedOf(0x55),
+  impersonator: seedOf(0x56),
+} as const;
+const ALL_ADVERSARIES = Object.keys(ADVERSARIES) as Adversary[];
 type Adversary = keyof typeof ADVERSARIES;
 
 const ss58 = (seedHex: string): string => encodeSs58(pairOf(seedHex).publicKey);
@@ -297,21 +308,48 @@ describe(
         );
         acted.set('replayer', acted.get('replayer') ?? w);
       }
-      // The copier waits for the victim's update, then takes a while (longer than the validator's poll).
-      for (let i = 0; i < 40; i++) {
-        const original = await store.get(updateKey(RUN, w, victim));
-        if (original !== undefined) {
-          await new Promise((r) => setTimeout(r, 700));
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const waitFor = async (key: string): Promise<Uint8Array | undefined> => {
+        for (let i = 0; i < 60; i++) {
+          const object = await store.get(key);
+          if (object !== undefined) return object.bytes;
+          await sleep(100);
+        }
+        return undefined;
+      };
+      await Promise.all([
+        // The copier waits for the victim's update, then takes a while (longer than the validator's poll).
+        (async () => {
+          const original = await waitFor(updateKey(RUN, w, victim));
+          if (original === undefined) return;
+          await sleep(700);
           const pair = pairOf(ADVERSARIES.copier);
           await store.put(
             updateKey(RUN, w, ss58(ADVERSARIES.copier)),
-            forge(original.bytes, pair, receiptOf(ss58(ADVERSARIES.copier))),
+            forge(original, pair, receiptOf(ss58(ADVERSARIES.copier))),
           );
           acted.set('copier', acted.get('copier') ?? w);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+        })(),
+        // The impersonator publishes the victim's bytes, signature and all, under its own key.
+        (async () => {
+          const original = await waitFor(updateKey(RUN, w, victim));
+          if (original === undefined) return;
+          await store.put(updateKey(RUN, w, ss58(ADVERSARIES.impersonator)), original);
+          acted.set('impersonator', acted.get('impersonator') ?? w);
+        })(),
+        // Early: an update for the window now running, long before its slot opens.
+        (async () => {
+          await sleep(1000);
+          await store.put(updateKey(RUN, w + 1, ss58(ADVERSARIES.early)), garbage);
+          acted.set('early', acted.get('early') ?? w + 1);
+        })(),
+        // Late: an update for w after its slot closed.
+        (async () => {
+          await sleep(SLOT_MS + 1500);
+          await store.put(updateKey(RUN, w, ss58(ADVERSARIES.late)), garbage);
+          acted.set('late', acted.get('late') ?? w);
+        })(),
+      ]);
     }
 
     after(async () => {
@@ -338,9 +376,7 @@ describe(
       await until(
         'two scored windows with every adversary at work',
         () => {
-          const first = Math.max(
-            ...(['garbage', 'copier', 'replayer'] as const).map((a) => acted.get(a) ?? Infinity),
-          );
+          const first = Math.max(...ALL_ADVERSARIES.map((a) => acted.get(a) ?? Infinity));
           return scored().filter((r) => windowOf(r) >= first).length >= 2 ? true : undefined;
         },
         480_000,
@@ -350,8 +386,11 @@ describe(
         garbage: (r) => (r.faults as Record<string, string>)[adversary.garbage] === 'INVALID',
         replayer: (r) => (r.faults as Record<string, string>)[adversary.replayer] === 'INVALID',
         copier: (r) => (r.copiers as Record<string, string>)[adversary.copier] === honest[0],
+        impersonator: (r) => (r.faults as Record<string, string>)[adversary.impersonator] === 'INVALID',
+        early: (r) => (r.faults as Record<string, string>)[adversary.early] === 'EARLY',
+        late: (r) => (r.faults as Record<string, string>)[adversary.late] === 'LATE',
       };
-      for (const a of ['garbage', 'copier', 'replayer'] as const) {
+      for (const a of ALL_ADVERSARIES) {
         const from = acted.get(a)!;
         const caught = scored().find((r) => windowOf(r) >= from && windowOf(r) <= from + 2 && expect[a](r));
         assert.ok(caught, `${a} (acting from window ${from}) caught within 3 windows:\n${diag()}`);

@@ -55,6 +55,25 @@ export class UploadWatch {
     return this.seen;
   }
 
+  /**
+   * One more listing after the slot closed: the updates that arrived late, with the time they were
+   * found (after the close, so {@link windowVerdicts} calls them LATE). Never changes what was seen in time.
+   */
+  async lateArrivals(): Promise<Map<string, SeenUpdate>> {
+    const late = new Map<string, SeenUpdate>();
+    const t = Math.max(this.#now(), this.#closeMs + 1);
+    try {
+      for (const object of await this.#o.store.list(updatesPrefix(this.#o.runId, this.window))) {
+        const key = tryParseKey(object.key);
+        if (key?.kind !== 'update' || key.window !== this.window || this.seen.has(key.hotkey)) continue;
+        late.set(key.hotkey, { firstSeenMs: t, key: object.key });
+      }
+    } catch (error) {
+      this.#o.log.warn('upload_watch_failed', { window: this.window, error: String(error) });
+    }
+    return late;
+  }
+
   /** Stop polling at once (shutdown). */
   stop(): void {
     this.#stop.abort();

@@ -3,7 +3,8 @@
  *
  *   window w begins      → watch `updates/<w>/` (first-seen by this validator's clock)
  *   window w + 1 begins  → w's upload slot is open for `uploadSlotMs`; at its close:
- *     metagraph → jobs for the updates seen in the slot → evaluators' results (or a deadline)
+ *     metagraph → jobs for the updates seen in the slot → evaluators' results (or a deadline), and
+ *     one more listing: what arrived after the close is LATE
  *     → verdicts (early, late, inactive, faults) → copiers from index samples and first-seen
  *     → scoreWindow → explanation records `scores/<w>/<hotkey>.json` → selection `selections/<w>`
  *     → score state saved → every `windowsPerWeights` windows, weights through the chain-bridge.
@@ -136,6 +137,8 @@ export class ValidatorLoop {
       o.signal,
     );
     const outcomes = new Map<string, EvaluationOutcome>([...evaluated].map(([h, e]) => [h, e.outcome]));
+    // Whatever landed after the close (while the evaluators worked) is late, not missing.
+    for (const [h, s] of await watch.lateArrivals()) if (uidOf.has(h)) firstSeenMs.set(h, s.firstSeenMs);
     const judged = windowVerdicts({ registered, firstSeenMs, slot, evaluations: outcomes });
     const copiers = this.#copiers(judged.verdicts, evaluated, firstSeenMs);
     const previous = this.#peers;
