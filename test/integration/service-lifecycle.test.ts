@@ -28,6 +28,7 @@ const services = [
  */
 const BARE: Partial<Record<string, Record<string, string>>> = {
   coordinator: {
+    COHORT_LEADER_ELECTION: 'off', // no lock directory left in the working tree
     COHORT_ROLES: 'validator',
     COHORT_STORE_ADDRESS: '127.0.0.1:9',
     COHORT_CHAIN_BRIDGE_ADDRESS: '127.0.0.1:9',
