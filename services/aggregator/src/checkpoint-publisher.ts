@@ -23,7 +23,7 @@ import {
 import type { CheckpointFileEntry } from '@cohort/core';
 
 import type { AggregatorDeps } from './deps.js';
-import { withTempDir } from './temp-dir.js';
+import { withTempDir } from '@cohort/replica';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

@@ -8,7 +8,7 @@ import type { Logger, StoreClient } from '@cohort/kit';
 import type { AggregatorMetrics } from './aggregator-metrics.js';
 import type { Clock } from './clock.js';
 import type { Published } from './published.js';
-import type { Replica } from './replica.js';
+import type { Replica } from '@cohort/replica';
 
 /** The knobs of the window loop (config keys of the same names). */
 export interface AggregatorSettings {

@@ -25,10 +25,10 @@ import { configSpec, validateConfig } from './config.js';
 import type { Config } from './config.js';
 import type { AggregatorDeps } from './deps.js';
 import { Published } from './published.js';
-import { Replica } from './replica.js';
+import { Replica } from '@cohort/replica';
 import { restoreReplica } from './restore.js';
 import { createAggregatorImpl } from './server.js';
-import { prepareStateDir } from './temp-dir.js';
+import { prepareStateDir } from '@cohort/replica';
 import { WindowAggregator } from './window-aggregator.js';
 import { WindowEventQueue } from './window-events.js';
 

@@ -8,7 +8,7 @@ import type { Logger, StoreClient } from '@cohort/kit';
 import type { Dataset } from '@cohort/native';
 
 import type { EvaluatorMetrics } from './evaluator-metrics.js';
-import type { Replica } from './replica.js';
+import type { Replica } from '@cohort/replica';
 
 /** The knobs of a measurement (config keys of the same names). */
 export interface EvaluatorSettings {

@@ -25,7 +25,7 @@ import { configSpec, evaluatorIdOf, validateConfig } from './config.js';
 import type { Config } from './config.js';
 import type { EvaluatorDeps } from './deps.js';
 import { createEvaluatorMetrics } from './evaluator-metrics.js';
-import { Replica } from './replica.js';
+import { Replica } from '@cohort/replica';
 import { JobScorer } from './score-job.js';
 import { WorkQueue, declareWorkQueue } from './work-queue.js';
 import type { WorkQueueCounters } from './work-queue.js';

@@ -24,7 +24,7 @@ import { Registry } from 'prom-client';
 import type { EvaluatorDeps } from './deps.js';
 import { CannotScoreError, NotReadyError } from './errors.js';
 import { createEvaluatorMetrics } from './evaluator-metrics.js';
-import { Replica } from './replica.js';
+import { Replica } from '@cohort/replica';
 import { syncTo } from './sync.js';
 
 const RUN = 'sync-test';

@@ -11,112 +11,27 @@
  *
  * A checkpoint is used only when its manifest parses and names this run, window and preset, both files
  * match the manifest's sizes and BLAKE2b-256, the engine loads the model against that hash, and the
- * loaded state has the manifest's fingerprint; each refusal is logged as `checkpoint_rejected` {window,
- * reason, detail}. The checks are those of the aggregator's restore (services/aggregator/src/
- * checkpoint-restore.ts), copied here in small: that module is bound to the aggregator's dependencies.
- * Store outages propagate (the job's attempt fails and is retried).
+ * loaded state has the manifest's fingerprint (the shared `@cohort/replica` loader, as the aggregator's);
+ * each refusal is logged as `checkpoint_rejected` {window, reason, detail}. Store outages propagate (the
+ * job's attempt fails and is retried).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  CheckpointManifestError,
-  aggregateKey,
-  checkpointKeys,
-  latestKey,
-  parseCheckpointManifest,
-  parseLatest,
-  runPrefix,
-  tryParseKey,
-} from '@cohort/core';
-import type { CheckpointFileEntry } from '@cohort/core';
+import { aggregateKey, checkpointKeys, latestKey, parseCheckpointManifest, parseLatest } from '@cohort/core';
+import { CheckpointRejected, listCheckpointWindows, loadCheckpoint } from '@cohort/replica';
 
 import type { EvaluatorDeps } from './deps.js';
 import { CannotScoreError, NotReadyError } from './errors.js';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-/** A refused checkpoint, with a stable reason. */
-class Rejected extends Error {
-  constructor(
-    readonly reason: string,
-    readonly detail: string,
-  ) {
-    super(`${reason}: ${detail}`);
-  }
-}
-
-async function withTempDir<T>(stateDir: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const parent = stateDir === '' ? tmpdir() : stateDir;
-  await mkdir(parent, { recursive: true });
-  const dir = await mkdtemp(join(parent, 'cohort-evaluator-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Windows of every checkpoint with a manifest, newest first. */
-async function listCheckpointWindows(deps: EvaluatorDeps): Promise<number[]> {
-  const windows = new Set<number>();
-  for (const info of await deps.store.list(`${runPrefix(deps.runId)}checkpoints/`)) {
-    const key = tryParseKey(info.key);
-    if (key?.kind === 'checkpoint' && key.file === 'manifest.json') windows.add(key.window);
-  }
-  return [...windows].sort((a, b) => b - a);
-}
-
-async function fetchFile(deps: EvaluatorDeps, key: string, entry: CheckpointFileEntry): Promise<Uint8Array> {
-  const stored = await deps.store.get(key, { signal: deps.signal });
-  if (stored === undefined) throw new Rejected('FILE_MISSING', `${key} is absent`);
-  const hash = hex(stored.info.blake2b256);
-  if (stored.bytes.length !== entry.sizeBytes || hash !== entry.blake2b256) {
-    throw new Rejected(
-      'FILE_MISMATCH',
-      `${key} has ${stored.bytes.length} bytes, BLAKE2b-256 ${hash}; the manifest says ${entry.sizeBytes}, ${entry.blake2b256}`,
-    );
-  }
-  return stored.bytes;
-}
-
-/** Download, check and load checkpoint `window`; throws Rejected or a store error. */
-async function loadCheckpoint(deps: EvaluatorDeps, window: number): Promise<void> {
-  const { runId, store, replica } = deps;
-  const keys = checkpointKeys(runId, window);
-  const stored = await store.get(keys.manifest, { signal: deps.signal });
-  if (stored === undefined) throw new Rejected('MANIFEST_MISSING', `${keys.manifest} is absent`);
-  let manifest;
-  try {
-    manifest = parseCheckpointManifest(stored.bytes, { runId, window });
-  } catch (error) {
-    if (!(error instanceof CheckpointManifestError)) throw error;
-    throw new Rejected(error.reason ?? 'MANIFEST_INVALID', error.message);
-  }
-  if (manifest.preset !== deps.settings.preset) {
-    throw new Rejected(
-      'PRESET_MISMATCH',
-      `preset ${manifest.preset}, this replica is ${deps.settings.preset}`,
-    );
-  }
-  const model = await fetchFile(deps, keys.model, manifest.model);
-  const config = await fetchFile(deps, keys.config, manifest.config);
-  const fingerprint = await withTempDir(deps.settings.stateDir, async (dir) => {
-    await writeFile(join(dir, 'model.safetensors'), model);
-    await writeFile(join(dir, 'config.json'), config);
-    try {
-      return await replica.load(dir, manifest.model.blake2b256);
-    } catch (error) {
-      throw new Rejected('LOAD_FAILED', error instanceof Error ? error.message : String(error));
-    }
-  });
-  if (fingerprint !== manifest.stateFingerprint) {
-    throw new Rejected(
-      'STATE_MISMATCH',
-      `loaded state ${fingerprint}, the manifest says ${manifest.stateFingerprint}`,
-    );
-  }
-  replica.anchor(window);
+/** Load checkpoint `window` into the replica (the shared loader), counted and logged. */
+async function loadInto(deps: EvaluatorDeps, window: number): Promise<void> {
+  const scratchDir = deps.settings.stateDir === '' ? tmpdir() : deps.settings.stateDir;
+  await mkdir(scratchDir, { recursive: true });
+  const fingerprint = await loadCheckpoint(
+    { runId: deps.runId, store: deps.store, preset: deps.settings.preset, scratchDir, signal: deps.signal },
+    deps.replica,
+    window,
+  );
   deps.metrics.checkpointLoaded();
   deps.log.info('replica_restored', { window, fingerprint, from: 'checkpoint' });
 }
@@ -128,10 +43,10 @@ async function loadFirstUsable(
 ): Promise<number | undefined> {
   for (const window of candidates) {
     try {
-      await loadCheckpoint(deps, window);
+      await loadInto(deps, window);
       return window;
     } catch (error) {
-      if (!(error instanceof Rejected)) throw error;
+      if (!(error instanceof CheckpointRejected)) throw error;
       deps.replica.invalidate();
       deps.metrics.checkpointRejected(error.reason);
       deps.log.warn('checkpoint_rejected', { window, reason: error.reason, detail: error.detail });

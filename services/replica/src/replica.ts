@@ -1,8 +1,9 @@
 /**
- * The aggregator's own model replica: θ_s and the window s it belongs to. The aggregator needs it for two
- * things only — the θ_s fingerprint every aggregate names (updates from another state are refused), and
- * checkpoints of θ_s for newcomers — so it follows the same outer steps every miner applies. All engine
- * work runs on the engine's native thread behind Promises; the fingerprint is cached after each change.
+ * A model replica that follows a run: θ_s and the window s it belongs to, moved the way every miner moves
+ * (a checkpoint, then the published aggregates). The aggregator needs it for the θ_s fingerprint every
+ * aggregate names and for checkpoints; an evaluator needs θ_w exactly to score a window-w update. All
+ * engine work runs on the engine's native thread behind Promises; the fingerprint is cached after each
+ * change. {@link Replica.invalidate} drops a state that can no longer be proven (reload from a checkpoint).
  */
 import type { Engine } from '@cohort/native';
 
@@ -12,15 +13,15 @@ const hexBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, '
 export class Replica {
   readonly engine: Engine;
   readonly runId: string;
+  /** α of the run's outer step, used to replay aggregates. */
   readonly alpha: number;
-  #window: number;
+  #window = -1;
   #fingerprint: string;
 
   private constructor(engine: Engine, runId: string, alpha: number, fingerprint: string) {
     this.engine = engine;
     this.runId = runId;
     this.alpha = alpha;
-    this.#window = -1;
     this.#fingerprint = fingerprint;
   }
 
@@ -29,7 +30,7 @@ export class Replica {
     return new Replica(engine, runId, alpha, await engine.stateFingerprint());
   }
 
-  /** The window s whose state θ_s the replica holds; -1 before restore or genesis. */
+  /** The window s whose state θ_s the replica holds; -1 when unknown (before the first checkpoint). */
   get window(): number {
     return this.#window;
   }
@@ -44,9 +45,14 @@ export class Replica {
     return hexBytes(this.#fingerprint);
   }
 
-  /** Declare the current parameters to be θ_window (genesis: the seeded state). */
+  /** Declare the current parameters to be θ_window (genesis, or a checkpoint load that was checked). */
   anchor(window: number): void {
     this.#window = window;
+  }
+
+  /** Forget which window the parameters belong to: the next job reloads from a checkpoint. */
+  invalidate(): void {
+    this.#window = -1;
   }
 
   /**
@@ -63,7 +69,7 @@ export class Replica {
     this.#window += 1;
   }
 
-  /** A window without aggregate: θ_{s+1} = θ_s. */
+  /** A window without aggregate (the aggregator published checkpoint s+1 with θ_s): θ_{s+1} = θ_s. */
   carryOver(): void {
     this.#window += 1;
   }

@@ -1,0 +1,146 @@
+/**
+ * Loading a run's checkpoint into a {@link Replica} (protocol §9), the one way every follower of a run
+ * does it: the manifest must parse and name this run, window and preset; both files must match the
+ * manifest's sizes and BLAKE2b-256 (as the store hashed them); the engine loads the model against that
+ * hash; and the loaded state must have the manifest's fingerprint. Any refusal is a
+ * {@link CheckpointRejected} with a stable reason — the caller logs it and tries an older checkpoint;
+ * store outages are not refusals and propagate.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CheckpointManifestError,
+  Code,
+  CohortError,
+  checkpointKeys,
+  parseCheckpointManifest,
+  runPrefix,
+  tryParseKey,
+} from '@cohort/core';
+import type { CheckpointFileEntry } from '@cohort/core';
+import type { StoreClient } from '@cohort/kit';
+
+import type { Replica } from './replica.js';
+import { withTempDir } from './temp-dir.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Why a stored checkpoint was refused (stable, for logs and metrics). */
+export type RejectReason =
+  | 'LATEST_INVALID'
+  | 'MANIFEST_MISSING'
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_TOO_LARGE'
+  | 'MANIFEST_MISMATCH'
+  | 'PRESET_MISMATCH'
+  | 'FILE_MISSING'
+  | 'FILE_MISMATCH'
+  | 'LOAD_FAILED'
+  | 'STATE_MISMATCH';
+
+/** A refused checkpoint. */
+export class CheckpointRejected extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+/** Errors that say "the store is not answering now", never "this checkpoint is bad". */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof Error && error.name === 'AbortError') return true;
+  return (
+    error instanceof CohortError &&
+    (error.code === Code.Unavailable || error.code === Code.DeadlineExceeded || error.code === Code.Canceled)
+  );
+}
+
+/** Where a replica loads from. */
+export interface CheckpointSource {
+  readonly runId: string;
+  readonly store: StoreClient;
+  /** The engine preset the replica runs: a checkpoint of another is refused (PRESET_MISMATCH). */
+  readonly preset: string;
+  /** Directory for the files on their way from the store to the engine. */
+  readonly scratchDir: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Windows of every checkpoint with a manifest, newest first. */
+export async function listCheckpointWindows(
+  source: Pick<CheckpointSource, 'runId' | 'store'>,
+): Promise<number[]> {
+  const windows = new Set<number>();
+  for (const info of await source.store.list(`${runPrefix(source.runId)}checkpoints/`)) {
+    const key = tryParseKey(info.key);
+    if (key?.kind === 'checkpoint' && key.file === 'manifest.json') windows.add(key.window);
+  }
+  return [...windows].sort((a, b) => b - a);
+}
+
+async function fetchFile(
+  source: CheckpointSource,
+  key: string,
+  entry: CheckpointFileEntry,
+): Promise<Uint8Array> {
+  const stored = await source.store.get(key, source.signal ? { signal: source.signal } : {});
+  if (stored === undefined) throw new CheckpointRejected('FILE_MISSING', `${key} is absent`);
+  const hash = hex(stored.info.blake2b256);
+  if (stored.bytes.length !== entry.sizeBytes || hash !== entry.blake2b256) {
+    throw new CheckpointRejected(
+      'FILE_MISMATCH',
+      `${key} has ${stored.bytes.length} bytes, BLAKE2b-256 ${hash}; the manifest says ${entry.sizeBytes}, ${entry.blake2b256}`,
+    );
+  }
+  return stored.bytes;
+}
+
+/**
+ * Download, check and load checkpoint `window` into `replica`, which then holds θ_window. Returns the
+ * fingerprint. Throws {@link CheckpointRejected} (the replica may be left with the rejected parameters:
+ * the caller invalidates or loads another) or a transient store error.
+ */
+export async function loadCheckpoint(
+  source: CheckpointSource,
+  replica: Replica,
+  window: number,
+): Promise<string> {
+  const { runId, store } = source;
+  const keys = checkpointKeys(runId, window);
+  const stored = await store.get(keys.manifest, source.signal ? { signal: source.signal } : {});
+  if (stored === undefined) throw new CheckpointRejected('MANIFEST_MISSING', `${keys.manifest} is absent`);
+  let manifest;
+  try {
+    manifest = parseCheckpointManifest(stored.bytes, { runId, window });
+  } catch (error) {
+    if (!(error instanceof CheckpointManifestError)) throw error;
+    throw new CheckpointRejected((error.reason ?? 'MANIFEST_INVALID') as RejectReason, error.message);
+  }
+  if (manifest.preset !== source.preset) {
+    throw new CheckpointRejected(
+      'PRESET_MISMATCH',
+      `preset ${manifest.preset}, this replica is ${source.preset}`,
+    );
+  }
+  const model = await fetchFile(source, keys.model, manifest.model);
+  const config = await fetchFile(source, keys.config, manifest.config);
+  const fingerprint = await withTempDir(source.scratchDir, async (dir) => {
+    await writeFile(join(dir, 'model.safetensors'), model);
+    await writeFile(join(dir, 'config.json'), config);
+    try {
+      return await replica.load(dir, manifest.model.blake2b256);
+    } catch (error) {
+      throw new CheckpointRejected('LOAD_FAILED', error instanceof Error ? error.message : String(error));
+    }
+  });
+  if (fingerprint !== manifest.stateFingerprint) {
+    throw new CheckpointRejected(
+      'STATE_MISMATCH',
+      `loaded state ${fingerprint}, the manifest says ${manifest.stateFingerprint}`,
+    );
+  }
+  replica.anchor(window);
+  return fingerprint;
+}
