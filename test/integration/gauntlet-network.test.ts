@@ -3,7 +3,8 @@
  * nats-server and chain-bridge per operator, one filesystem checkpoint-store as the run's bucket, three
  * honest miners (gpu-worker + coordinator), a validator (coordinator with the validator role + a
  * gauntlet-evaluator), and the minimal aggregator following the validator's selection — every service a
- * real process. Three adversaries run in this process, each from its own registered hotkey:
+ * real process. The adversaries of `test/adversaries/` run in this process, each from its own registered
+ * hotkey:
  *
  * - garbage: random bytes in its update slot → INVALID;
  * - copier: waits for an honest miner's update, rewrites the hotkey and data receipt as its own,
@@ -24,7 +25,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
 import {
-  blake2b256,
   dataReceipt,
   encodeSs58,
   hotkeyFromSeed,
@@ -33,14 +33,13 @@ import {
   recheckScoreRecord,
   runSubjects,
   scoreKey,
-  updateKey,
 } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
 import { createSubnet, devUri, registerNeuron, runEpoch, startBlockClock } from '@cohort/devchain';
 import { storageItem } from '@cohort/chain-bridge';
 import type { BlockClock, LocalChain } from '@cohort/devchain';
 import { StoreClient } from '@cohort/kit';
-import { openDataset, signObject } from '@cohort/native';
+import { openDataset } from '@cohort/native';
 import type { Dataset } from '@cohort/native';
 import { WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
 import { connect } from '@nats-io/transport-node';
@@ -52,6 +51,8 @@ import {
   startMinerOperator,
   startOperatorBase,
 } from '../harness/index.js';
+import { createAdversaries } from '../adversaries/index.js';
+import type { WindowScored } from '../adversaries/index.js';
 import type {
   DevchainProcess,
   LogRecord,
@@ -75,16 +76,14 @@ const pairOf = (seedHex: string): HotkeyPair => hotkeyFromSeed(Uint8Array.from(B
 const HONEST_SEEDS = [0x31, 0x32, 0x33].map(seedOf);
 const VALIDATOR_SEED = seedOf(0x40);
 const AGGREGATOR_SEED = seedOf(0x41);
-const ADVERSARIES = {
+const ADVERSARIES = createAdversaries({
   garbage: seedOf(0x51),
   copier: seedOf(0x52),
   replayer: seedOf(0x53),
   early: seedOf(0x54),
   late: seedOf(0x55),
   impersonator: seedOf(0x56),
-} as const;
-const ALL_ADVERSARIES = Object.keys(ADVERSARIES) as Adversary[];
-type Adversary = keyof typeof ADVERSARIES;
+});
 
 const ss58 = (seedHex: string): string => encodeSs58(pairOf(seedHex).publicKey);
 
@@ -101,16 +100,6 @@ async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${diag ? `\n${diag()}` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** Rewrite an update as `pair`'s for `window`-receipt purposes: hotkey and receipt, re-hashed, re-signed. */
-function forge(object: Uint8Array, pair: HotkeyPair, receipt: Uint8Array): Uint8Array {
-  const copy = Uint8Array.from(object);
-  copy.set(pair.publicKey, 56);
-  copy.set(receipt, 152);
-  copy.set(blake2b256(copy.subarray(0, copy.length - 96)), copy.length - 96);
-  signObject(copy, pair);
-  return copy;
 }
 
 describe(
@@ -136,7 +125,7 @@ describe(
     const uids = new Map<string, number>();
     const miners: MinerOperator[] = [];
     /** The first window each adversary acted in. */
-    const acted = new Map<Adversary, number>();
+    const acted = new Map<string, number>();
 
     const scored = (): LogRecord[] => validator.records.filter((r) => r.event === 'window_scored');
     const diag = (): string =>
@@ -156,7 +145,7 @@ describe(
         hotkeyUri: `0x${VALIDATOR_SEED}`,
         stakeRao: 5_000n * TAO,
       });
-      const all = [...HONEST_SEEDS, ...Object.values(ADVERSARIES)];
+      const all = [...HONEST_SEEDS, ...ADVERSARIES.map((a) => a.seedHex)];
       for (const [i, seed] of all.entries()) {
         uids.set(
           ss58(seed),
@@ -278,78 +267,27 @@ describe(
     });
 
     const lastActed = new Set<number>();
+    /** The slot of window w just opened: every adversary acts (each from its own hotkey). */
     async function act(w: number, victim: string): Promise<void> {
       if (lastActed.has(w)) return;
       lastActed.add(w);
-      const receiptOf = (hotkey: string): Uint8Array =>
-        dataReceipt([
-          ...dataset.sampleIds(
-            'train',
-            Uint32Array.from(
-              pagesFor({
-                runId: RUN,
-                hotkey,
-                window: w,
-                poolSize: dataset.sampleCount('train'),
-                count: INNER_STEPS * BATCH,
-              }),
-            ),
-          ),
-        ]);
-      const garbage = new Uint8Array(4096).map((_, i) => (i * 131 + w) & 0xff);
-      await store.put(updateKey(RUN, w, ss58(ADVERSARIES.garbage)), garbage);
-      acted.set('garbage', acted.get('garbage') ?? w);
-      const older = await store.get(updateKey(RUN, w - 1, victim));
-      if (older !== undefined) {
-        const pair = pairOf(ADVERSARIES.replayer);
-        await store.put(
-          updateKey(RUN, w, ss58(ADVERSARIES.replayer)),
-          forge(older.bytes, pair, receiptOf(ss58(ADVERSARIES.replayer))),
-        );
-        acted.set('replayer', acted.get('replayer') ?? w);
-      }
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-      const waitFor = async (key: string): Promise<Uint8Array | undefined> => {
-        for (let i = 0; i < 60; i++) {
-          const object = await store.get(key);
-          if (object !== undefined) return object.bytes;
-          await sleep(100);
-        }
-        return undefined;
+      const receiptOf = (hotkey: string, window: number): Uint8Array => {
+        const pages = pagesFor({
+          runId: RUN,
+          hotkey,
+          window,
+          poolSize: dataset.sampleCount('train'),
+          count: INNER_STEPS * BATCH,
+        });
+        return dataReceipt([...dataset.sampleIds('train', Uint32Array.from(pages))]);
       };
-      await Promise.all([
-        // The copier waits for the victim's update, then takes a while (longer than the validator's poll).
-        (async () => {
-          const original = await waitFor(updateKey(RUN, w, victim));
-          if (original === undefined) return;
-          await sleep(700);
-          const pair = pairOf(ADVERSARIES.copier);
-          await store.put(
-            updateKey(RUN, w, ss58(ADVERSARIES.copier)),
-            forge(original, pair, receiptOf(ss58(ADVERSARIES.copier))),
-          );
-          acted.set('copier', acted.get('copier') ?? w);
-        })(),
-        // The impersonator publishes the victim's bytes, signature and all, under its own key.
-        (async () => {
-          const original = await waitFor(updateKey(RUN, w, victim));
-          if (original === undefined) return;
-          await store.put(updateKey(RUN, w, ss58(ADVERSARIES.impersonator)), original);
-          acted.set('impersonator', acted.get('impersonator') ?? w);
-        })(),
-        // Early: an update for the window now running, long before its slot opens.
-        (async () => {
-          await sleep(1000);
-          await store.put(updateKey(RUN, w + 1, ss58(ADVERSARIES.early)), garbage);
-          acted.set('early', acted.get('early') ?? w + 1);
-        })(),
-        // Late: an update for w after its slot closed.
-        (async () => {
-          await sleep(SLOT_MS + 1500);
-          await store.put(updateKey(RUN, w, ss58(ADVERSARIES.late)), garbage);
-          acted.set('late', acted.get('late') ?? w);
-        })(),
-      ]);
+      const ctx = { store, runId: RUN, window: w, victim, receiptOf, slotMs: SLOT_MS };
+      await Promise.all(
+        ADVERSARIES.map(async (a) => {
+          const judgedIn = await a.act(ctx);
+          if (judgedIn !== undefined && !acted.has(a.name)) acted.set(a.name, judgedIn);
+        }),
+      );
     }
 
     after(async () => {
@@ -368,33 +306,38 @@ describe(
 
     test('adversaries are caught with their reasons, honest miners never, and weights rank them so', async (t) => {
       const honest = HONEST_SEEDS.map(ss58);
-      const adversary = Object.fromEntries(
-        Object.entries(ADVERSARIES).map(([k, s]) => [k, ss58(s)]),
-      ) as Record<Adversary, string>;
+      const hotkeyOf = (name: string): string => ADVERSARIES.find((a) => a.name === name)!.hotkey;
+      const adversary = { copier: hotkeyOf('copier'), garbage: hotkeyOf('garbage') };
+      const adversaryKeys = ADVERSARIES.map((a) => a.hotkey);
       const windowOf = (r: LogRecord): number => Number(r.window);
       // Two windows scored after every adversary acted.
       await until(
         'two scored windows with every adversary at work',
         () => {
-          const first = Math.max(...ALL_ADVERSARIES.map((a) => acted.get(a) ?? Infinity));
+          const first = Math.max(...ADVERSARIES.map((a) => acted.get(a.name) ?? Infinity));
           return scored().filter((r) => windowOf(r) >= first).length >= 2 ? true : undefined;
         },
         480_000,
         diag,
       );
-      const expect: Record<Adversary, (r: LogRecord) => boolean> = {
-        garbage: (r) => (r.faults as Record<string, string>)[adversary.garbage] === 'INVALID',
-        replayer: (r) => (r.faults as Record<string, string>)[adversary.replayer] === 'INVALID',
-        copier: (r) => (r.copiers as Record<string, string>)[adversary.copier] === honest[0],
-        impersonator: (r) => (r.faults as Record<string, string>)[adversary.impersonator] === 'INVALID',
-        early: (r) => (r.faults as Record<string, string>)[adversary.early] === 'EARLY',
-        late: (r) => (r.faults as Record<string, string>)[adversary.late] === 'LATE',
-      };
-      for (const a of ALL_ADVERSARIES) {
-        const from = acted.get(a)!;
-        const caught = scored().find((r) => windowOf(r) >= from && windowOf(r) <= from + 2 && expect[a](r));
-        assert.ok(caught, `${a} (acting from window ${from}) caught within 3 windows:\n${diag()}`);
-        t.diagnostic(`${a}: acted from window ${from}, caught in window ${windowOf(caught)}`);
+      const asScored = (r: LogRecord): WindowScored => ({
+        window: windowOf(r),
+        faults: r.faults as Record<string, string>,
+        copiers: r.copiers as Record<string, string>,
+      });
+      for (const a of ADVERSARIES) {
+        const from = acted.get(a.name)!;
+        const caught = scored().find(
+          (r) =>
+            windowOf(r) >= from && windowOf(r) <= from + 2 && a.caught(asScored(r), { victim: honest[0]! }),
+        );
+        assert.ok(
+          caught,
+          `${a.name} (from window ${from}) caught as ${a.expected} within 3 windows:\n${diag()}`,
+        );
+        t.diagnostic(
+          `${a.name}: acted from window ${from}, caught (${a.expected}) in window ${windowOf(caught)}`,
+        );
       }
       for (const r of scored()) {
         const faults = r.faults as Record<string, string>;
@@ -407,7 +350,7 @@ describe(
           );
           assert.equal(copiers[h], undefined, `honest ${h} called a copier in window ${windowOf(r)}`);
         }
-        for (const a of Object.values(adversary))
+        for (const a of adversaryKeys)
           assert.ok(!(r.selected as string[]).includes(a), 'no adversary selected');
       }
       // The aggregate of a window with the copier at work took only the selected honest updates.
@@ -443,7 +386,7 @@ describe(
       );
       const w = (h: string): number => onChain.get(uids.get(h)!) ?? 0;
       const minHonest = Math.min(...honest.map(w));
-      const maxAdversary = Math.max(...Object.values(adversary).map(w));
+      const maxAdversary = Math.max(...adversaryKeys.map(w));
       assert.ok(
         minHonest > maxAdversary,
         `honest ≥ ${minHonest}, adversaries ≤ ${maxAdversary} (${JSON.stringify([...onChain])})`,
