@@ -31,3 +31,15 @@ export function buildInfo(): BuildInfo {
     throw mapNativeError(error);
   }
 }
+
+/** Whether this build can run the engine on a GPU here: CUDA kernels compiled and a device visible. */
+export function cudaUsable(): boolean {
+  const build = buildInfo();
+  return build.cudaKernelsCompiled && build.cudaDeviceCount > 0;
+}
+
+/** A service's `device` setting made concrete: `auto` is cuda when {@link cudaUsable}, else cpu. */
+export function resolveDevice(choice: 'auto' | 'cpu' | 'cuda'): 'cpu' | 'cuda' {
+  if (choice !== 'auto') return choice;
+  return cudaUsable() ? 'cuda' : 'cpu';
+}

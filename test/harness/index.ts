@@ -12,3 +12,4 @@ export { startDevchainProcess } from './devchain-process.js';
 export type { DevchainProcess } from './devchain-process.js';
 export { startMinerOperator, startOperatorBase } from './operator.js';
 export type { MinerOperator, MinerSpec, NetworkSpec, OperatorBase } from './operator.js';
+export { until } from './until.js';

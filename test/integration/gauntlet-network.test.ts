@@ -50,6 +50,7 @@ import {
   startDevchainProcess,
   startMinerOperator,
   startOperatorBase,
+  until,
 } from '../harness/index.js';
 import { createAdversaries } from '../adversaries/index.js';
 import type { WindowScored } from '../adversaries/index.js';
@@ -86,21 +87,6 @@ const ADVERSARIES = createAdversaries({
 });
 
 const ss58 = (seedHex: string): string => encodeSs58(pairOf(seedHex).publicKey);
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined,
-  timeoutMs: number,
-  diag?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${diag ? `\n${diag()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe(
   'the Gauntlet: honest miners, a validator with an evaluator, adversaries',

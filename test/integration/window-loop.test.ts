@@ -26,6 +26,7 @@ import {
   startDevchainProcess,
   startMinerOperator,
   startOperatorBase,
+  until,
 } from '../harness/index.js';
 import type {
   DevchainProcess,
@@ -48,21 +49,6 @@ const num = (r: LogRecord, key: string): number => Number(r[key]);
 /** `event@window(reason)` for the diagnostics of a timeout. */
 const brief = (r: LogRecord): string =>
   `${r.event}${r.window === undefined ? '' : `@${JSON.stringify(r.window)}`}${r.reason ? `(${JSON.stringify(r.reason)})` : ''}`;
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined,
-  timeoutMs: number,
-  diag?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${diag ? `\n${diag()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe(
   'the window loop: 3 miners, a late joiner, a killed worker, one aggregator',

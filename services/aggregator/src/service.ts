@@ -12,11 +12,10 @@
  * Shutdown (hooks run in reverse): the window loop stops (a slot wait or transfer is cut by the shutdown
  * signal, a native call finishes), then the engine is disposed, the store client closed, NATS drained.
  */
-import { encodeSs58, hotkeyFromSeed, runSubjects } from '@cohort/core';
-import type { HotkeyPair } from '@cohort/core';
+import { encodeSs58, hotkeyFromSeedHex, runSubjects } from '@cohort/core';
 import { StoreClient, useNats } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
-import { buildInfo, createEngine } from '@cohort/native';
+import { createEngine, resolveDevice } from '@cohort/native';
 import { AggregatorService } from '@cohort/proto/cohort/aggregator/v1/aggregator';
 
 import { createAggregatorMetrics } from './aggregator-metrics.js';
@@ -32,16 +31,9 @@ import { prepareStateDir } from '@cohort/replica';
 import { WindowAggregator } from './window-aggregator.js';
 import { WindowEventQueue } from './window-events.js';
 
-function hotkeyOf(seedHex: string): HotkeyPair | null {
-  const hex = seedHex.trim().replace(/^0x/, '');
-  return hex === '' ? null : hotkeyFromSeed(Uint8Array.from(Buffer.from(hex, 'hex')));
-}
-
 async function openReplica(ctx: ServiceContext<Config>): Promise<Replica> {
   const c = ctx.config;
-  const build = buildInfo();
-  const cuda = build.cudaKernelsCompiled && build.cudaDeviceCount > 0;
-  const device = c.device === 'auto' ? (cuda ? 'cuda' : 'cpu') : c.device;
+  const device = resolveDevice(c.device);
   const engine = await createEngine({ preset: c.preset, seed: c.seed, device, threads: c.threads });
   ctx.onShutdown('engine', () => engine.dispose());
   return Replica.create(engine, c.runId, c.outerLearningRate);
@@ -57,7 +49,7 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
     const metrics = createAggregatorMetrics(ctx.metrics.registry);
     const published = new Published(metrics);
     const nats = await useNats(ctx, 'aggregator');
-    const hotkey = hotkeyOf(c.hotkeySeed);
+    const hotkey = hotkeyFromSeedHex(c.hotkeySeed);
     if (hotkey === null) {
       ctx.log.warn('aggregator_idle', {
         reason: 'NO_HOTKEY',

@@ -4,7 +4,7 @@
  * nobody can forge one. sr25519 with the `substrate` signing context, as Bittensor wallets sign; SS58
  * addresses as the chain shows hotkeys. Pure: no I/O, the signing nonce comes from the platform's CSPRNG.
  */
-import { base58 } from '@scure/base';
+import { base58, hex as hexCodec } from '@scure/base';
 import { getPublicKey, secretFromSeed, sign, verify } from '@scure/sr25519';
 
 import { blake2b } from './blake2b.js';
@@ -130,4 +130,16 @@ export function decodeSs58(address: string): Uint8Array {
   if (checksum[0] !== raw[body.length] || checksum[1] !== raw[body.length + 1])
     badAddress(address, 'checksum');
   return raw.slice(headLength, headLength + HOTKEY_BYTES);
+}
+
+/** A hotkey seed as services take it from config: 64 hex digits, optionally `0x`-prefixed. */
+export const SEED_HEX_PATTERN = /^(0x)?[0-9a-fA-F]{64}$/;
+
+/**
+ * The key pair of a seed written as hex (config's `hotkeySeed`), or null for an empty one. Check the
+ * shape with {@link SEED_HEX_PATTERN} first (config validation does): this does not repeat it.
+ */
+export function hotkeyFromSeedHex(seedHex: string): HotkeyPair | null {
+  const hex = seedHex.trim().replace(/^0x/, '');
+  return hex === '' ? null : hotkeyFromSeed(hexCodec.decode(hex.toLowerCase()));
 }

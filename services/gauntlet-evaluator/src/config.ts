@@ -1,3 +1,4 @@
+import { SEED_HEX_PATTERN } from '@cohort/core';
 import { hostname } from 'node:os';
 import { ConfigError, commonFields, defineConfig, envName, field, natsFields } from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
@@ -118,7 +119,6 @@ export type Config = ConfigOf<typeof configSpec.fields>;
 
 /** The wire format's run id (shorter than the config's): docs/wire-format.md. */
 const WIRE_RUN_ID = /^[a-z0-9._-]{1,32}$/;
-const SEED_HEX = /^(0x)?[0-9a-fA-F]{64}$/;
 
 /** Rules across keys: the run id fits object headers, the seed is 32 bytes. */
 export function validateConfig(config: Config): void {
@@ -130,7 +130,7 @@ export function validateConfig(config: Config): void {
       undefined,
     );
   }
-  if (config.hotkeySeed !== '' && !SEED_HEX.test(config.hotkeySeed.trim())) {
+  if (config.hotkeySeed !== '' && !SEED_HEX_PATTERN.test(config.hotkeySeed.trim())) {
     // Never echo the secret: only its shape is wrong.
     throw new ConfigError(
       `hotkeySeed (env ${envName('hotkeySeed')}) must be 64 hex digits (a 32-byte seed)`,

@@ -14,11 +14,11 @@
  * then the engine is disposed, the dataset closed, the store client closed, NATS drained.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeSs58, hotkeyFromSeed } from '@cohort/core';
+import { encodeSs58, hotkeyFromSeed, hotkeyFromSeedHex } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, useNats } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
-import { buildInfo, createEngine, openDataset } from '@cohort/native';
+import { createEngine, openDataset, resolveDevice } from '@cohort/native';
 import { EvaluatorService } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 
 import { configSpec, evaluatorIdOf, validateConfig } from './config.js';
@@ -32,16 +32,15 @@ import type { WorkQueueCounters } from './work-queue.js';
 
 /** The signing key: from `hotkeySeed`, else an ephemeral one (its aggregates never leave the process). */
 function hotkeyOf(seedHex: string): { pair: HotkeyPair; ephemeral: boolean } {
-  const hex = seedHex.trim().replace(/^0x/, '');
-  if (hex === '') return { pair: hotkeyFromSeed(randomBytes(32)), ephemeral: true };
-  return { pair: hotkeyFromSeed(Uint8Array.from(Buffer.from(hex, 'hex'))), ephemeral: false };
+  const pair = hotkeyFromSeedHex(seedHex);
+  return pair === null
+    ? { pair: hotkeyFromSeed(randomBytes(32)), ephemeral: true }
+    : { pair, ephemeral: false };
 }
 
 async function openReplica(ctx: ServiceContext<Config>): Promise<Replica> {
   const c = ctx.config;
-  const build = buildInfo();
-  const cuda = build.cudaKernelsCompiled && build.cudaDeviceCount > 0;
-  const device = c.device === 'auto' ? (cuda ? 'cuda' : 'cpu') : c.device;
+  const device = resolveDevice(c.device);
   const engine = await createEngine({ preset: c.preset, seed: c.seed, device, threads: c.threads });
   ctx.onShutdown('engine', () => engine.dispose());
   return Replica.create(engine, c.runId, c.outerLearningRate);

@@ -1,3 +1,4 @@
+import { SEED_HEX_PATTERN } from '@cohort/core';
 import { ConfigError, commonFields, defineConfig, envName, field } from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
 import { DEFAULT_CODEC, DEFAULT_TRAINER, PRESETS } from '@cohort/native';
@@ -119,7 +120,6 @@ export type Config = ConfigOf<typeof configSpec.fields>;
 const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
 /** The wire format's run id (shorter than the config's): docs/wire-format.md. */
 const WIRE_RUN_ID = /^[a-z0-9._-]{1,32}$/;
-const SEED_HEX = /^(0x)?[0-9a-fA-F]{64}$/;
 
 function conflict(key: string, message: string): ConfigError {
   return new ConfigError(`${key} (env ${envName(key)}) ${message}`, 'CONFIG_CONFLICT', key, undefined);
@@ -136,7 +136,7 @@ export function validateConfig(config: Config): void {
   if (!WIRE_RUN_ID.test(config.runId)) {
     throw conflict('runId', 'must be at most 32 characters: payload headers carry it');
   }
-  if (config.hotkeySeed !== '' && !SEED_HEX.test(config.hotkeySeed.trim())) {
+  if (config.hotkeySeed !== '' && !SEED_HEX_PATTERN.test(config.hotkeySeed.trim())) {
     // Never echo the secret: only its shape is wrong.
     throw new ConfigError(
       `hotkeySeed (env ${envName('hotkeySeed')}) must be 64 hex digits (a 32-byte seed)`,

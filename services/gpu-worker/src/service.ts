@@ -5,11 +5,10 @@
  * state fingerprint over gRPC (checkpoints from the run's checkpoint-store when `storeAddress` is set) (see replica.ts for the window state machine). The engine is disposed at
  * shutdown, after in-flight calls drained (a training in flight is cancelled by the drain).
  */
-import { hotkeyFromSeed } from '@cohort/core';
-import type { HotkeyPair } from '@cohort/core';
+import { hotkeyFromSeedHex } from '@cohort/core';
 import { COHORT_VERSION, StoreClient } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
-import { buildInfo, createEngine, openDataset } from '@cohort/native';
+import { buildInfo, createEngine, cudaUsable, openDataset, resolveDevice } from '@cohort/native';
 import type { Dataset, Engine } from '@cohort/native';
 import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
 
@@ -19,11 +18,6 @@ import { EfStore } from './ef-store.js';
 import { Replica } from './replica.js';
 import { createGpuWorkerImpl } from './server.js';
 import { createWorkerMetrics } from './worker-metrics.js';
-
-function hotkeyOf(seedHex: string): HotkeyPair | null {
-  const hex = seedHex.trim().replace(/^0x/, '');
-  return hex === '' ? null : hotkeyFromSeed(Uint8Array.from(Buffer.from(hex, 'hex')));
-}
 
 async function openEngine(ctx: ServiceContext<Config>, device: 'cpu' | 'cuda'): Promise<Engine> {
   const c = ctx.config;
@@ -81,14 +75,14 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
   validate: validateConfig,
   async start(ctx) {
     const build = buildInfo();
-    const cudaAvailable = build.cudaKernelsCompiled && build.cudaDeviceCount > 0;
+    const cudaAvailable = cudaUsable();
     const c = ctx.config;
-    const device = c.device === 'auto' ? (cudaAvailable ? 'cuda' : 'cpu') : c.device;
+    const device = resolveDevice(c.device);
     const engine = await openEngine(ctx, device);
     const dataset = await openData(ctx);
     const efStore = new EfStore(c.efStateDir);
     await restoreErrorFeedback(ctx, engine, efStore);
-    const hotkey = hotkeyOf(c.hotkeySeed);
+    const hotkey = hotkeyFromSeedHex(c.hotkeySeed);
     const replica = await Replica.create({
       engine,
       dataset,

@@ -67,7 +67,8 @@ export class EvaluationClient {
   readonly #nats: NatsHandle;
   readonly #runId: string;
   readonly #log: Logger;
-  readonly #results = new Map<string, Evaluation>();
+  /** Results by message id, with their window (results of windows nobody awaits any more are dropped). */
+  readonly #results = new Map<string, { readonly window: number; readonly evaluation: Evaluation }>();
   readonly #waiters = new Set<() => void>();
   #ready: Promise<void> | undefined;
 
@@ -81,7 +82,10 @@ export class EvaluationClient {
         try {
           const r = fromBinary(ScoreResultSchema, msg.data);
           if (r.runId !== runId) return;
-          this.#results.set(scoreResultMsgId(r.window, r.hotkey), evaluationOf(r));
+          this.#results.set(scoreResultMsgId(r.window, r.hotkey), {
+            window: Number(r.window),
+            evaluation: evaluationOf(r),
+          });
           for (const wake of this.#waiters) wake();
         } catch (e) {
           log.warn('score_result_invalid', { error: String(e) });
@@ -98,6 +102,8 @@ export class EvaluationClient {
     deadlineMs: number,
     signal: AbortSignal,
   ): Promise<Map<string, Evaluation>> {
+    // Late answers to windows already scored (or another validator's jobs) must not pile up.
+    for (const [id, r] of this.#results) if (r.window < window) this.#results.delete(id);
     this.#ready ??= declareScoreStreams(this.#nats.jsm, this.#runId);
     await this.#ready;
     const subject = runSubjects(this.#runId).scoreJobs;
@@ -134,7 +140,7 @@ export class EvaluationClient {
     for (const j of jobs) {
       const id = scoreResultMsgId(window, j.hotkey);
       const r = this.#results.get(id);
-      if (r !== undefined) out.set(j.hotkey, r);
+      if (r !== undefined) out.set(j.hotkey, r.evaluation);
       this.#results.delete(id);
     }
     return out;
