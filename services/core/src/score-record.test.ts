@@ -63,7 +63,7 @@ test('a tampered record does not recheck', () => {
 });
 
 test('malformed records are refused', () => {
-  for (const v of [{}, { format: 'cohort-score/1' }, { format: 'cohort-score/1', explanation: {} }]) {
+  for (const v of [{}, { format: 'cohort-score/2' }, { format: 'cohort-score/2', explanation: {} }]) {
     assert.throws(
       () => parseScoreRecord(new TextEncoder().encode(JSON.stringify(v))),
       (e) => e instanceof ScoreRecordError && e.reason === 'SCORE_RECORD_INVALID',

@@ -7,7 +7,7 @@
  * `cohort explain` is a thin shell around it.
  */
 import { CohortError, Code } from './errors.js';
-import { DEFAULT_SCORING_POLICY, PENALTY_REASONS, scoreWindow } from './score-window.js';
+import { DEFAULT_SCORING_POLICY, FAULT_REASONS, isPeerScoreState, scoreWindow } from './score-window.js';
 import type {
   PeerScoreState,
   PeerVerdict,
@@ -17,7 +17,7 @@ import type {
 } from './score-window.js';
 
 /** The record format this module writes and reads. */
-export const SCORE_RECORD_FORMAT = 'cohort-score/1';
+export const SCORE_RECORD_FORMAT = 'cohort-score/2';
 /** Largest record accepted (a match of a few thousand peers). */
 export const MAX_SCORE_RECORD_BYTES = 4 * 1024 * 1024;
 
@@ -77,20 +77,16 @@ export function encodeScoreRecord(record: ScoreRecord): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(record));
 }
 
-const isState = (v: unknown): v is PeerScoreState => {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Record<string, unknown>;
-  return ['mu', 'sigma', 'binaryEma', 'finalScore', 'inactiveWindows'].every(
-    (k) => typeof s[k] === 'number' && Number.isFinite(s[k]),
-  );
-};
+const isState = isPeerScoreState;
 
 const isVerdict = (v: unknown): v is PeerVerdict => {
   if (typeof v !== 'object' || v === null) return false;
   const x = v as Record<string, unknown>;
   if (x.kind === 'fault')
-    return typeof x.reason === 'string' && (PENALTY_REASONS as readonly string[]).includes(x.reason);
+    return typeof x.reason === 'string' && (FAULT_REASONS as readonly string[]).includes(x.reason);
   if (x.kind !== 'scored' || typeof x.losses !== 'object' || x.losses === null) return false;
+  if (x.norm !== undefined && !(typeof x.norm === 'number' && Number.isFinite(x.norm) && x.norm >= 0))
+    return false;
   const l = x.losses as Record<string, unknown>;
   return ['assignedBefore', 'assignedAfter', 'randomBefore', 'randomAfter'].every(
     (k) => typeof l[k] === 'number' && Number.isFinite(l[k]),
@@ -150,6 +146,17 @@ export interface RecheckResult {
   readonly detail: string;
 }
 
+/** Field by field, bit for bit (margins element-wise). */
+function sameState(x: PeerScoreState, y: PeerScoreState): boolean {
+  return (
+    (['mu', 'sigma', 'binaryEma', 'finalScore', 'inactiveWindows'] as const).every((k) =>
+      Object.is(x[k], y[k]),
+    ) &&
+    x.recentMargins.length === y.recentMargins.length &&
+    x.recentMargins.every((m, i) => Object.is(m, y.recentMargins[i]))
+  );
+}
+
 /** Re-run the window's scoring on the record's inputs and compare with the published result. */
 export function recheckScoreRecord(record: ScoreRecord): RecheckResult {
   const { explanation: e } = record;
@@ -174,9 +181,7 @@ export function recheckScoreRecord(record: ScoreRecord): RecheckResult {
       detail: `the inputs do not score: ${String(error)}`,
     };
   }
-  const same =
-    recomputed !== undefined &&
-    (Object.keys(e.after) as (keyof PeerScoreState)[]).every((k) => Object.is(recomputed[k], e.after[k]));
+  const same = recomputed !== undefined && sameState(recomputed, e.after);
   return {
     matches: same,
     recomputed,

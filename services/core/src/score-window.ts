@@ -7,7 +7,8 @@
  * - Scored peers: gradient score and binary indicator from the losses; binary EMA; one OpenSkill
  *   Plackett-Luce match over all scored peers of the window, ranked by gradient score (β 7, τ 0.1);
  *   final = max(0, ordinal + ordinalShift) × max(0, binary EMA). A copier (score-copiers.ts) is
- *   scored, then zeroed.
+ *   scored, then zeroed; so is an update the quality checks flag (score-quality.ts: NORM_OUTLIER,
+ *   HARMFUL, NO_GAIN, LAZY — each also zeroes the binary EMA).
  * - Faults, each a multiplicative penalty on a positive final score (and on the binary EMA where the
  *   policy says so): MISSING, EARLY, LATE (×0.75 by default), INVALID, OUT_OF_SYNC, RECEIPT_MISMATCH,
  *   COPIER (×0), INACTIVE (×0.75 per window, state reset after `inactiveResetWindows`).
@@ -21,6 +22,8 @@
 import { ordinal, rate, rating } from 'openskill';
 
 import { InvalidArgumentError } from './errors.js';
+import { DEFAULT_QUALITY_POLICY, QUALITY_REASONS, judgeQuality } from './score-quality.js';
+import type { QualityPolicy, QualityReason } from './score-quality.js';
 import { binaryIndicator, checkMeasurement, emaStep, gradientScore } from './score-signals.js';
 import type { LossMeasurement } from './score-signals.js';
 
@@ -34,6 +37,10 @@ export const PENALTY_REASONS = [
   'RECEIPT_MISMATCH',
   'COPIER',
   'INACTIVE',
+  'NORM_OUTLIER',
+  'HARMFUL',
+  'NO_GAIN',
+  'LAZY',
 ] as const;
 export type PenaltyReason = (typeof PENALTY_REASONS)[number];
 
@@ -49,6 +56,8 @@ export interface ScoringPolicy {
   readonly emaPenalties: readonly PenaltyReason[];
   /** Consecutive inactive windows after which a peer's state is reset to the prior. */
   readonly inactiveResetWindows: number;
+  /** Thresholds of the quality checks on measured updates (score-quality.ts). */
+  readonly quality: QualityPolicy;
 }
 
 /** The protocol's defaults. */
@@ -66,9 +75,23 @@ export const DEFAULT_SCORING_POLICY: ScoringPolicy = Object.freeze({
     RECEIPT_MISMATCH: 0,
     COPIER: 0,
     INACTIVE: 0.75,
+    NORM_OUTLIER: 0,
+    HARMFUL: 0,
+    NO_GAIN: 0,
+    LAZY: 0,
   }),
-  emaPenalties: Object.freeze(['MISSING', 'EARLY', 'LATE', 'INACTIVE'] as PenaltyReason[]),
+  emaPenalties: Object.freeze([
+    'MISSING',
+    'EARLY',
+    'LATE',
+    'INACTIVE',
+    'NORM_OUTLIER',
+    'HARMFUL',
+    'NO_GAIN',
+    'LAZY',
+  ] as PenaltyReason[]),
   inactiveResetWindows: 3,
+  quality: DEFAULT_QUALITY_POLICY,
 });
 
 /** A peer's running score state. */
@@ -78,18 +101,56 @@ export interface PeerScoreState {
   readonly binaryEma: number;
   readonly finalScore: number;
   readonly inactiveWindows: number;
+  /** Specific margins of its last scored windows, oldest first (the LAZY check, score-quality.ts). */
+  readonly recentMargins: readonly number[];
 }
 
 /** The state of a peer never seen before: OpenSkill's prior, no trust, no score. */
 export function initialPeerState(): PeerScoreState {
   const prior = rating();
-  return { mu: prior.mu, sigma: prior.sigma, binaryEma: 0, finalScore: 0, inactiveWindows: 0 };
+  return {
+    mu: prior.mu,
+    sigma: prior.sigma,
+    binaryEma: 0,
+    finalScore: 0,
+    inactiveWindows: 0,
+    recentMargins: [],
+  };
+}
+
+const NUMERIC_STATE_KEYS = ['mu', 'sigma', 'binaryEma', 'finalScore', 'inactiveWindows'] as const;
+
+/** Whether `v` has the shape of a {@link PeerScoreState} (finite numbers; margins in [−1, 1]). */
+export function isPeerScoreState(v: unknown): v is PeerScoreState {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return (
+    NUMERIC_STATE_KEYS.every((k) => typeof s[k] === 'number' && Number.isFinite(s[k])) &&
+    Array.isArray(s.recentMargins) &&
+    s.recentMargins.length <= 64 &&
+    s.recentMargins.every((m: unknown) => typeof m === 'number' && m >= -1 && m <= 1)
+  );
 }
 
 /** What the validator established about one peer this window. */
 export type PeerVerdict =
-  | { readonly kind: 'scored'; readonly losses: LossMeasurement }
-  | { readonly kind: 'fault'; readonly reason: Exclude<PenaltyReason, 'COPIER'> };
+  | {
+      readonly kind: 'scored';
+      readonly losses: LossMeasurement;
+      /** L2 norm of the update's dequantized values (the NORM_OUTLIER check); absent: not checked. */
+      readonly norm?: number;
+    }
+  | { readonly kind: 'fault'; readonly reason: FaultReason };
+
+/** Penalties a verdict can carry by itself (COPIER and the quality reasons come from the scoring). */
+export type FaultReason = Exclude<PenaltyReason, 'COPIER' | QualityReason>;
+
+/** Every {@link FaultReason}. */
+export const FAULT_REASONS: readonly FaultReason[] = PENALTY_REASONS.filter(
+  (r): r is FaultReason => r !== 'COPIER' && !(QUALITY_REASONS as readonly string[]).includes(r),
+);
+
+type ScoredVerdict = Extract<PeerVerdict, { kind: 'scored' }>;
 
 /** One peer's explanation record for the window (what `cohort explain` recomputes). */
 export interface ScoreExplanation {
@@ -109,6 +170,8 @@ export interface WindowScores {
   readonly states: ReadonlyMap<string, PeerScoreState>;
   readonly explanations: readonly ScoreExplanation[];
 }
+
+const nonNull = <T>(xs: readonly (T | null)[]): T[] => xs.filter((x): x is T => x !== null);
 
 const byHotkey = <T extends { hotkey: string }>(x: T, y: T): number =>
   x.hotkey < y.hotkey ? -1 : x.hotkey > y.hotkey ? 1 : 0;
@@ -148,9 +211,10 @@ export function scoreWindow(
 
   // 1. Signals of the scored peers, in hotkey order (determinism does not depend on map order).
   const scored = [...verdicts]
-    .filter((e): e is [string, { kind: 'scored'; losses: LossMeasurement }] => e[1].kind === 'scored')
+    .filter((e): e is [string, ScoredVerdict] => e[1].kind === 'scored')
     .map(([hotkey, v]) => ({
       hotkey,
+      norm: v.norm,
       losses: checkMeasurement(v.losses),
       gradient: gradientScore(v.losses),
       indicator: binaryIndicator(v.losses),
@@ -169,6 +233,17 @@ export function scoreWindow(
     scored.forEach((p, i) => ratings.set(p.hotkey, rated[i]![0]!));
   }
 
+  // 3. Quality checks of the measured updates (score-quality.ts), against the window's other updates.
+  const quality = judgeQuality(
+    scored.map((p) => ({
+      hotkey: p.hotkey,
+      losses: p.losses,
+      ...(p.norm === undefined ? {} : { norm: p.norm }),
+      recentMargins: stateOf(p.hotkey).recentMargins,
+    })),
+    policy.quality,
+  );
+
   const explanations: ScoreExplanation[] = [];
   for (const p of scored) {
     const before = stateOf(p.hotkey);
@@ -181,12 +256,17 @@ export function scoreWindow(
       binaryEma,
       finalScore: Math.max(0, ord + policy.ordinalShift) * Math.max(0, binaryEma),
       inactiveWindows: 0,
+      recentMargins: quality.get(p.hotkey)!.recentMargins,
     };
     const penalties: { reason: PenaltyReason; factor: number }[] = [];
     const copied = copiers.get(p.hotkey) ?? null;
-    if (copied !== null) {
-      after = penalise(after, 'COPIER', policy);
-      penalties.push({ reason: 'COPIER', factor: policy.factors.COPIER });
+    const flaws: PenaltyReason[] = [
+      ...(copied === null ? [] : (['COPIER'] as const)),
+      ...nonNull<QualityReason>([quality.get(p.hotkey)!.reason]),
+    ];
+    for (const reason of flaws) {
+      after = penalise(after, reason, policy);
+      penalties.push({ reason, factor: policy.factors[reason] });
     }
     states.set(p.hotkey, after);
     explanations.push({
@@ -202,7 +282,7 @@ export function scoreWindow(
     });
   }
 
-  // 3. Faults: each peer answers for its own payload only.
+  // 4. Faults: each peer answers for its own payload only.
   for (const [hotkey, v] of [...verdicts].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
     if (v.kind !== 'fault') continue;
     const before = stateOf(hotkey);
@@ -221,7 +301,7 @@ export function scoreWindow(
     });
   }
 
-  // 4. Inactivity: decay, then reset to the prior after too many windows in a row.
+  // 5. Inactivity: decay, then reset to the prior after too many windows in a row.
   for (const hotkey of [...(options.inactive ?? [])].sort()) {
     if (verdicts.has(hotkey)) continue;
     const before = stateOf(hotkey);

@@ -16,7 +16,12 @@ import type { PeerVerdict } from './score-window.js';
 
 /** What an evaluator reported for one update. */
 export type EvaluationOutcome =
-  | { readonly kind: 'measured'; readonly losses: LossMeasurement }
+  | {
+      readonly kind: 'measured';
+      readonly losses: LossMeasurement;
+      /** L2 norm of the update's values, when the evaluator reported one. */
+      readonly norm?: number;
+    }
   | { readonly kind: 'fault'; readonly fault: 'MISSING' | 'INVALID' | 'OUT_OF_SYNC' | 'RECEIPT_MISMATCH' }
   /** The evaluator could not score it (EVALUATOR_FAILED): not the miner's doing. */
   | { readonly kind: 'evaluator_failed'; readonly detail: string };
@@ -70,7 +75,11 @@ export function windowVerdicts(o: WindowObservations): WindowVerdicts {
     } else if (e.kind === 'fault') {
       verdicts.set(hotkey, { kind: 'fault', reason: e.fault });
     } else {
-      verdicts.set(hotkey, { kind: 'scored', losses: e.losses });
+      verdicts.set(hotkey, {
+        kind: 'scored',
+        losses: e.losses,
+        ...(e.norm === undefined ? {} : { norm: e.norm }),
+      });
     }
   }
   return { verdicts, inSlot, inactive, unjudged };

@@ -59,6 +59,8 @@ export interface ScoreAnswer {
   readonly indexSample?: Uint8Array;
   readonly stateFingerprint?: Uint8Array;
   readonly payloadStateFingerprint?: Uint8Array;
+  /** L2 norm of the payload's dequantized values (the validator's NORM_OUTLIER check). */
+  readonly updateNorm?: number;
   readonly evalSamples?: number;
   readonly attempt?: number;
 }
@@ -75,6 +77,13 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 /** Cached losses kept per θ (a few windows' worth of page sets). */
 const MAX_CACHED_LOSSES = 4096;
+
+/** L2 norm of every dequantized value of an update, summed in fp64 in table order. */
+export function updateNorm(tensors: readonly { readonly values: Float32Array }[]): number {
+  let sum = 0;
+  for (const t of tensors) for (const v of t.values) sum += v * v;
+  return Math.sqrt(sum);
+}
 
 function badJob(message: string, details: Record<string, string | number> = {}): never {
   throw new CannotScoreError('BAD_JOB', message, details);
@@ -207,6 +216,7 @@ export class JobScorer {
       lossAssignedAfter: losses.assignedAfter,
       lossRandomBefore: losses.randomBefore,
       lossRandomAfter: losses.randomAfter,
+      updateNorm: updateNorm(validated.tensors ?? []),
       payloadBlake2b256,
       objectBlake2b256,
       indexSample,

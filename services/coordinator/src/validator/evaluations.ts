@@ -53,6 +53,7 @@ export function evaluationOf(r: ScoreResult): Evaluation {
           randomBefore: r.lossRandomBefore,
           randomAfter: r.lossRandomAfter,
         },
+        ...(Number.isFinite(r.updateNorm) && r.updateNorm >= 0 ? { norm: r.updateNorm } : {}),
       },
     };
   }

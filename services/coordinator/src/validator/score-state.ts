@@ -6,6 +6,7 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isPeerScoreState } from '@cohort/core';
 import type { PeerScoreState } from '@cohort/core';
 import type { Logger } from '@cohort/kit';
 
@@ -17,12 +18,7 @@ export interface StoredScores {
   readonly peers: ReadonlyMap<string, PeerScoreState>;
 }
 
-const isState = (v: unknown): v is PeerScoreState =>
-  typeof v === 'object' &&
-  v !== null &&
-  ['mu', 'sigma', 'binaryEma', 'finalScore', 'inactiveWindows'].every((k) =>
-    Number.isFinite((v as Record<string, unknown>)[k]),
-  );
+const isState = isPeerScoreState;
 
 /** The score state file of one run in `dir`. */
 export class ScoreStateFile {

@@ -6,7 +6,9 @@
  *     metagraph → jobs for the updates seen in the slot → evaluators' results (or a deadline), and
  *     one more listing: what arrived after the close is LATE
  *     → verdicts (early, late, inactive, faults) → copiers from index samples and first-seen
- *     → scoreWindow → explanation records `scores/<w>/<hotkey>.json` → selection `selections/<w>`
+ *     → scoreWindow (with the quality checks: NORM_OUTLIER, HARMFUL, NO_GAIN, LAZY)
+ *     → explanation records `scores/<w>/<hotkey>.json` → selection `selections/<w>` (never a penalised
+ *     update)
  *     → score state saved → every `windowsPerWeights` windows, weights through the chain-bridge.
  *
  * Windows are processed one at a time, in order; a window whose close comes while the previous one is
@@ -154,8 +156,14 @@ export class ValidatorLoop {
         contentType: 'application/json',
       });
     }
+    // Quality penalties of scored updates (copiers included): such an update is never selected.
+    const flagged = new Map(
+      scores.explanations
+        .filter((e) => e.verdict.kind === 'scored' && e.penalties.length > 0)
+        .map((e) => [e.hotkey, e.penalties.map((p) => p.reason)]),
+    );
     const candidates = [...judged.verdicts]
-      .filter(([h, v]) => v.kind === 'scored' && !copiers.has(h) && evaluated.get(h)?.objectHash)
+      .filter(([h, v]) => v.kind === 'scored' && !flagged.has(h) && evaluated.get(h)?.objectHash)
       .map(([h]) => ({
         uid: uidOf.get(h)!,
         hotkey: h,
@@ -182,6 +190,7 @@ export class ValidatorLoop {
           .map(([h, v]) => [h, v.kind === 'fault' ? v.reason : '']),
       ),
       copiers: Object.fromEntries(copiers),
+      penalties: Object.fromEntries(flagged),
       inactive: judged.inactive,
       unjudged: judged.unjudged,
       selected: selected.map((s) => s.hotkey),
