@@ -13,3 +13,5 @@ export type { DevchainProcess } from './devchain-process.js';
 export { startMinerOperator, startOperatorBase } from './operator.js';
 export type { MinerOperator, MinerSpec, NetworkSpec, OperatorBase } from './operator.js';
 export { until } from './until.js';
+export { asWindowScored, startGauntletNet } from './gauntlet-net.js';
+export type { GauntletNet, GauntletNetOptions } from './gauntlet-net.js';

@@ -1,0 +1,333 @@
+/**
+ * The Gauntlet on one machine, as `gauntlet-network.test.ts` and `pnpm bench adversaries` run it: the
+ * real subtensor runtime under chopsticks, a nats-server and chain-bridge per operator, one filesystem
+ * checkpoint-store as the run's bucket, honest miners (gpu-worker + coordinator each), a validator
+ * (coordinator with the validator role + gauntlet-evaluator replicas), and the aggregator following the
+ * validator's selection — every service a real process. The adversaries of `test/adversaries/` run in
+ * this process, each from its own registered hotkey, from the first window after the validator scored
+ * one (so the honest miners have uploads to copy).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
+import { dataReceipt, encodeSs58, hotkeyFromSeed, pagesFor, runSubjects } from '@cohort/core';
+import { storageItem } from '@cohort/chain-bridge';
+import { createSubnet, devUri, registerNeuron, runEpoch, startBlockClock } from '@cohort/devchain';
+import type { BlockClock, LocalChain } from '@cohort/devchain';
+import { StoreClient } from '@cohort/kit';
+import { openDataset } from '@cohort/native';
+import type { Dataset } from '@cohort/native';
+import { WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+import { RunFollower, createAdversaries } from '../adversaries/index.js';
+import type { Adversary, AdversaryContext, AdversaryName, WindowScored } from '../adversaries/index.js';
+import { brownDataset } from './brown-dataset.js';
+import { startDevchainProcess } from './devchain-process.js';
+import type { DevchainProcess } from './devchain-process.js';
+import { startMinerOperator, startOperatorBase } from './operator.js';
+import type { MinerOperator, MinerSpec, NetworkSpec, OperatorBase } from './operator.js';
+import { spawnService } from './service-process.js';
+import type { LogRecord, ServiceProcess } from './service-process.js';
+
+/** Shape of the network. */
+export interface GauntletNetOptions {
+  readonly runId: string;
+  /** Hex seeds of the honest miners' hotkeys (the first is the copiers' victim). */
+  readonly honestSeeds: readonly string[];
+  readonly adversarySeeds: Partial<Readonly<Record<AdversaryName, string>>>;
+  readonly validatorSeed: string;
+  readonly aggregatorSeed: string;
+  readonly evaluators?: number;
+  readonly blockMs?: number;
+  readonly blocksPerWindow?: number;
+  readonly slotMs?: number;
+  readonly innerSteps?: number;
+  readonly batchSize?: number;
+  readonly windowsPerWeights?: number;
+}
+
+/** A running Gauntlet network. */
+export interface GauntletNet {
+  readonly chain: LocalChain;
+  readonly netuid: number;
+  readonly validatorUid: number;
+  /** uid of every miner hotkey (SS58). */
+  readonly uids: ReadonlyMap<string, number>;
+  readonly store: StoreClient;
+  readonly storeRoot: string;
+  readonly dataset: Dataset;
+  readonly honest: readonly string[];
+  readonly adversaries: readonly Adversary[];
+  readonly validator: ServiceProcess;
+  readonly evaluators: readonly ServiceProcess[];
+  readonly aggregator: ServiceProcess;
+  readonly miners: readonly MinerOperator[];
+  /** The first window each adversary acted in (its offence judged in that window). */
+  readonly acted: ReadonlyMap<string, number>;
+  /** The validator's `window_scored` records, as the adversaries read them. */
+  scored(): WindowScored[];
+  /** Its `window_scored` log records themselves. */
+  scoredRecords(): LogRecord[];
+  /** Everything a failed wait should print. */
+  readonly diag: () => string;
+  /** The weights the validator has on chain, by uid. */
+  weightsOnChain(): Promise<Map<number, number>>;
+  /** Mean held-out loss of θ_window (a replica in this process syncs to it), or undefined. */
+  heldoutLoss(window: number, samples: number, timeoutMs: number): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+const TAO = 1_000_000_000n;
+const pairOf = (seedHex: string) => hotkeyFromSeed(Uint8Array.from(Buffer.from(seedHex, 'hex')));
+const ss58 = (seedHex: string): string => encodeSs58(pairOf(seedHex).publicKey);
+
+/** Parse a `window_scored` record. */
+export function asWindowScored(r: LogRecord): WindowScored {
+  return {
+    window: Number(r.window),
+    faults: (r.faults ?? {}) as Record<string, string>,
+    copiers: (r.copiers ?? {}) as Record<string, string>,
+    penalties: (r.penalties ?? {}) as Record<string, string[]>,
+    inactive: (r.inactive ?? []) as string[],
+  };
+}
+
+/** Start the whole network (see the module comment); stop it with {@link GauntletNet.stop}. */
+export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletNet> {
+  const blockMs = o.blockMs ?? 1000;
+  const blocksPerWindow = o.blocksPerWindow ?? 20;
+  const slotMs = o.slotMs ?? 2000;
+  const innerSteps = o.innerSteps ?? 2;
+  const batchSize = o.batchSize ?? 2;
+  const env = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
+  const trainer = { lr: 3e-3, warmupSteps: 2, totalSteps: 1000, microBatchSize: 2 };
+  const alpha = 1;
+  const adversaries = createAdversaries(o.adversarySeeds);
+  const cleanups: (() => unknown)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+  try {
+    const devchain: DevchainProcess = await startDevchainProcess('manual');
+    cleanups.push(() => devchain.stop());
+    const chain = devchain.chain;
+    const netuid = await createSubnet(chain, { hyperparameters: { tempo: 10, weightsRateLimit: 0 } });
+    const validatorUid = await registerNeuron(chain, netuid, {
+      coldkeyUri: devUri(30),
+      hotkeyUri: `0x${o.validatorSeed}`,
+      stakeRao: 5_000n * TAO,
+    });
+    const uids = new Map<string, number>();
+    for (const [i, seed] of [...o.honestSeeds, ...adversaries.map((a) => a.seedHex)].entries()) {
+      const uid = await registerNeuron(chain, netuid, {
+        coldkeyUri: devUri(31 + i),
+        hotkeyUri: `0x${seed}`,
+        stakeRao: 0n,
+      });
+      uids.set(ss58(seed), uid);
+    }
+    await runEpoch(chain, netuid); // validator permits
+    const clock: BlockClock = startBlockClock(chain, blockMs);
+    cleanups.push(() => clock.stop());
+    const storeRoot = mkdtempSync(join(tmpdir(), 'cohort-gauntlet-store-'));
+    cleanups.push(() => rmSync(storeRoot, { recursive: true, force: true }));
+    const storeProc = spawnService('checkpoint-store', {
+      env: { COHORT_FS_ROOT: storeRoot, COHORT_RUN_ID: o.runId },
+    });
+    cleanups.push(() => storeProc.stop('SIGTERM'));
+    const storeAddress = `127.0.0.1:${(await storeProc.ports(60_000)).grpc}`;
+    await storeProc.waitForEvent('service_serving', 60_000);
+    const store = new StoreClient(storeAddress);
+    cleanups.push(() => store.close());
+    const net: NetworkSpec = {
+      runId: o.runId,
+      chainUrl: chain.url,
+      netuid,
+      blocksPerWindow,
+      storeAddress,
+      env,
+    };
+    const { manifestPath } = await brownDataset();
+    const dataset = await openDataset(manifestPath);
+    cleanups.push(() => dataset.close());
+
+    const validatorOp: OperatorBase = await startOperatorBase(net, 'validator', o.validatorSeed);
+    cleanups.push(() => validatorOp.stop());
+    const common = {
+      ...env,
+      COHORT_RUN_ID: o.runId,
+      COHORT_NATS_URL: validatorOp.nats.url,
+      COHORT_STORE_ADDRESS: storeAddress,
+    };
+    const evaluatorEnv = {
+      ...common,
+      COHORT_PRESET: 'devnet',
+      COHORT_DEVICE: 'cpu',
+      COHORT_THREADS: '1',
+      COHORT_DATASET_MANIFEST: manifestPath,
+      COHORT_EVAL_SAMPLES: String(innerSteps * batchSize),
+      COHORT_EVAL_MICRO_BATCH: String(innerSteps * batchSize),
+      COHORT_NOT_READY_RETRY_MS: '1000',
+      COHORT_MAX_DELIVER: '10',
+    };
+    // Evaluator replicas share the work queue (each job is scored once).
+    const evaluators = Array.from({ length: o.evaluators ?? 2 }, () =>
+      spawnService('gauntlet-evaluator', { env: evaluatorEnv }),
+    );
+    for (const e of evaluators) cleanups.push(() => e.stop('SIGTERM'));
+    for (const e of evaluators) await e.waitForEvent('service_serving', 60_000);
+    const validator = spawnService('coordinator', {
+      env: {
+        ...common,
+        COHORT_ROLES: 'validator',
+        COHORT_LEADER_ELECTION: 'off',
+        COHORT_CHAIN_BRIDGE_ADDRESS: validatorOp.bridgeAddress,
+        COHORT_HOTKEY_ADDRESS: ss58(o.validatorSeed),
+        COHORT_NETUID: String(netuid),
+        COHORT_INNER_STEPS: String(innerSteps),
+        COHORT_BATCH_SIZE: String(batchSize),
+        COHORT_UPLOAD_SLOT_MS: String(slotMs),
+        COHORT_UPLOAD_POLL_MS: '250',
+        COHORT_EVALUATION_TIMEOUT_MS: String(Math.round(blocksPerWindow * blockMs * 0.6)),
+        COHORT_WINDOWS_PER_WEIGHTS: String(o.windowsPerWeights ?? 1),
+        COHORT_SCORE_STATE_DIR: mkdtempSync(join(tmpdir(), 'cohort-validator-')),
+      },
+    });
+    cleanups.push(() => validator.stop('SIGTERM'));
+    await validator.waitForEvent('service_serving', 60_000);
+
+    const aggregatorOp = await startOperatorBase(net, 'aggregator', o.aggregatorSeed);
+    cleanups.push(() => aggregatorOp.stop());
+    const aggregator = spawnService('aggregator', {
+      env: {
+        ...env,
+        COHORT_RUN_ID: o.runId,
+        COHORT_NATS_URL: aggregatorOp.nats.url,
+        COHORT_STORE_ADDRESS: storeAddress,
+        COHORT_PRESET: 'devnet',
+        COHORT_DEVICE: 'cpu',
+        COHORT_THREADS: '1',
+        COHORT_HOTKEY_SEED: o.aggregatorSeed,
+        COHORT_UPLOAD_SLOT_MS: String(slotMs),
+        COHORT_SELECTION_VALIDATOR: ss58(o.validatorSeed),
+        COHORT_SELECTION_WAIT_MS: String(Math.round(blocksPerWindow * blockMs * 0.75)),
+        COHORT_CHECKPOINT_EVERY_WINDOWS: '5',
+        COHORT_STATE_DIR: mkdtempSync(join(tmpdir(), 'cohort-aggregator-')),
+      },
+    });
+    cleanups.push(() => aggregator.stop('SIGTERM'));
+    await aggregator.waitForEvent('service_serving', 60_000);
+
+    const spec: MinerSpec = {
+      datasetManifest: manifestPath,
+      innerSteps,
+      batchSize,
+      trainer,
+      topk: 64,
+      alpha,
+      commit: { endpoint: `file://${storeRoot}`, bucket: 'cohort-run' },
+    };
+    const miners = await Promise.all(
+      o.honestSeeds.map((seed, i) => startMinerOperator(net, `honest${i}`, seed, spec)),
+    );
+    for (const m of miners) cleanups.push(() => m.stop());
+    const honest = o.honestSeeds.map(ss58);
+
+    const scoredRecords = (): LogRecord[] => validator.records.filter((r) => r.event === 'window_scored');
+    const acted = new Map<string, number>();
+    const failures = new Map<string, string>();
+    const follow = { store, runId: o.runId, alpha, trainer };
+    const poolSize = dataset.sampleCount('train');
+    const pagesOf = (hotkey: string, window: number): Uint32Array =>
+      Uint32Array.from(pagesFor({ runId: o.runId, hotkey, window, poolSize, count: innerSteps * batchSize }));
+    const ctxOf = (window: number): AdversaryContext => ({
+      store,
+      runId: o.runId,
+      window,
+      victim: honest[0]!,
+      pagesOf,
+      receiptOf: (hotkey, w) => dataReceipt([...dataset.sampleIds('train', pagesOf(hotkey, w))]),
+      dataset,
+      innerSteps,
+      slotMs,
+      windowMs: blocksPerWindow * blockMs,
+      follow,
+    });
+    for (const a of adversaries) if (a.close) cleanups.push(() => a.close!());
+
+    // The adversaries follow the chain through the validator operator's NATS (any bridge says the same).
+    const nc: NatsConnection = await connect({ servers: validatorOp.nats.url });
+    cleanups.push(() => nc.close());
+    const began = new Set<number>();
+    nc.subscribe(runSubjects(o.runId).window, {
+      callback: (error, msg) => {
+        if (error) return;
+        const w = Number(fromBinary(WindowEventSchema, msg.data).window); // w began; w − 1's slot is open
+        if (began.has(w) || scoredRecords().length === 0) return;
+        began.add(w);
+        for (const a of adversaries) a.prepare?.(ctxOf(w));
+        if (w < 1) return;
+        for (const a of adversaries) {
+          void a
+            .act(ctxOf(w - 1))
+            .then((judgedIn) => {
+              if (judgedIn !== undefined && !acted.has(a.name)) acted.set(a.name, judgedIn);
+            })
+            .catch((error: unknown) => failures.set(a.name, `window ${w - 1}: ${String(error)}`));
+        }
+      },
+    });
+
+    let observer: Promise<RunFollower> | undefined;
+    cleanups.push(async () => {
+      if (observer !== undefined) await (await observer).close();
+    });
+    return {
+      chain,
+      netuid,
+      validatorUid,
+      uids,
+      store,
+      storeRoot,
+      dataset,
+      honest,
+      adversaries,
+      validator,
+      evaluators,
+      aggregator,
+      miners,
+      acted,
+      scored: () => scoredRecords().map(asWindowScored),
+      scoredRecords,
+      diag: () =>
+        [
+          `validator: ${validator.records.map((r) => r.event).join(' ')}`,
+          `evaluator: ${evaluators[0]!.records.map((r) => r.event).join(' ')}`,
+          `aggregator: ${aggregator.records.map((r) => `${r.event}@${JSON.stringify(r.window)}`).join(' ')}`,
+          `acted: ${JSON.stringify([...acted])}`,
+          ...adversaries.flatMap((a) => {
+            const e = a.lastError?.() ?? failures.get(a.name);
+            return e === undefined ? [] : [`${a.name} failed: ${e}`];
+          }),
+          ...scoredRecords().map((r) => JSON.stringify(r)),
+        ].join('\n'),
+      async weightsOnChain() {
+        const raw = await storageItem(chain.api, 'subtensorModule', 'weights')(netuid, validatorUid);
+        return new Map(raw.toJSON() as [number, number][]);
+      },
+      async heldoutLoss(window, samples, timeoutMs) {
+        observer ??= RunFollower.create(follow);
+        const f = await observer;
+        if (!(await f.syncTo(window, timeoutMs))) return undefined;
+        return f.heldoutLoss(dataset, samples);
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
