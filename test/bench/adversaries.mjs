@@ -25,9 +25,15 @@ const { ADVERSARY_NAMES } = await import(resolve(root, 'test/dist/adversaries/in
 const HONEST = quick ? 2 : 6;
 const WINDOWS = quick ? 2 : 10;
 const HELDOUT_SAMPLES = 64;
+/** Blocks of 1 s per window: six honest miners and fourteen adversaries make about 13 evaluations a window. */
+const BLOCKS_PER_WINDOW = quick ? 20 : 30;
 const seedOf = (b) => b.toString(16).padStart(2, '0').repeat(32);
 const honestSeeds = Array.from({ length: HONEST }, (_, i) => seedOf(0x31 + i));
-const common = { validatorSeed: seedOf(0x40), aggregatorSeed: seedOf(0x41) };
+const common = {
+  validatorSeed: seedOf(0x40),
+  aggregatorSeed: seedOf(0x41),
+  blocksPerWindow: BLOCKS_PER_WINDOW,
+};
 const log = (...a) => console.log(`[bench adversaries ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 /** Run A: returns the detection table, false positives, weights and the held-out loss at θ_end. */
@@ -48,7 +54,7 @@ async function adversarialRun() {
     await until(
       `window ${end} scored`,
       () => (net.scored().some((r) => r.window >= end) ? true : undefined),
-      (WINDOWS + 6) * 30_000,
+      (WINDOWS + 6) * BLOCKS_PER_WINDOW * 1500,
       net.diag,
     );
     const scored = net.scored();
@@ -133,7 +139,7 @@ async function honestRun(end) {
     await until(
       `window ${end} scored (honest only)`,
       () => (net.scored().some((r) => r.window >= end) ? true : undefined),
-      (end + 8) * 30_000,
+      (end + 8) * BLOCKS_PER_WINDOW * 1500,
       net.diag,
     );
     return (await net.heldoutLoss(end + 1, HELDOUT_SAMPLES, 120_000)) ?? null;
@@ -158,7 +164,7 @@ const result = {
     honestMiners: HONEST,
     adversaries: ADVERSARY_NAMES,
     windowsWithAdversaries: WINDOWS,
-    windowSeconds: 20,
+    windowSeconds: BLOCKS_PER_WINDOW,
     innerSteps: 2,
     batchSize: 2,
     evaluators: 2,
@@ -185,7 +191,8 @@ const result = {
     'Held-out loss: mean next-token loss of the run model θ at the window after the last scored one, on the first ' +
     `${HELDOUT_SAMPLES} samples of the Brown held-out split, measured by a replica in the bench process that follows ` +
     'the run (checkpoint + published aggregates). --quick skips the honest-only run; it cannot fit a minute (the ' +
-    'network alone takes about a minute to come up and each window is 20 s).',
+    'network alone takes about a minute to come up and each window is 20 s). Detection counts a window as caught ' +
+    'when the expected reason is among the reasons the validator gave; reasonsSeen lists every reason it gave.',
 };
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 log(

@@ -5,7 +5,7 @@
  * (coordinator with the validator role + gauntlet-evaluator replicas), and the aggregator following the
  * validator's selection — every service a real process. The adversaries of `test/adversaries/` run in
  * this process, each from its own registered hotkey, from the first window after the validator scored
- * one (so the honest miners have uploads to copy).
+ * one with every honest miner in it (so the honest miners are at work and have uploads to copy).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -191,7 +191,7 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
         COHORT_BATCH_SIZE: String(batchSize),
         COHORT_UPLOAD_SLOT_MS: String(slotMs),
         COHORT_UPLOAD_POLL_MS: '250',
-        COHORT_EVALUATION_TIMEOUT_MS: String(Math.round(blocksPerWindow * blockMs * 0.6)),
+        COHORT_EVALUATION_TIMEOUT_MS: String(Math.round(blocksPerWindow * blockMs * 0.75)),
         COHORT_WINDOWS_PER_WEIGHTS: String(o.windowsPerWeights ?? 1),
         COHORT_SCORE_STATE_DIR: mkdtempSync(join(tmpdir(), 'cohort-validator-')),
       },
@@ -213,7 +213,7 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
         COHORT_HOTKEY_SEED: o.aggregatorSeed,
         COHORT_UPLOAD_SLOT_MS: String(slotMs),
         COHORT_SELECTION_VALIDATOR: ss58(o.validatorSeed),
-        COHORT_SELECTION_WAIT_MS: String(Math.round(blocksPerWindow * blockMs * 0.75)),
+        COHORT_SELECTION_WAIT_MS: String(Math.round(blocksPerWindow * blockMs * 0.9)),
         COHORT_CHECKPOINT_EVERY_WINDOWS: '5',
         COHORT_STATE_DIR: mkdtempSync(join(tmpdir(), 'cohort-aggregator-')),
       },
@@ -262,11 +262,14 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
     const nc: NatsConnection = await connect({ servers: validatorOp.nats.url });
     cleanups.push(() => nc.close());
     const began = new Set<number>();
+    // The adversaries start once the validator has scored a window with every honest miner in it.
+    const honestAtWork = (): boolean =>
+      scoredRecords().some((r) => honest.every((h) => (r.scored as string[]).includes(h)));
     nc.subscribe(runSubjects(o.runId).window, {
       callback: (error, msg) => {
         if (error) return;
         const w = Number(fromBinary(WindowEventSchema, msg.data).window); // w began; w − 1's slot is open
-        if (began.has(w) || scoredRecords().length === 0) return;
+        if (began.has(w) || !honestAtWork()) return;
         began.add(w);
         for (const a of adversaries) a.prepare?.(ctxOf(w));
         if (w < 1) return;

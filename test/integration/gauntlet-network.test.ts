@@ -8,16 +8,16 @@
  * from its own registered hotkey.
  *
  * Asserted: every adversary is penalised or rejected with its reason within 3 windows of its first act;
- * no honest miner is penalised once the adversaries are at work; no adversary is ever selected, and the
- * aggregate takes only the honest updates; weights on chain rank every honest miner above every
+ * no honest miner is penalised once the adversaries are at work; no penalised update is ever selected,
+ * and the aggregate takes every honest update and no adversary's (but the lazy one's before it is named); weights on chain rank every honest miner above every
  * adversary; explanation records from the bucket recheck.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseScoreRecord, recheckScoreRecord, scoreKey } from '@cohort/core';
 import { ADVERSARY_NAMES } from '../adversaries/index.js';
-import type { AdversaryName } from '../adversaries/index.js';
-import { startGauntletNet, until } from '../harness/index.js';
+import type { AdversaryName, WindowScored } from '../adversaries/index.js';
+import { asWindowScored, startGauntletNet, until } from '../harness/index.js';
 import type { GauntletNet, LogRecord } from '../harness/index.js';
 
 const seedOf = (b: number): string => b.toString(16).padStart(2, '0').repeat(32);
@@ -39,6 +39,8 @@ describe(
         adversarySeeds: ADVERSARY_SEEDS,
         validatorSeed: seedOf(0x40),
         aggregatorSeed: seedOf(0x41),
+        // 30 s windows: about ten updates to measure per window on two cores, inside the evaluation deadline.
+        blocksPerWindow: 30,
       });
     });
 
@@ -84,11 +86,20 @@ describe(
           assert.ok(!r.inactive.includes(h), `honest ${h} inactive in window ${r.window}`);
         }
       }
-      for (const r of net.scoredRecords())
-        for (const a of adversaryKeys)
-          assert.ok(!(r.selected as string[]).includes(a), `adversary selected in window ${windowOf(r)}`);
+      // No adversary is selected once it is penalised; the lazy one alone can pass its first window (its
+      // margin is averaged over windows, ADR 0012), so the aggregate may hold it then — never another.
+      const penalisedIn = (r: WindowScored, h: string): boolean =>
+        r.faults[h] !== undefined || r.copiers[h] !== undefined || r.penalties[h] !== undefined;
+      const lazy = adversaries.find((a) => a.name === 'lazy')!.hotkey;
+      for (const r of net.scoredRecords()) {
+        const x = asWindowScored(r);
+        for (const h of r.selected as string[]) {
+          assert.ok(!penalisedIn(x, h), `${h} selected although penalised in window ${windowOf(r)}`);
+          assert.ok(honest.includes(h) || h === lazy, `adversary ${h} selected in window ${windowOf(r)}`);
+        }
+      }
 
-      // The aggregate of a window with every adversary at work took only the honest updates.
+      // The aggregate of a window with every adversary at work took every honest update.
       const busy = Math.max(...acted.values());
       const aggregate = await until(
         `the aggregate of window ${busy}`,
@@ -97,7 +108,9 @@ describe(
         120_000,
         net.diag,
       );
-      assert.deepEqual([...(aggregate.included as string[])].sort(), [...honest].sort());
+      const included = aggregate.included as string[];
+      for (const h of honest) assert.ok(included.includes(h), `honest ${h} in the aggregate of ${busy}`);
+      for (const h of included) assert.ok(honest.includes(h) || h === lazy, `${h} aggregated`);
 
       // Weights on chain: every honest miner above every adversary.
       await until(
