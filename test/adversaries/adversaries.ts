@@ -259,6 +259,24 @@ function ownDeltaTimes(self: Base, factor: number): Adversary {
   });
 }
 
+/** The victim's update of the window before, re-signed as its own (relabelled for this window or not). */
+function replaying(self: Base, relabel: boolean, caught: Adversary['caught']): Adversary {
+  return {
+    ...self,
+    async act(ctx) {
+      const older = await ctx.store.get(updateKey(ctx.runId, ctx.window - 1, ctx.victim));
+      if (older === undefined) return undefined;
+      const receipt = ctx.receiptOf(self.hotkey, ctx.window);
+      return upload(
+        ctx,
+        self,
+        forgeUpdate(older.bytes, self.pair, receipt, relabel ? ctx.window : undefined),
+      );
+    },
+    caught,
+  };
+}
+
 type Maker = (self: Base) => Adversary;
 
 const MAKERS: Readonly<Record<AdversaryName, { expected: string; make: Maker }>> = {
@@ -304,15 +322,7 @@ const MAKERS: Readonly<Record<AdversaryName, { expected: string; make: Maker }>>
   replayer: {
     // The victim's update of the window before, re-signed as its own for this window's key.
     expected: 'INVALID',
-    make: (self) => ({
-      ...self,
-      async act(ctx) {
-        const older = await ctx.store.get(updateKey(ctx.runId, ctx.window - 1, ctx.victim));
-        if (older === undefined) return undefined;
-        return upload(ctx, self, forgeUpdate(older.bytes, self.pair, ctx.receiptOf(self.hotkey, ctx.window)));
-      },
-      caught: faultIs(self.hotkey, 'INVALID'),
-    }),
+    make: (self) => replaying(self, false, faultIs(self.hotkey, 'INVALID')),
   },
   impersonator: {
     expected: 'INVALID',
@@ -352,16 +362,7 @@ const MAKERS: Readonly<Record<AdversaryName, { expected: string; make: Maker }>>
   stale: {
     // The victim's update of the window before, relabelled for this window: computed from θ_{w−1}.
     expected: 'OUT_OF_SYNC',
-    make: (self) => ({
-      ...self,
-      async act(ctx) {
-        const older = await ctx.store.get(updateKey(ctx.runId, ctx.window - 1, ctx.victim));
-        if (older === undefined) return undefined;
-        const receipt = ctx.receiptOf(self.hotkey, ctx.window);
-        return upload(ctx, self, forgeUpdate(older.bytes, self.pair, receipt, ctx.window));
-      },
-      caught: faultIs(self.hotkey, 'OUT_OF_SYNC'),
-    }),
+    make: (self) => replaying(self, true, faultIs(self.hotkey, 'OUT_OF_SYNC')),
   },
   freeloader: {
     expected: 'INACTIVE',

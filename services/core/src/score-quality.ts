@@ -19,7 +19,7 @@
  * peer's own gain, so no other peer can move it. Pure and deterministic: `cohort explain` recomputes it.
  */
 import { InvalidArgumentError } from './errors.js';
-import { checkMeasurement } from './score-signals.js';
+import { checkMeasurement, gradientScore as controlGain, ownGain } from './score-signals.js';
 import type { LossMeasurement } from './score-signals.js';
 
 /** Reasons of {@link judgeQuality}, in the order they are tested (the first that applies is given). */
@@ -64,9 +64,6 @@ export interface QualityVerdict {
   /** The margins to keep (at most `lazyWindows`, this one last). */
   readonly recentMargins: readonly number[];
 }
-
-const ownGain = (m: LossMeasurement): number => (m.assignedBefore - m.assignedAfter) / m.assignedBefore;
-const controlGain = (m: LossMeasurement): number => (m.randomBefore - m.randomAfter) / m.randomBefore;
 
 /** Element ⌊(n−1)/2⌋ of the sorted values; 0 when there are none. */
 function lowerMedian(values: readonly number[]): number {

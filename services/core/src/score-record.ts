@@ -7,7 +7,13 @@
  * `cohort explain` is a thin shell around it.
  */
 import { CohortError, Code } from './errors.js';
-import { DEFAULT_SCORING_POLICY, FAULT_REASONS, isPeerScoreState, scoreWindow } from './score-window.js';
+import {
+  DEFAULT_SCORING_POLICY,
+  FAULT_REASONS,
+  isPeerScoreState,
+  samePeerState,
+  scoreWindow,
+} from './score-window.js';
 import type {
   PeerScoreState,
   PeerVerdict,
@@ -77,8 +83,6 @@ export function encodeScoreRecord(record: ScoreRecord): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(record));
 }
 
-const isState = isPeerScoreState;
-
 const isVerdict = (v: unknown): v is PeerVerdict => {
   if (typeof v !== 'object' || v === null) return false;
   const x = v as Record<string, unknown>;
@@ -115,8 +119,8 @@ export function parseScoreRecord(bytes: Uint8Array): ScoreRecord {
     e === null ||
     typeof e.hotkey !== 'string' ||
     !isVerdict(e.verdict) ||
-    !isState(e.before) ||
-    !isState(e.after) ||
+    !isPeerScoreState(e.before) ||
+    !isPeerScoreState(e.after) ||
     !Array.isArray(v.match) ||
     !v.match.every((m: unknown) => {
       const x = m as Record<string, unknown> | null;
@@ -124,7 +128,7 @@ export function parseScoreRecord(bytes: Uint8Array): ScoreRecord {
         x !== null &&
         typeof x === 'object' &&
         typeof x.hotkey === 'string' &&
-        isState(x.before) &&
+        isPeerScoreState(x.before) &&
         isVerdict(x.verdict)
       );
     }) ||
@@ -144,17 +148,6 @@ export interface RecheckResult {
   readonly recomputed: PeerScoreState | undefined;
   readonly published: PeerScoreState;
   readonly detail: string;
-}
-
-/** Field by field, bit for bit (margins element-wise). */
-function sameState(x: PeerScoreState, y: PeerScoreState): boolean {
-  return (
-    (['mu', 'sigma', 'binaryEma', 'finalScore', 'inactiveWindows'] as const).every((k) =>
-      Object.is(x[k], y[k]),
-    ) &&
-    x.recentMargins.length === y.recentMargins.length &&
-    x.recentMargins.every((m, i) => Object.is(m, y.recentMargins[i]))
-  );
 }
 
 /** Re-run the window's scoring on the record's inputs and compare with the published result. */
@@ -181,7 +174,7 @@ export function recheckScoreRecord(record: ScoreRecord): RecheckResult {
       detail: `the inputs do not score: ${String(error)}`,
     };
   }
-  const same = recomputed !== undefined && sameState(recomputed, e.after);
+  const same = recomputed !== undefined && samePeerState(recomputed, e.after);
   return {
     matches: same,
     recomputed,

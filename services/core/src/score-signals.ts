@@ -33,6 +33,12 @@ export function checkMeasurement(m: LossMeasurement): LossMeasurement {
   return m;
 }
 
+/** Relative improvement on the miner's assigned pages: (before − after) / before. */
+export function ownGain(m: LossMeasurement): number {
+  checkMeasurement(m);
+  return (m.assignedBefore - m.assignedAfter) / m.assignedBefore;
+}
+
 /** Relative improvement on the control pages: (before − after) / before. Positive = the update helps. */
 export function gradientScore(m: LossMeasurement): number {
   checkMeasurement(m);
@@ -44,10 +50,7 @@ export function gradientScore(m: LossMeasurement): number {
  * what it was given), −1 otherwise — equality included, so an update that does nothing earns −1.
  */
 export function binaryIndicator(m: LossMeasurement): 1 | -1 {
-  checkMeasurement(m);
-  const own = (m.assignedBefore - m.assignedAfter) / m.assignedBefore;
-  const control = (m.randomBefore - m.randomAfter) / m.randomBefore;
-  return own > control ? 1 : -1;
+  return ownGain(m) > gradientScore(m) ? 1 : -1;
 }
 
 /** One step of an exponential moving average: (1 − α)·previous + α·value. */

@@ -120,6 +120,15 @@ export function initialPeerState(): PeerScoreState {
 
 const NUMERIC_STATE_KEYS = ['mu', 'sigma', 'binaryEma', 'finalScore', 'inactiveWindows'] as const;
 
+/** Whether two states are the same, field by field and bit for bit (margins element-wise). */
+export function samePeerState(x: PeerScoreState, y: PeerScoreState): boolean {
+  return (
+    NUMERIC_STATE_KEYS.every((k) => Object.is(x[k], y[k])) &&
+    x.recentMargins.length === y.recentMargins.length &&
+    x.recentMargins.every((m, i) => Object.is(m, y.recentMargins[i]))
+  );
+}
+
 /** Whether `v` has the shape of a {@link PeerScoreState} (finite numbers; margins in [−1, 1]). */
 export function isPeerScoreState(v: unknown): v is PeerScoreState {
   if (typeof v !== 'object' || v === null) return false;

@@ -18,8 +18,6 @@ export interface StoredScores {
   readonly peers: ReadonlyMap<string, PeerScoreState>;
 }
 
-const isState = isPeerScoreState;
-
 /** The score state file of one run in `dir`. */
 export class ScoreStateFile {
   readonly path: string;
@@ -52,7 +50,7 @@ export class ScoreStateFile {
       }
       const peers = new Map<string, PeerScoreState>();
       for (const [hotkey, state] of Object.entries(v.peers as Record<string, unknown>)) {
-        if (!isState(state)) throw new Error(`peer ${hotkey} has a malformed state`);
+        if (!isPeerScoreState(state)) throw new Error(`peer ${hotkey} has a malformed state`);
         peers.set(hotkey, state);
       }
       return { lastWindow: v.lastWindow as number, peers };
