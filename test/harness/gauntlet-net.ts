@@ -149,6 +149,7 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
       blocksPerWindow,
       storeAddress,
       env,
+      trust: { aggregator: ss58(o.aggregatorSeed), validator: ss58(o.validatorSeed) },
     };
     const { manifestPath } = await brownDataset();
     const dataset = await openDataset(manifestPath);
@@ -172,6 +173,8 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
       COHORT_EVAL_MICRO_BATCH: String(innerSteps * batchSize),
       COHORT_NOT_READY_RETRY_MS: '1000',
       COHORT_MAX_DELIVER: '10',
+      COHORT_AGGREGATOR_HOTKEY: ss58(o.aggregatorSeed),
+      COHORT_TRUSTED_VALIDATOR: ss58(o.validatorSeed),
     };
     // Evaluator replicas share the work queue (each job is scored once).
     const evaluators = Array.from({ length: o.evaluators ?? 2 }, () =>

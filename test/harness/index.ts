@@ -15,3 +15,5 @@ export type { MinerOperator, MinerSpec, NetworkSpec, OperatorBase } from './oper
 export { until } from './until.js';
 export { asWindowScored, startGauntletNet } from './gauntlet-net.js';
 export type { GauntletNet, GauntletNetOptions } from './gauntlet-net.js';
+export { runNewcomer } from './newcomer.js';
+export type { NewcomerOptions, NewcomerResult } from './newcomer.js';

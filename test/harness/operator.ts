@@ -22,6 +22,8 @@ export interface NetworkSpec {
   readonly storeAddress: string;
   /** Environment every service gets (threads, OpenBLAS). */
   readonly env?: Readonly<Record<string, string>>;
+  /** SS58 of the run's aggregator and of the validator whose selections bind it, when the network has them. */
+  readonly trust?: { readonly aggregator?: string; readonly validator?: string };
 }
 
 /** A miner's training settings. */
@@ -156,6 +158,8 @@ export async function startMinerOperator(
       COHORT_STALE_AFTER_MS: '10000',
       COHORT_AGGREGATE_POLL_MS: '200',
       COHORT_RESYNC_RETRY_MS: '500',
+      COHORT_AGGREGATOR_HOTKEY: net.trust?.aggregator ?? '',
+      COHORT_TRUSTED_VALIDATOR: net.trust?.validator ?? '',
       COHORT_COMMIT_ENDPOINT: miner.commit.endpoint,
       COHORT_COMMIT_BUCKET: miner.commit.bucket,
       COHORT_COMMIT_REGION: '',

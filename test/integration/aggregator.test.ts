@@ -6,20 +6,29 @@
  *
  * One run, window by window: genesis checkpoint at the first window; A_5 from two valid updates while a
  * payload signed by the wrong key and garbage are excluded with their reasons; an in-process replica
- * applying A_5 reaches the logged fingerprint; an empty window and a window of only invalid updates
+ * applying A_5 reaches the logged fingerprint, VerifyAggregate re-derives it bit for bit, and a second
+ * replica applying the aggregate it derived itself from the payloads reaches the same θ_6; copies of A_5
+ * with one value, one index or one contributor changed are refused — by the engine's digest check when
+ * merely altered, by the signature when re-hashed, as untrusted when re-signed by another key, and, when
+ * the aggregator itself signed them, by the selection (contributor) or the re-derivation (value, index); an empty window and a window of only invalid updates
  * publish no aggregate but a checkpoint; an update from a stale state is excluded (WRONG_STATE); a
  * restart restores from the checkpoint and replays A_8; a LATEST naming a corrupt checkpoint falls back
  * to the previous one; the restarted aggregator carries on.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
+  AggregateRefused,
   Code,
   CohortError,
+  blake2b256,
+  checkAggregate,
   checkpointKeys,
   dataReceipt,
   encodeCheckpointManifest,
@@ -32,9 +41,11 @@ import {
   parseLatest,
   runSubjects,
   encodeSelection,
+  parseSelection,
   selectionKey,
   updateKey,
 } from '@cohort/core';
+import { Replica, loadCheckpoint, verifyAggregate } from '@cohort/replica';
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
 import type { ServiceClient, Transport } from '@cohort/kit';
@@ -91,6 +102,44 @@ async function waitFor(
 
 const atWindow = (window: number) => (r: LogRecord) => r.window === window;
 
+/**
+ * Offsets in an aggregate of its first tensor's first value and first index byte (docs/wire-format.md
+ * §4, §5, §7: header, contributors, tensor table, then per tensor n, b, reserved, L, values, indices).
+ */
+function bodyOffsets(object: Uint8Array): { valueAt: number; indexAt: number } {
+  const view = new DataView(object.buffer, object.byteOffset, object.byteLength);
+  let at = 196 + 64 * view.getUint32(192, true);
+  const tensors = view.getUint32(at, true);
+  at += 4;
+  for (let t = 0; t < tensors; t++) {
+    at += 2 + view.getUint16(at, true) + 1; // name length, name, dtype
+    at += 1 + 4 * object[at]!; // rank, dims
+  }
+  const n = view.getUint32(at, true);
+  assert.ok(n > 0, 'the first tensor has entries');
+  return { valueAt: at + 12, indexAt: at + 12 + 4 * n };
+}
+
+const CLI = fileURLToPath(new URL('../../../services/cli/dist/main.js', import.meta.url));
+
+/** Run the `cohort` command line; its exit code and output. */
+function cohort(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The object with its trailer digest recomputed, named and signed by `signer` (or with its old signature). */
+function reseal(object: Uint8Array, signer?: HotkeyPair): Uint8Array {
+  const copy = Uint8Array.from(object);
+  if (signer !== undefined) copy.set(signer.publicKey, 56); // the header names the signer
+  copy.set(blake2b256(copy.subarray(0, copy.length - 96)), copy.length - 96);
+  if (signer !== undefined) signObject(copy, signer);
+  return copy;
+}
+
 describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
   let nats: NatsServer;
   let nc: NatsConnection;
@@ -109,6 +158,15 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
   const theta = new Map<number, string>();
   /** An update of window 8 computed from θ_5 (stale by the time window 8 is aggregated). */
   let staleUpdate: Uint8Array;
+  /** Window 5's valid updates, for the selection the trust checks compare against. */
+  const updates5 = new Map<string, Uint8Array>();
+  const selected5 = () =>
+    [M1, M2].map((m, i) => ({
+      uid: i + 1,
+      hotkey: ss58(m),
+      payloadBlake2b256: '00'.repeat(32),
+      payloadDigest: hex(objectDigest(updates5.get(ss58(m))!)),
+    }));
 
   async function startAggregator(extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     transport?.close();
@@ -243,6 +301,8 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     assert.equal(await engine.stateFingerprint(), theta.get(5), 'encoding puts θ back');
     await putUpdate(5, M1, u1);
     await putUpdate(5, M2, u2);
+    updates5.set(ss58(M1), u1);
+    updates5.set(ss58(M2), u2);
     await putUpdate(5, M3, forged);
     await putUpdate(5, M4, GARBAGE);
     const sent = Date.now();
@@ -305,10 +365,110 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
       client.getAggregate({ window: 4n }),
       (e) => e instanceof CohortError && e.code === Code.NotFound,
     );
-    await assert.rejects(
-      client.verifyAggregate({ window: 5n }),
-      (e) => e instanceof CohortError && e.code === Code.FailedPrecondition && e.reason === 'NOT_IMPLEMENTED',
+    const verified = await client.verifyAggregate({ window: 5n });
+    assert.deepEqual(
+      { matches: verified.matches, reason: verified.reasonCode },
+      { matches: true, reason: '' },
+      verified.detail,
     );
+  });
+
+  test('A_5 re-derived from its payloads: the same θ_6; tampered copies refused by every check with their reason', async () => {
+    const stored = await store.get(aggregateKey(RUN, 5));
+    assert.ok(stored);
+    const published = stored.bytes;
+    // A replica that derives A_5 itself from the payloads (as `cohort verify-aggregate` does) and applies it.
+    const outcome = await verifyAggregate({ runId: RUN, store }, 5);
+    assert.equal(outcome.matches, true, outcome.detail);
+    assert.ok(outcome.derived);
+    assert.equal(outcome.contributors, 2);
+    const own = await Replica.create(
+      await createEngine({ preset: 'devnet', seed: 1, threads: 1, trainer: TRAINER }),
+      RUN,
+      1,
+    );
+    try {
+      await loadCheckpoint({ runId: RUN, store, preset: 'devnet', scratchDir: stateDir }, own, 5);
+      assert.equal(own.fingerprint, theta.get(5));
+      await own.apply(outcome.derived);
+      assert.equal(own.fingerprint, theta.get(6), 'the payloads and the aggregate give the same θ_6');
+      // The same audit from the command line, trusting the right and then the wrong aggregator.
+      const cli = (aggregator: string) =>
+        cohort(['verify-aggregate', '5', '--store', storeAddress, '--run', RUN, '--aggregator', aggregator]);
+      const ok = await cli(ss58(AGGREGATOR));
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /OK: re-derived bit for bit from 2 payloads/);
+      const wrong = await cli(ss58(M4));
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /\[AGGREGATOR_UNTRUSTED\]/);
+
+      // Tampered copies of A_5: one value, one index, one contributor.
+      const { valueAt, indexAt } = bodyOffsets(published);
+      const flip = (at: number): Uint8Array => {
+        const copy = Uint8Array.from(published);
+        copy[at]! ^= 0x01;
+        return copy;
+      };
+      const otherContributor = Uint8Array.from(published);
+      otherContributor.set(M3.publicKey, 196); // the first listed contributor becomes M3
+      const tampered = { value: flip(valueAt), index: flip(indexAt), contributor: otherContributor };
+      const trust = { aggregator: ss58(AGGREGATOR), selectionValidator: ss58(miner(9)) };
+      const selection = parseSelection(
+        encodeSelection({
+          runId: RUN,
+          window: 5,
+          validator: ss58(miner(9)),
+          contributors: selected5(),
+        }),
+      );
+      const expect = { runId: RUN, window: 5, stateFingerprint: theta.get(5)! };
+      const refusedWith = (reason: string) => (e: unknown) =>
+        e instanceof AggregateRefused && e.reason === reason;
+      for (const [what, bytes] of Object.entries(tampered)) {
+        // Changed in the bucket or on the way: the engine of every replica refuses it (its digest).
+        await assert.rejects(
+          own.engine.applyAggregate(bytes, 1, {
+            runId: RUN,
+            window: 5,
+            stateFingerprint: Buffer.from(theta.get(5)!, 'hex'),
+          }),
+          (e) => e instanceof CohortError && /BAD_HASH/.test(`${e.reason} ${e.message}`),
+          what,
+        );
+        assert.equal(own.fingerprint, theta.get(6));
+        // Re-hashed by someone without the aggregator's key: the signature fails.
+        assert.throws(
+          () => checkAggregate(reseal(bytes), expect, trust, selection),
+          refusedWith('BAD_SIGNATURE'),
+          what,
+        );
+        // Re-signed by another key: not the run's aggregator.
+        assert.throws(
+          () => checkAggregate(reseal(bytes, M4), expect, trust, selection),
+          refusedWith('AGGREGATOR_UNTRUSTED'),
+          what,
+        );
+        // Signed by the aggregator itself: the selection catches a contributor, the re-derivation the rest.
+        const signed = reseal(bytes, AGGREGATOR);
+        if (what === 'contributor') {
+          assert.throws(
+            () => checkAggregate(signed, expect, trust, selection),
+            refusedWith('CONTRIBUTOR_NOT_SELECTED'),
+          );
+        } else {
+          assert.equal(checkAggregate(signed, expect, trust, selection).window, 5);
+        }
+        const audit = await verifyAggregate({ runId: RUN, store }, 5, { aggregate: signed });
+        assert.equal(audit.matches, false, what);
+        assert.equal(
+          audit.reason,
+          what === 'contributor' ? 'PAYLOAD_MISMATCH' : 'DERIVATION_MISMATCH',
+          audit.detail,
+        );
+      }
+    } finally {
+      await own.engine.dispose();
+    }
   });
 
   test('an empty window and a window of only invalid updates: no aggregate, a checkpoint each', async () => {
@@ -317,7 +477,18 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     assert.equal(empty.reason, 'NO_UPDATES');
     const cp7 = await waitFor(agg, 'checkpoint_published', atWindow(7));
     assert.equal(cp7.stateFingerprint, theta.get(6));
-    assert.equal((await manifestOf(7)).stateFingerprint, theta.get(6));
+    const m7 = await manifestOf(7);
+    assert.equal(m7.stateFingerprint, theta.get(6));
+    const a5 = await store.head(aggregateKey(RUN, 5));
+    assert.deepEqual(
+      m7.lineage,
+      {
+        previous: 5,
+        aggregates: [{ window: 5, sizeBytes: Number(a5?.sizeBytes), blake2b256: hex(a5?.blake2b256) }],
+      },
+      'checkpoint 7 came from checkpoint 5 by A_5 (window 6 carried over)',
+    );
+    assert.deepEqual((await manifestOf(5)).lineage, { previous: null, aggregates: [] }, 'genesis');
     assert.equal(await store.head(aggregateKey(RUN, 6)), undefined);
 
     await putUpdate(7, M1, GARBAGE);
@@ -435,14 +606,14 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     const validator = ss58(miner(9));
     agg = await startAggregator({ COHORT_SELECTION_VALIDATOR: validator, COHORT_SELECTION_WAIT_MS: '1500' });
     assert.equal((await waitFor(agg, 'aggregator_restored')).window, 10);
-    const select = (window: number, hotkey: string, hash: string) =>
+    const select = (window: number, hotkey: string, hash: string, digest: string) =>
       store.put(
         selectionKey(RUN, window),
         encodeSelection({
           runId: RUN,
           window,
           validator,
-          contributors: [{ uid: 1, hotkey, payloadBlake2b256: hash }],
+          contributors: [{ uid: 1, hotkey, payloadBlake2b256: hash, payloadDigest: digest }],
         }),
       );
     const excludedOf = (r: LogRecord) =>
@@ -458,19 +629,22 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     };
 
     // Window 10: M1 selected, M2 not.
-    const put1 = await putUpdate(10, M1, await makeUpdate(M1, 10, 32));
+    const u10 = await makeUpdate(M1, 10, 32);
+    const put1 = await putUpdate(10, M1, u10);
     await putUpdate(10, M2, await makeUpdate(M2, 10, 40));
-    await select(10, ss58(M1), hex(put1.info?.blake2b256));
+    await select(10, ss58(M1), hex(put1.info?.blake2b256), hex(objectDigest(u10)));
     await publishWindow(11);
     const a10 = await waitFor(agg, 'aggregate_published', atWindow(10));
     assert.deepEqual(a10.included, [ss58(M1)]);
     assert.deepEqual(excludedOf(a10), [{ hotkey: ss58(M2), reason: 'NOT_SELECTED' }]);
     await advance(10);
     assert.equal(await engine.stateFingerprint(), a10.stateFingerprintAfter);
+    const v10 = await client.verifyAggregate({ window: 10n });
+    assert.equal(v10.matches, true, 'checked against the selection and re-derived: ' + v10.detail);
 
     // Window 11: the selection names bytes other than the stored ones.
     await putUpdate(11, M1, await makeUpdate(M1, 11, 48));
-    await select(11, ss58(M1), 'ab'.repeat(32));
+    await select(11, ss58(M1), 'ab'.repeat(32), 'cd'.repeat(32));
     await publishWindow(12);
     const s11 = await waitFor(agg, 'aggregate_skipped', atWindow(11));
     assert.equal(s11.reason, 'NO_VALID_UPDATES');

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkpointKeys } from '@cohort/core';
+import { checkpointKeys, encodeSs58, hotkeyFromSeed } from '@cohort/core';
 import { createServiceClient, createTransport } from '@cohort/kit';
 import { createSubnet, devUri, registerNeuron, startBlockClock } from '@cohort/devchain';
 import type { BlockClock } from '@cohort/devchain';
@@ -95,6 +95,12 @@ describe(
         blocksPerWindow: BLOCKS_PER_WINDOW,
         storeAddress: `127.0.0.1:${storePorts.grpc}`,
         env: ENV,
+        // Miners apply only aggregates this aggregator signed (ADR 0013).
+        trust: {
+          aggregator: encodeSs58(
+            hotkeyFromSeed(Uint8Array.from(Buffer.from(AGGREGATOR_SEED, 'hex'))).publicKey,
+          ),
+        },
       };
       const { manifestPath } = await brownDataset();
       minerSpec = {

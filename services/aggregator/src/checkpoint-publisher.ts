@@ -1,7 +1,8 @@
 /**
  * Publish the replica's θ_c as checkpoint `checkpoints/<c>/` (protocol §9): the engine writes
  * model.safetensors + config.json into a scratch directory, both are uploaded, then manifest.json naming
- * them with the store's sizes and BLAKE2b-256 and θ_c's fingerprint, then `LATEST`. A checkpoint without
+ * them with the store's sizes and BLAKE2b-256, θ_c's fingerprint and its lineage (the previous checkpoint
+ * and the aggregates since), then `LATEST`. A checkpoint without
  * manifest does not exist for readers, so an interruption anywhere leaves nothing half-visible.
  *
  * Idempotent, because a restarted aggregator may publish the same window again: a manifest already
@@ -14,16 +15,17 @@ import { join } from 'node:path';
 import {
   Code,
   CohortError,
+  aggregateKey,
   checkpointKeys,
   encodeCheckpointManifest,
   encodeLatest,
   latestKey,
   parseCheckpointManifest,
 } from '@cohort/core';
-import type { CheckpointFileEntry } from '@cohort/core';
+import type { CheckpointFileEntry, CheckpointLineage, LineageAggregate } from '@cohort/core';
+import { listCheckpointWindows, withTempDir } from '@cohort/replica';
 
 import type { AggregatorDeps } from './deps.js';
-import { withTempDir } from '@cohort/replica';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -62,6 +64,22 @@ async function writeLatest(deps: AggregatorDeps, window: number): Promise<void> 
 }
 
 /**
+ * How θ_window came about: the newest checkpoint before it (null for the run's first) and the aggregates
+ * published for the windows between, as the store holds them (size, BLAKE2b-256).
+ */
+async function lineageOf(deps: AggregatorDeps, window: number): Promise<CheckpointLineage> {
+  const previous = (await listCheckpointWindows(deps)).find((w) => w < window);
+  if (previous === undefined) return { previous: null, aggregates: [] };
+  const aggregates: LineageAggregate[] = [];
+  for (let s = previous; s < window; s++) {
+    const info = await deps.store.head(aggregateKey(deps.runId, s));
+    if (info === undefined) continue; // carried over: no aggregate for s
+    aggregates.push({ window: s, sizeBytes: Number(info.sizeBytes), blake2b256: hex(info.blake2b256) });
+  }
+  return { previous, aggregates };
+}
+
+/**
  * Publish checkpoint c = the replica's window (θ_c). Returns whether anything new was written. Logs
  * `checkpoint_published` {window, stateFingerprint, created}.
  */
@@ -96,6 +114,7 @@ export async function publishCheckpoint(deps: AggregatorDeps): Promise<boolean> 
         model,
         config,
         createdUnixMs: deps.clock.now(),
+        lineage: await lineageOf(deps, window),
       });
       await store.put(keys.manifest, manifest, { contentType: 'application/json', signal: deps.signal });
       created = true;

@@ -76,6 +76,13 @@ export const configSpec = defineConfig('aggregator', {
     min: 1,
     max: 65_535,
   }),
+  fetchTimeoutMs: field.int({
+    doc: 'Per-update download deadline; an update not fetched in time is dropped from the aggregate (FETCH_TIMEOUT) and logged',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
   selectionValidator: field.string({
     doc: 'SS58 hotkey of the validator whose selection (selections/<w>) decides what is aggregated; empty: every valid update',
     default: '',

@@ -17,6 +17,8 @@ export interface AggregatorSettings {
   readonly checkpointEveryWindows: number;
   readonly maxUpdateBytes: number;
   readonly maxPeers: number;
+  /** Per-update download deadline (FETCH_TIMEOUT beyond it). */
+  readonly fetchTimeoutMs: number;
   readonly stateDir: string;
   /** The validator whose selection is followed ('' : every valid update). */
   readonly selectionValidator: string;

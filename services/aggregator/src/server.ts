@@ -2,10 +2,21 @@
  * The AggregatorService implementation over what this aggregator published: GetStatus (newest aggregate
  * and checkpoint windows) and GetAggregate (where `A_w` is, its size and hash, and its contributors by
  * SS58 hotkey and update digest), answered from memory, or from the store for aggregates older than
- * this process. VerifyAggregate (re-derive `A_w` from the payloads and compare bit for bit) belongs to
- * the full aggregator and answers FAILED_PRECONDITION with reason NOT_IMPLEMENTED until then.
+ * this process. VerifyAggregate re-derives a published `A_w` from the payloads it names and compares it
+ * bit for bit (@cohort/replica's verifyAggregate, with this aggregator as the trusted signer and, when
+ * it follows a validator, that validator's selection); an idle aggregator (no hotkey, no store) answers
+ * FAILED_PRECONDITION.
  */
-import { Code, CohortError, InvalidArgumentError, aggregateKey } from '@cohort/core';
+import {
+  Code,
+  CohortError,
+  InvalidArgumentError,
+  aggregateKey,
+  parseSelection,
+  selectionKey,
+} from '@cohort/core';
+import type { AggregateTrust } from '@cohort/core';
+import { verifyAggregate } from '@cohort/replica';
 import type { ServiceImpl, StoreClient } from '@cohort/kit';
 import type { AggregatorService } from '@cohort/proto/cohort/aggregator/v1/aggregator';
 
@@ -17,6 +28,8 @@ export interface ServerDeps {
   readonly runId: string;
   readonly published: Published;
   readonly store: StoreClient | undefined;
+  /** Whose aggregates and selections VerifyAggregate trusts (this aggregator; its validator). */
+  readonly trust?: AggregateTrust;
 }
 
 function windowOf(window: bigint): number {
@@ -72,16 +85,24 @@ export function createAggregatorImpl(deps: ServerDeps): ServiceImpl<typeof Aggre
         })),
       };
     },
-    // The full aggregator (its own issue) re-derives A_w from the payloads; this minimal one does not.
-    verifyAggregate: () =>
-      Promise.reject(
-        new CohortError(
-          Code.FailedPrecondition,
-          'VerifyAggregate is not implemented by the minimal aggregator',
-          {
-            reason: 'NOT_IMPLEMENTED',
-          },
-        ),
-      ),
+    verifyAggregate: async (request) => {
+      const window = windowOf(request.window);
+      const { store } = deps;
+      if (store === undefined) {
+        throw new CohortError(Code.FailedPrecondition, 'an idle aggregator has no store to verify from', {
+          reason: 'AGGREGATOR_IDLE',
+        });
+      }
+      const trust = deps.trust ?? {};
+      const selection =
+        trust.selectionValidator === undefined
+          ? undefined
+          : await store.get(selectionKey(deps.runId, window));
+      const outcome = await verifyAggregate({ runId: deps.runId, store }, window, {
+        trust,
+        ...(selection ? { selection: parseSelection(selection.bytes, { runId: deps.runId, window }) } : {}),
+      });
+      return { matches: outcome.matches, reasonCode: outcome.reason ?? '', detail: outcome.detail };
+    },
   };
 }

@@ -81,6 +81,7 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
         checkpointEveryWindows: c.checkpointEveryWindows,
         maxUpdateBytes: c.maxUpdateBytes,
         maxPeers: c.maxPeers,
+        fetchTimeoutMs: c.fetchTimeoutMs,
         stateDir: c.stateDir,
         selectionValidator: c.selectionValidator,
         selectionWaitMs: c.selectionWaitMs,
@@ -97,7 +98,18 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
     });
     await nats.nc.flush(); // the server knows the subscription before anyone is told we are up
     ctx.onShutdown('window-loop', () => queue.stop());
-    ctx.addGrpcService(AggregatorService, createAggregatorImpl({ runId: c.runId, published, store }));
+    ctx.addGrpcService(
+      AggregatorService,
+      createAggregatorImpl({
+        runId: c.runId,
+        published,
+        store,
+        trust: {
+          aggregator: encodeSs58(hotkey.publicKey),
+          ...(c.selectionValidator === '' ? {} : { selectionValidator: c.selectionValidator }),
+        },
+      }),
+    );
     ctx.log.info('aggregator_starting', {
       hotkey: encodeSs58(hotkey.publicKey),
       subject,

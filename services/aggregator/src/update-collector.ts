@@ -2,7 +2,8 @@
  * Gather window s's updates from the store for the aggregate: list `updates/<s>/`, keep what the layout
  * names (other keys are logged as `update_key_ignored` and skipped), refuse oversized objects before
  * downloading them, keep at most `maxPeers` (the earliest the store saw), download the rest a few at a
- * time, and check each one against its key's hotkey, the run, the window and θ_s's fingerprint. An
+ * time, each within `fetchTimeoutMs` (one that is not is dropped: FETCH_TIMEOUT, logged with the
+ * exclusions), and check each one against its key's hotkey, the run, the window and θ_s's fingerprint. An
  * update built from another state than the aggregator's θ_s is excluded as WRONG_STATE here: the codec's
  * aggregation does not compare it, and applying it would move replicas in a direction computed from a
  * state they do not hold. The survivors come back sorted by hotkey string (the aggregate's order).
@@ -12,6 +13,7 @@
 import { decodeSs58, tryParseKey, updatesPrefix } from '@cohort/core';
 import type { Selection } from '@cohort/core';
 import { decodeUpdate } from '@cohort/native';
+import { isTransient } from '@cohort/replica';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
 
 import type { AggregatorDeps } from './deps.js';
@@ -25,7 +27,10 @@ export interface CollectedUpdate {
   readonly bytes: Uint8Array;
 }
 
-/** An update left out, with its stable reason (a codec reason, or TOO_LARGE, TOO_MANY_PEERS, MISSING, WRONG_STATE). */
+/**
+ * An update left out, with its stable reason (a codec reason, or TOO_LARGE, TOO_MANY_PEERS, MISSING,
+ * FETCH_TIMEOUT, WRONG_STATE, NOT_SELECTED, SELECTION_MISMATCH).
+ */
 export interface Exclusion {
   readonly hotkey: string;
   readonly reason: string;
@@ -86,7 +91,21 @@ async function fetchUpdate(
 ): Promise<CollectedUpdate | Exclusion> {
   const { hotkey, info } = entry;
   const cap = deps.settings.maxUpdateBytes;
-  const stored = await deps.store.get(info.key, { signal: deps.signal });
+  const deadline = deps.settings.fetchTimeoutMs;
+  let stored;
+  try {
+    stored = await deps.store.get(info.key, {
+      signal: AbortSignal.any([deps.signal, AbortSignal.timeout(deadline)]),
+    });
+  } catch (error) {
+    if (deps.signal.aborted) throw error; // shutdown, not this peer's fault
+    if (!isTransient(error)) throw error;
+    return {
+      hotkey,
+      reason: 'FETCH_TIMEOUT',
+      detail: `not downloaded within ${deadline} ms: ${String(error)}`,
+    };
+  }
   if (stored === undefined)
     return { hotkey, reason: 'MISSING', detail: `${info.key} vanished after the listing` };
   const hash = Buffer.from(stored.info.blake2b256).toString('hex');

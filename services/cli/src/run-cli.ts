@@ -6,6 +6,7 @@ import type { CliIo } from './cli-io.js';
 import { configReference } from './commands/config-reference.js';
 import { dataCommand } from './commands/data.js';
 import { explainCommand } from './commands/explain.js';
+import { verifyAggregateCommand } from './commands/verify-aggregate.js';
 
 interface Command {
   readonly summary: string;
@@ -27,6 +28,11 @@ const commands: Readonly<Record<string, Command>> = {
     summary:
       "recheck a validator's score of a miner: cohort explain <window> <hotkey> [--store host:port] [--run <run>] | --file <record.json>",
     run: explainCommand,
+  },
+  'verify-aggregate': {
+    summary:
+      "audit the aggregator: re-derive window w's aggregate from its payloads, bit for bit: cohort verify-aggregate <window> [--store host:port] [--run <run>] [--aggregator <ss58>] [--validator <ss58>]",
+    run: verifyAggregateCommand,
   },
 };
 

@@ -1,4 +1,4 @@
-import { commonFields, defineConfig, field, natsFields } from '@cohort/kit';
+import { aggregateTrustFields, commonFields, defineConfig, field, natsFields } from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
 
 /** The roles one coordinator process can hold (several at once). */
@@ -11,6 +11,7 @@ export const roles = ['miner', 'validator', 'aggregator'] as const;
 export const configSpec = defineConfig('coordinator', {
   ...commonFields({ grpc: 50051, metrics: 9101 }),
   ...natsFields(),
+  ...aggregateTrustFields(),
   roles: field.list({
     doc: 'Roles this operator plays: miner, validator, aggregator (one or more)',
     default: ['miner'],

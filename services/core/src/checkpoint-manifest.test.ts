@@ -21,6 +21,7 @@ const MANIFEST = {
   config: { sizeBytes: 612, blake2b256: '02'.repeat(32) },
   createdUnixMs: 1_795_000_000_000,
 };
+const AGG = (window: number) => ({ window, sizeBytes: 1000 + window, blake2b256: '0c'.repeat(32) });
 const text = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
 test('a manifest round-trips and is checked against the key it came from', () => {
@@ -31,6 +32,17 @@ test('a manifest round-trips and is checked against the key it came from', () =>
   });
   assert.throws(() => parseCheckpointManifest(bytes, { window: 13 }), reason('MANIFEST_MISMATCH'));
   assert.throws(() => parseCheckpointManifest(bytes, { runId: 'other' }), reason('MANIFEST_MISMATCH'));
+});
+
+test('the lineage names the previous checkpoint and the aggregates applied since, in order', () => {
+  const lineage = { previous: 5, aggregates: [AGG(5), AGG(6), AGG(9)] };
+  const parsed = parseCheckpointManifest(encodeCheckpointManifest({ ...MANIFEST, lineage }));
+  assert.deepEqual(parsed.lineage, lineage);
+  const first = parseCheckpointManifest(
+    encodeCheckpointManifest({ ...MANIFEST, lineage: { previous: null, aggregates: [] } }),
+  );
+  assert.deepEqual(first.lineage, { previous: null, aggregates: [] });
+  assert.equal(parseCheckpointManifest(encodeCheckpointManifest(MANIFEST)).lineage, undefined);
 });
 
 test('hostile manifests are refused with a reason, never a TypeError', () => {
@@ -54,6 +66,14 @@ test('hostile manifests are refused with a reason, never a TypeError', () => {
     { ...good, preset: '../x' },
     { ...good, runId: '' },
     { ...good, createdUnixMs: undefined },
+    { ...good, lineage: null },
+    { ...good, lineage: { previous: 12, aggregates: [] } },
+    { ...good, lineage: { previous: 5, aggregates: 'x' } },
+    { ...good, lineage: { previous: 5, aggregates: [AGG(7), AGG(6)] } },
+    { ...good, lineage: { previous: 5, aggregates: [AGG(4)] } },
+    { ...good, lineage: { previous: 5, aggregates: [AGG(12)] } },
+    { ...good, lineage: { previous: null, aggregates: [AGG(3)] } },
+    { ...good, lineage: { previous: 5, aggregates: [{ ...AGG(6), blake2b256: 'x' }] } },
   ];
   for (const value of cases) {
     assert.throws(

@@ -2,7 +2,8 @@
  * The manifest of a published checkpoint and the run's `LATEST` pointer (protocol §8–§9). A checkpoint
  * `checkpoints/<w>/` holds θ_w — the state every replica trains window w from — as `model.safetensors` +
  * `config.json`, and `manifest.json` (written last) names both with their sizes and BLAKE2b-256, the
- * state fingerprint of θ_w and the model preset. A reader checks the files against the manifest and the
+ * state fingerprint of θ_w, the model preset and its lineage (the previous checkpoint and the aggregates
+ * applied since, issue 9). A reader checks the files against the manifest and the
  * loaded replica's fingerprint against `stateFingerprint`: a checkpoint that fails either is corrupt and
  * the reader falls back to an older one.
  *
@@ -16,13 +17,33 @@ export const CHECKPOINT_MANIFEST_FORMAT = 'cohort-checkpoint/1';
 /** The `LATEST` format this module writes and reads. */
 export const LATEST_FORMAT = 'cohort-latest/1';
 /** Largest manifest or `LATEST` document accepted (they are a few hundred bytes). */
-export const MAX_MANIFEST_BYTES = 16 * 1024;
+export const MAX_MANIFEST_BYTES = 256 * 1024;
+/** Most aggregates a manifest's lineage lists (a checkpoint every ≤ this many windows). */
+export const MAX_LINEAGE_AGGREGATES = 1024;
 
 /** One file of a checkpoint as the manifest names it. */
 export interface CheckpointFileEntry {
   readonly sizeBytes: number;
   /** BLAKE2b-256 of the file, 64 lowercase hex digits. */
   readonly blake2b256: string;
+}
+
+/** One aggregate applied between the previous checkpoint and this one. */
+export interface LineageAggregate {
+  readonly window: number;
+  readonly sizeBytes: number;
+  /** BLAKE2b-256 of the aggregate object as stored, 64 lowercase hex digits. */
+  readonly blake2b256: string;
+}
+
+/**
+ * How θ_w came from the previous checkpoint: its window (null for the run's first) and every aggregate
+ * applied since, in window order (windows without aggregate are absent: carried over). Anyone holding
+ * the previous checkpoint and these aggregates can rebuild θ_w and check its fingerprint.
+ */
+export interface CheckpointLineage {
+  readonly previous: number | null;
+  readonly aggregates: readonly LineageAggregate[];
 }
 
 /** `checkpoints/<w>/manifest.json`. */
@@ -39,6 +60,8 @@ export interface CheckpointManifest {
   readonly config: CheckpointFileEntry;
   /** When the publisher wrote it (its own clock; informational). */
   readonly createdUnixMs: number;
+  /** Where θ_w came from; absent in manifests written before it existed. */
+  readonly lineage?: CheckpointLineage;
 }
 
 /** `LATEST`: the window of the newest complete checkpoint. */
@@ -101,6 +124,32 @@ function fileEntry(value: unknown, what: string): CheckpointFileEntry {
   };
 }
 
+function lineageOf(value: unknown, window: number): CheckpointLineage {
+  if (typeof value !== 'object' || value === null) fail('lineage must be an object');
+  const v = value as Record<string, unknown>;
+  const previous = v.previous === null ? null : count(v.previous, 'lineage.previous');
+  if (previous !== null && previous >= window)
+    fail(`lineage.previous ${previous} is not before window ${window}`);
+  if (!Array.isArray(v.aggregates) || v.aggregates.length > MAX_LINEAGE_AGGREGATES) {
+    fail(`lineage.aggregates must be a list of at most ${MAX_LINEAGE_AGGREGATES}`);
+  }
+  let last = (previous ?? 0) - 1;
+  const aggregates = v.aggregates.map((a: unknown, i): LineageAggregate => {
+    if (typeof a !== 'object' || a === null) fail(`lineage.aggregates[${i}] must be an object`);
+    const e = a as Record<string, unknown>;
+    const at = count(e.window, `lineage.aggregates[${i}].window`);
+    if (at <= last || at >= window) fail(`lineage.aggregates[${i}].window ${at} is out of order or range`);
+    last = at;
+    return {
+      window: at,
+      sizeBytes: count(e.sizeBytes, `lineage.aggregates[${i}].sizeBytes`),
+      blake2b256: hex64(e.blake2b256, `lineage.aggregates[${i}].blake2b256`),
+    };
+  });
+  if (previous === null && aggregates.length > 0) fail('a first checkpoint has no aggregates before it');
+  return { previous, aggregates };
+}
+
 /** Serialize a manifest (canonical field order, UTF-8). */
 export function encodeCheckpointManifest(manifest: Omit<CheckpointManifest, 'format'>): Uint8Array {
   const m: CheckpointManifest = { format: CHECKPOINT_MANIFEST_FORMAT, ...manifest };
@@ -113,6 +162,18 @@ export function encodeCheckpointManifest(manifest: Omit<CheckpointManifest, 'for
     model: { sizeBytes: m.model.sizeBytes, blake2b256: m.model.blake2b256 },
     config: { sizeBytes: m.config.sizeBytes, blake2b256: m.config.blake2b256 },
     createdUnixMs: m.createdUnixMs,
+    ...(m.lineage === undefined
+      ? {}
+      : {
+          lineage: {
+            previous: m.lineage.previous,
+            aggregates: m.lineage.aggregates.map((a) => ({
+              window: a.window,
+              sizeBytes: a.sizeBytes,
+              blake2b256: a.blake2b256,
+            })),
+          },
+        }),
   });
   // Round-trip through the parser: never publish what a reader would refuse.
   const bytes = new TextEncoder().encode(text);
@@ -143,6 +204,7 @@ export function parseCheckpointManifest(
     model: fileEntry(v.model, 'model'),
     config: fileEntry(v.config, 'config'),
     createdUnixMs: count(v.createdUnixMs, 'createdUnixMs'),
+    ...(v.lineage === undefined ? {} : { lineage: lineageOf(v.lineage, count(v.window, 'window')) }),
   };
   if (expect.runId !== undefined && manifest.runId !== expect.runId) {
     fail(`the manifest is of run "${manifest.runId}", not "${expect.runId}"`, 'MANIFEST_MISMATCH');

@@ -24,3 +24,5 @@ export * from './selection.js';
 export * from './score-record.js';
 export * from './window-verdicts.js';
 export * from './index-sample.js';
+export * from './aggregate-envelope.js';
+export * from './aggregate-trust.js';

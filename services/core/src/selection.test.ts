@@ -10,8 +10,8 @@ const SELECTION = {
   window: 41,
   validator: key(1),
   contributors: [
-    { uid: 9, hotkey: key(9), payloadBlake2b256: HASH },
-    { uid: 3, hotkey: key(3), payloadBlake2b256: 'cd'.repeat(32) },
+    { uid: 9, hotkey: key(9), payloadBlake2b256: HASH, payloadDigest: 'ef'.repeat(32) },
+    { uid: 3, hotkey: key(3), payloadBlake2b256: 'cd'.repeat(32), payloadDigest: '01'.repeat(32) },
   ],
 };
 const bytes = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
@@ -24,6 +24,7 @@ test('a selection round-trips with its contributors sorted by uid', () => {
     [3, 9],
   );
   assert.equal(s.validator, key(1));
+  assert.equal(s.contributors[1]!.payloadDigest, 'ef'.repeat(32), 'the digest travels with its contributor');
   assert.throws(() => parseSelection(encodeSelection(SELECTION), { window: 40 }), invalid);
 });
 
@@ -40,6 +41,9 @@ test('hostile selections are refused with SELECTION_INVALID', () => {
     { ...good, contributors: [c[0], { ...c[1], hotkey: c[0]!.hotkey }] },
     { ...good, contributors: [{ ...c[0], uid: 70000 }] },
     { ...good, contributors: [{ ...c[0], payloadBlake2b256: 'AB'.repeat(32) }] },
+    { ...good, contributors: [{ ...c[0], payloadDigest: undefined }] },
+    { ...good, contributors: [{ ...c[0], payloadDigest: 'ab' }] },
+    { ...good, format: 'cohort-selection/1' },
     { ...good, contributors: [null] },
   ];
   for (const v of cases)
@@ -60,6 +64,7 @@ test('contributors: the best scores up to the count, then by uid', () => {
     uid,
     hotkey: key(uid),
     payloadBlake2b256: HASH,
+    payloadDigest: HASH,
     finalScore,
   });
   const chosen = chooseContributors([c(5, 1), c(2, 3), c(9, 0), c(7, 3), c(1, 2)], 3);

@@ -1,7 +1,9 @@
 /**
  * The validator's selection for a window (protocol §6, storage `selections/<w>`): which updates the
  * aggregator aggregates — contributors sorted by uid, each with the BLAKE2b-256 of the exact payload
- * the validator scored, so an aggregator (or anyone re-deriving A_w) uses those bytes and no others.
+ * the validator scored, so an aggregator (or anyone re-deriving A_w) uses those bytes and no others, and
+ * the payload's digest (its signed trailer hash, what an aggregate lists), so a replica checks an
+ * aggregate's contributors against the selection without downloading any payload (aggregate-trust.ts).
  * JSON, canonical (fixed field order, sorted contributors), and checked on the way in like any object
  * from a peer's bucket: a bad one is refused with `SELECTION_INVALID`, never half-used.
  */
@@ -9,7 +11,7 @@ import { CohortError, Code } from './errors.js';
 import { decodeSs58 } from './hotkey-signature.js';
 
 /** The selection format this module writes and reads. */
-export const SELECTION_FORMAT = 'cohort-selection/1';
+export const SELECTION_FORMAT = 'cohort-selection/2';
 /** Most contributors a selection may name. */
 export const MAX_SELECTION_PEERS = 4096;
 /** Largest selection document accepted. */
@@ -22,6 +24,8 @@ export interface SelectedUpdate {
   readonly hotkey: string;
   /** BLAKE2b-256 of the payload object, 64 lowercase hex digits. */
   readonly payloadBlake2b256: string;
+  /** The payload's digest (its trailer's BLAKE2b-256, what the miner signed), 64 lowercase hex digits. */
+  readonly payloadDigest: string;
 }
 
 /** `selections/<w>`. */
@@ -75,10 +79,14 @@ function check(v: Record<string, unknown>): Selection {
     if (typeof e.payloadBlake2b256 !== 'string' || !HEX64.test(e.payloadBlake2b256)) {
       throw new SelectionError(`contributors[${i}].payloadBlake2b256 must be 64 lowercase hex digits`);
     }
+    if (typeof e.payloadDigest !== 'string' || !HEX64.test(e.payloadDigest)) {
+      throw new SelectionError(`contributors[${i}].payloadDigest must be 64 lowercase hex digits`);
+    }
     return {
       uid: e.uid,
       hotkey: checkHotkey(e.hotkey, `contributors[${i}].hotkey`),
       payloadBlake2b256: e.payloadBlake2b256,
+      payloadDigest: e.payloadDigest,
     };
   });
   for (let i = 1; i < contributors.length; i++) {
@@ -96,7 +104,12 @@ function check(v: Record<string, unknown>): Selection {
 export function encodeSelection(selection: Omit<Selection, 'format'>): Uint8Array {
   const contributors = [...selection.contributors]
     .sort((a, b) => a.uid - b.uid)
-    .map((c) => ({ uid: c.uid, hotkey: c.hotkey, payloadBlake2b256: c.payloadBlake2b256 }));
+    .map((c) => ({
+      uid: c.uid,
+      hotkey: c.hotkey,
+      payloadBlake2b256: c.payloadBlake2b256,
+      payloadDigest: c.payloadDigest,
+    }));
   const value = {
     format: SELECTION_FORMAT,
     runId: selection.runId,
@@ -139,6 +152,7 @@ export interface SelectionCandidate {
   readonly uid: number;
   readonly hotkey: string;
   readonly payloadBlake2b256: string;
+  readonly payloadDigest: string;
   readonly finalScore: number;
 }
 
@@ -157,6 +171,11 @@ export function chooseContributors(
   return [...candidates]
     .sort((a, b) => b.finalScore - a.finalScore || a.uid - b.uid)
     .slice(0, count)
-    .map(({ uid, hotkey, payloadBlake2b256 }) => ({ uid, hotkey, payloadBlake2b256 }))
+    .map(({ uid, hotkey, payloadBlake2b256, payloadDigest }) => ({
+      uid,
+      hotkey,
+      payloadBlake2b256,
+      payloadDigest,
+    }))
     .sort((a, b) => a.uid - b.uid);
 }

@@ -1,6 +1,14 @@
 import { SEED_HEX_PATTERN } from '@cohort/core';
 import { hostname } from 'node:os';
-import { ConfigError, commonFields, defineConfig, envName, field, natsFields } from '@cohort/kit';
+import {
+  ConfigError,
+  aggregateTrustFields,
+  commonFields,
+  defineConfig,
+  envName,
+  field,
+  natsFields,
+} from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
 import { PRESETS } from '@cohort/native';
 
@@ -14,6 +22,7 @@ import { PRESETS } from '@cohort/native';
 export const configSpec = defineConfig('gauntlet-evaluator', {
   ...commonFields({ grpc: 50057, metrics: 9107 }),
   ...natsFields(),
+  ...aggregateTrustFields(),
   storeAddress: field.string({
     doc: "host:port of the checkpoint-store gRPC API holding this run (checkpoints, aggregates, payloads; peers' buckets are read through it)",
     default: '127.0.0.1:50053',

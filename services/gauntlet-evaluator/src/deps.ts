@@ -3,7 +3,7 @@
  * the dataset it measures on, the key that signs single-update aggregates, metrics, log and the shutdown
  * signal.
  */
-import type { HotkeyPair } from '@cohort/core';
+import type { AggregateTrust, HotkeyPair } from '@cohort/core';
 import type { Logger, StoreClient } from '@cohort/kit';
 import type { Dataset } from '@cohort/native';
 
@@ -26,6 +26,8 @@ export interface EvaluatorSettings {
 export interface EvaluatorDeps {
   readonly runId: string;
   readonly store: StoreClient;
+  /** Whose aggregates the replica applies (the config's aggregatorHotkey and trustedValidator). */
+  readonly trust: AggregateTrust;
   readonly replica: Replica;
   readonly dataset: Dataset;
   /** Samples in the dataset's train split: the pool the miners' pages are drawn from. */

@@ -18,9 +18,13 @@ export class NotReadyError extends CohortError {
 }
 
 /** Why a job cannot be scored at all. */
-export type CannotScoreReason = 'BAD_JOB' | 'NO_CHECKPOINT_BEFORE' | 'NO_USABLE_CHECKPOINT';
+export type CannotScoreReason =
+  'BAD_JOB' | 'NO_CHECKPOINT_BEFORE' | 'NO_USABLE_CHECKPOINT' | 'AGGREGATE_REFUSED';
 
-/** No delivery of this job will ever be scored: a malformed job, or no usable checkpoint at or before its window. */
+/**
+ * No delivery of this job will ever be scored: a malformed job, no usable checkpoint at or before its
+ * window, or θ_w needs an aggregate the evaluator's trust refuses (core's checkAggregate).
+ */
 export class CannotScoreError extends CohortError {
   override readonly name: string = 'CannotScoreError';
   constructor(reason: CannotScoreReason, message: string, details: Record<string, string | number> = {}) {

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodeSs58, hotkeyFromSeed, hotkeyFromSeedHex } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
-import { StoreClient, useNats } from '@cohort/kit';
+import { StoreClient, aggregateTrustOf, useNats } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
 import { createEngine, openDataset, resolveDevice } from '@cohort/native';
 import { EvaluatorService } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
@@ -101,6 +101,12 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
       });
       return;
     }
+    const trust = aggregateTrustOf(c);
+    if (trust.aggregator === undefined) {
+      ctx.log.warn('aggregator_untrusted_any', {
+        detail: 'aggregatorHotkey is empty: aggregates signed by any key are applied',
+      });
+    }
     const dataset = await openDataset(c.datasetManifest);
     ctx.onShutdown('dataset', () => Promise.resolve(dataset.close()));
     const store = new StoreClient(c.storeAddress);
@@ -111,6 +117,7 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
     const deps: EvaluatorDeps = {
       runId: c.runId,
       store,
+      trust,
       replica,
       dataset,
       trainSamples: dataset.sampleCount('train'),

@@ -13,9 +13,11 @@ import {
   checkpointKeys,
   encodeCheckpointManifest,
   encodeLatest,
+  encodeSs58,
   hotkeyFromSeed,
   latestKey,
 } from '@cohort/core';
+import { fixtureAggregate } from '@cohort/core/testing';
 import { createLogger } from '@cohort/kit';
 import type { StoreClient } from '@cohort/kit';
 import type { Dataset, Engine } from '@cohort/native';
@@ -28,6 +30,7 @@ import { Replica } from '@cohort/replica';
 import { syncTo } from './sync.js';
 
 const RUN = 'sync-test';
+const AGGREGATOR = hotkeyFromSeed(new Uint8Array(32).fill(0x41));
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const fp = (label: string): string => hex(blake2b256(utf8(label)));
@@ -86,6 +89,7 @@ async function setup() {
   const deps: EvaluatorDeps = {
     runId: RUN,
     store: store as unknown as StoreClient,
+    trust: { aggregator: encodeSs58(AGGREGATOR.publicKey) },
     replica,
     dataset: {} as Dataset,
     parameterCount: 7_226_496,
@@ -123,8 +127,14 @@ async function setup() {
       }),
     );
   };
-  const aggregate = (window: number): Uint8Array => {
-    const bytes = utf8(`A${window}`);
+  const aggregate = (window: number, signer = AGGREGATOR): Uint8Array => {
+    const bytes = fixtureAggregate({
+      signer,
+      runId: RUN,
+      window,
+      stateFingerprint: '00'.repeat(32),
+      contributors: [{ key: hotkeyFromSeed(new Uint8Array(32).fill(1)).publicKey, digest: '11'.repeat(32) }],
+    });
     store.objects.set(aggregateKey(RUN, window), bytes);
     return bytes;
   };
@@ -216,4 +226,20 @@ test('a refused checkpoint falls back to an older one; a run without checkpoints
     syncTo(deps2, 5),
     (e) => e instanceof CannotScoreError && e.reason === 'NO_USABLE_CHECKPOINT',
   );
+});
+
+test("an aggregate not signed by the run's aggregator is never applied: the job cannot be scored", async () => {
+  const { engine, deps, replica, events, checkpoint, aggregate, latest } = await setup();
+  const theta4 = fp('theta4');
+  checkpoint(4, theta4);
+  latest(4);
+  aggregate(4, hotkeyFromSeed(new Uint8Array(32).fill(0x66)));
+  await assert.rejects(
+    syncTo(deps, 5),
+    (e) => e instanceof CannotScoreError && e.reason === 'AGGREGATE_REFUSED',
+  );
+  assert.equal(engine.state, theta4, 'θ_4 untouched');
+  assert.equal(replica.window, 4);
+  const refused = events.find((e) => e.event === 'aggregate_refused');
+  assert.equal(refused?.reason, 'AGGREGATOR_UNTRUSTED');
 });

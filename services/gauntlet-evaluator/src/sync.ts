@@ -4,7 +4,9 @@
  * - A replica of an unknown window, or of a window after w (a late job of an older window), is reloaded
  *   from the newest usable checkpoint at or before w: `LATEST` when it is not after w, else the older
  *   ones in the store, newest first.
- * - Then, for each s from the replica's window up to w − 1: `aggregates/<s>` is applied (θ_{s+1} = θ_s −
+ * - Then, for each s from the replica's window up to w − 1: `aggregates/<s>`, once it passed the trust
+ *   checks (signed by the run's aggregator, contributors in the trusted validator's selection; a refused
+ *   one makes the job unscorable: {@link CannotScoreError} AGGREGATE_REFUSED), is applied (θ_{s+1} = θ_s −
  *   α·A_s; the engine refuses one computed from another θ_s); a window without aggregate whose checkpoint
  *   s+1 names θ_s's own fingerprint is carried over; a gap with a newer checkpoint at or before w is
  *   bridged by loading it; otherwise θ_w is not buildable yet ({@link NotReadyError}: the job is retried).
@@ -17,11 +19,37 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { aggregateKey, checkpointKeys, latestKey, parseCheckpointManifest, parseLatest } from '@cohort/core';
+import {
+  AggregateRefused,
+  checkpointKeys,
+  latestKey,
+  parseCheckpointManifest,
+  parseLatest,
+} from '@cohort/core';
+import { fetchTrustedAggregate } from '@cohort/kit';
 import { CheckpointRejected, listCheckpointWindows, loadCheckpoint } from '@cohort/replica';
 
 import type { EvaluatorDeps } from './deps.js';
 import { CannotScoreError, NotReadyError } from './errors.js';
+
+/** Window `window`'s aggregate, trusted (kit's fetchTrustedAggregate), or undefined while unpublished. */
+async function trustedAggregate(deps: EvaluatorDeps, window: number): Promise<Uint8Array | undefined> {
+  const { store, runId, trust, signal, log } = deps;
+  try {
+    return (await fetchTrustedAggregate({ store, runId, trust, signal }, window))?.bytes;
+  } catch (error) {
+    if (!(error instanceof AggregateRefused)) throw error;
+    log.error('aggregate_refused', { window, reason: error.reason, detail: error.message });
+    throw new CannotScoreError(
+      'AGGREGATE_REFUSED',
+      `θ needs window ${window}'s aggregate, refused: ${error.message}`,
+      {
+        window,
+        refusal: error.reason,
+      },
+    );
+  }
+}
 
 /** Load checkpoint `window` into the replica (the shared loader), counted and logged. */
 async function loadInto(deps: EvaluatorDeps, window: number): Promise<void> {
@@ -104,11 +132,11 @@ async function reload(deps: EvaluatorDeps, window: number): Promise<void> {
 async function step(deps: EvaluatorDeps): Promise<boolean> {
   const { replica, store, runId, log, metrics } = deps;
   const window = replica.window;
-  const stored = await store.get(aggregateKey(runId, window), { signal: deps.signal });
-  if (stored !== undefined) {
+  const aggregate = await trustedAggregate(deps, window);
+  if (aggregate !== undefined) {
     const before = replica.fingerprint;
     try {
-      await replica.apply(stored.bytes);
+      await replica.apply(aggregate);
     } catch (error) {
       replica.invalidate(); // an aggregate that does not fit θ_s: this state proves nothing any more
       throw error;

@@ -32,3 +32,5 @@ export type { NatsConfig } from './service-nats.js';
 export { StoreClient } from './store-client.js';
 export type { StoreClientOptions, StoredObject } from './store-client.js';
 export { declareScoreStreams, SCORE_RESULTS_DUPLICATE_WINDOW_MS } from './score-streams.js';
+export { aggregateTrustOf, fetchTrustedAggregate } from './trusted-aggregate.js';
+export type { AggregateFetch, TrustedAggregate } from './trusted-aggregate.js';

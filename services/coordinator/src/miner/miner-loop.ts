@@ -5,8 +5,10 @@
  * - `train w`: pages(hotkey, w) from core's sampler over the worker's train split, TrainWindow with an
  *   abort on `cancel_train`; `encode w`: the signed payload, kept until `upload w` puts it under
  *   `updates/<w>/<hotkey>` in the upload slot.
- * - `fetch_aggregate s`: poll `aggregates/<s>` until it appears; when the aggregator published a newer
- *   checkpoint instead (it skipped s), report it missing so the machine resyncs at once.
+ * - `fetch_aggregate s`: poll `aggregates/<s>` until it appears and passes the trust checks (kit's
+ *   fetchTrustedAggregate: the run's aggregator signed it, its contributors are the validator's
+ *   selection); when the aggregator published a newer checkpoint instead (it skipped s), report it
+ *   missing so the machine resyncs at once.
  * - `apply s`: ApplyAggregate on the worker (which refuses an aggregate of another θ_s: WRONG_STATE).
  * - `resync`: checkpoint + replay (resync.ts), one at a time; a newer request restarts it.
  *
@@ -18,12 +20,13 @@ import {
   MinerMachine,
   pagesFor,
   updateKey,
-  aggregateKey,
   latestKey,
   parseLatest,
+  AggregateRefused,
   CohortError,
 } from '@cohort/core';
-import type { MinerCommand, MinerEvent, MinerSnapshot } from '@cohort/core';
+import type { AggregateTrust, MinerCommand, MinerEvent, MinerSnapshot } from '@cohort/core';
+import { fetchTrustedAggregate } from '@cohort/kit';
 import type { Logger, StoreClient } from '@cohort/kit';
 
 import type { MinerMetrics } from './miner-metrics.js';
@@ -42,6 +45,8 @@ export interface MinerLoopOptions {
   readonly aggregatePollMs: number;
   readonly resyncRetryMs: number;
   readonly maxLagWindows: number;
+  /** Whose aggregates are applied (core's checkAggregate via kit's fetchTrustedAggregate). */
+  readonly trust: AggregateTrust;
   readonly worker: WorkerLink;
   readonly store: StoreClient;
   readonly log: Logger;
@@ -73,6 +78,8 @@ export class MinerLoop {
   #train: { window: number; abort: AbortController } | undefined;
   readonly #payloads = new Map<number, Uint8Array>();
   readonly #aggregates = new Map<number, Uint8Array>();
+  /** The last window whose aggregate was refused (logged once). */
+  #refused: number | undefined;
   #polling: number | undefined;
   #resyncGeneration = 0;
   #resyncRunning = false;
@@ -169,6 +176,7 @@ export class MinerLoop {
             store: this.#o.store,
             worker: this.#o.worker,
             alpha: this.#o.alpha,
+            trust: this.#o.trust,
             log,
             downloaded: (n) => metrics.bytesDown(n),
           },
@@ -289,7 +297,7 @@ export class MinerLoop {
     try {
       while (!this.#stop.signal.aborted && this.#wants(s)) {
         try {
-          const object = await store.get(aggregateKey(runId, s), { signal: this.#stop.signal });
+          const object = await this.#fetchAggregate(s);
           if (object !== undefined) {
             metrics.bytesDown(object.bytes.length);
             this.#aggregates.set(s, object.bytes);
@@ -315,6 +323,26 @@ export class MinerLoop {
       }
     } finally {
       if (this.#polling === s) this.#polling = undefined;
+    }
+  }
+
+  /**
+   * A_s when published and trusted. A refused aggregate is never applied: it is logged once per window
+   * (`aggregate_refused` with the reason) and counted, and the miner keeps waiting — for a checkpoint
+   * past s (then it resyncs) or for an operator to fix the trust.
+   */
+  async #fetchAggregate(s: number): Promise<{ bytes: Uint8Array } | undefined> {
+    const { store, runId, trust, metrics, log } = this.#o;
+    try {
+      return await fetchTrustedAggregate({ store, runId, trust, signal: this.#stop.signal }, s);
+    } catch (error) {
+      if (!(error instanceof AggregateRefused)) throw error;
+      if (this.#refused !== s) {
+        this.#refused = s;
+        metrics.aggregateRefused(error.reason);
+        log.error('aggregate_refused', { window: s, reason: error.reason, detail: error.message });
+      }
+      return undefined;
     }
   }
 

@@ -22,6 +22,8 @@ export interface MinerMetrics {
   contributed(): void;
   skipped(reason: string): void;
   resync(reason: string): void;
+  /** An aggregate not applied because it failed the trust checks (core's AGGREGATE_REFUSALS). */
+  aggregateRefused(reason: string): void;
   windows(chain: number, state: number | undefined): void;
 }
 
@@ -74,6 +76,12 @@ export function createMinerMetrics(
     labelNames: ['reason'],
     registers: [registry],
   });
+  const refused = new Counter({
+    name: 'cohort_miner_aggregates_refused_total',
+    help: 'Aggregates not applied because they failed the trust checks (signer, selection), by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const chainWindow = new Gauge({
     name: 'cohort_miner_chain_window',
     help: 'The chain window the loop last saw',
@@ -108,6 +116,7 @@ export function createMinerMetrics(
     contributed: () => contributions.inc({ outcome: 'contributed', reason: '' }),
     skipped: (reason) => contributions.inc({ outcome: 'skipped', reason }),
     resync: (reason) => resyncs.inc({ reason }),
+    aggregateRefused: (reason) => refused.inc({ reason }),
     windows(chain, state) {
       chainWindow.set(chain);
       lag.set(state === undefined ? -1 : chain - state);

@@ -2,21 +2,23 @@
  * Join and catch-up (protocol §9): put the worker's replica at the newest state the run's objects can
  * prove. Load the newest checkpoint (from `LATEST`, else the newest listed), check the loaded replica's
  * fingerprint against the manifest, then replay the aggregates published since, in order, up to the
- * chain's window; each aggregate names the θ_s it was computed from, so the worker refuses one that does
+ * chain's window, each one trusted first (kit's fetchTrustedAggregate; a refused one ends the replay); each aggregate names the θ_s it was computed from, so the worker refuses one that does
  * not fit (WRONG_STATE) rather than drifting. A checkpoint the worker refuses (absent, corrupt, wrong
  * fingerprint) is skipped for the next older one. The replica ends at θ_s with s ≤ the chain window; the
  * loop then waits for A_s (or trains s when s is the chain's window).
  */
 import {
+  AggregateRefused,
   CohortError,
   Code,
-  aggregateKey,
   checkpointKeys,
   parseLatest,
   latestKey,
   runPrefix,
   tryParseKey,
 } from '@cohort/core';
+import type { AggregateTrust } from '@cohort/core';
+import { fetchTrustedAggregate } from '@cohort/kit';
 import type { Logger, StoreClient } from '@cohort/kit';
 
 import type { WorkerLink } from './worker-link.js';
@@ -27,6 +29,8 @@ export interface ResyncDeps {
   readonly store: StoreClient;
   readonly worker: WorkerLink;
   readonly alpha: number;
+  /** Whose aggregates are replayed; a refused one ends the replay there (`aggregate_refused`). */
+  readonly trust: AggregateTrust;
   readonly log: Logger;
   /** Bytes fetched from the store (aggregates) and by the worker (checkpoints). */
   readonly downloaded: (bytes: number) => void;
@@ -39,6 +43,8 @@ export type ResyncResult =
       readonly stateWindow: number;
       readonly checkpoint: number;
       readonly replayed: number;
+      /** Bytes downloaded by this resync: the checkpoint (by the worker) and the aggregates replayed. */
+      readonly downloadedBytes: number;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -80,6 +86,7 @@ export async function resync(
   } catch (error) {
     return { ok: false, reason: `STORE_UNAVAILABLE: ${String(error)}` };
   }
+  let downloadedBytes = 0;
   for (const checkpoint of candidates) {
     if (signal.aborted) return { ok: false, reason: 'CANCELLED' };
     if (checkpoint > chainWindow) continue; // from a chain this one has not reached (or a restarted devnet)
@@ -87,6 +94,7 @@ export async function resync(
     try {
       const loaded = await worker.load(manifestKey, checkpoint);
       deps.downloaded(loaded.downloadedBytes);
+      downloadedBytes += loaded.downloadedBytes;
       log.info('checkpoint_loaded', { window: checkpoint, stateFingerprint: loaded.fingerprint });
     } catch (error) {
       if (unavailable(error)) return { ok: false, reason: 'WORKER_UNAVAILABLE' };
@@ -99,9 +107,17 @@ export async function resync(
     }
     let s = checkpoint;
     while (s < chainWindow && !signal.aborted) {
-      const aggregate = await store.get(aggregateKey(runId, s));
+      let aggregate;
+      try {
+        aggregate = await fetchTrustedAggregate({ store, runId, trust: deps.trust, signal }, s);
+      } catch (error) {
+        if (!(error instanceof AggregateRefused)) throw error;
+        log.error('aggregate_refused', { window: s, reason: error.reason, detail: error.message });
+        break;
+      }
       if (aggregate === undefined) break;
       deps.downloaded(aggregate.bytes.length);
+      downloadedBytes += aggregate.bytes.length;
       try {
         await worker.apply(s, deps.alpha, aggregate.bytes);
       } catch (error) {
@@ -111,7 +127,7 @@ export async function resync(
       }
       s += 1;
     }
-    return { ok: true, stateWindow: s, checkpoint, replayed: s - checkpoint };
+    return { ok: true, stateWindow: s, checkpoint, replayed: s - checkpoint, downloadedBytes };
   }
   return { ok: false, reason: candidates.length === 0 ? 'NO_CHECKPOINT' : 'NO_GOOD_CHECKPOINT' };
 }

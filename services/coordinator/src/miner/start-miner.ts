@@ -6,7 +6,7 @@
  */
 import { decodeSs58 } from '@cohort/core';
 import type { BucketCommitment } from '@cohort/core';
-import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
+import { StoreClient, aggregateTrustOf, createServiceClient, createTransport } from '@cohort/kit';
 import type { NatsHandle, ServiceContext } from '@cohort/kit';
 import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 
@@ -45,6 +45,12 @@ export function startMinerRole(
 ): MinerRole {
   const c = ctx.config;
   decodeSs58(c.hotkeyAddress); // a malformed address fails the start, not the first window
+  const trust = aggregateTrustOf(c);
+  if (trust.aggregator === undefined) {
+    ctx.log.warn('aggregator_untrusted_any', {
+      detail: 'aggregatorHotkey is empty: aggregates signed by any key are applied',
+    });
+  }
   const worker = new WorkerLink(c.workerAddress);
   const store = new StoreClient(c.storeAddress);
   const bridgeTransport = c.chainBridgeAddress === '' ? undefined : createTransport(c.chainBridgeAddress);
@@ -63,6 +69,7 @@ export function startMinerRole(
       aggregatePollMs: c.aggregatePollMs,
       resyncRetryMs: c.resyncRetryMs,
       maxLagWindows: c.maxLagWindows,
+      trust,
       worker,
       store,
       log: ctx.log,

@@ -25,6 +25,8 @@ export interface Evaluation {
   readonly outcome: EvaluationOutcome;
   /** BLAKE2b-256 (hex) of the whole object scored; '' when not scored. */
   readonly objectHash: string;
+  /** The payload's digest (its signed trailer hash, what an aggregate lists), hex; '' when not scored. */
+  readonly payloadDigest: string;
   readonly indexSample: BigUint64Array;
   readonly detail: string;
 }
@@ -41,7 +43,12 @@ export function evaluationOf(r: ScoreResult): Evaluation {
   } catch {
     // a malformed sample only weakens the copier check for this peer
   }
-  const base = { objectHash: hex(r.objectBlake2b256), indexSample: sample, detail: r.detail };
+  const base = {
+    objectHash: hex(r.objectBlake2b256),
+    payloadDigest: hex(r.payloadBlake2b256),
+    indexSample: sample,
+    detail: r.detail,
+  };
   if (r.fault === '') {
     return {
       ...base,

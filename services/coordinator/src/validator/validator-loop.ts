@@ -163,11 +163,18 @@ export class ValidatorLoop {
         .map((e) => [e.hotkey, e.penalties.map((p) => p.reason)]),
     );
     const candidates = [...judged.verdicts]
-      .filter(([h, v]) => v.kind === 'scored' && !flagged.has(h) && evaluated.get(h)?.objectHash)
+      .filter(
+        ([h, v]) =>
+          v.kind === 'scored' &&
+          !flagged.has(h) &&
+          evaluated.get(h)?.objectHash &&
+          evaluated.get(h)?.payloadDigest,
+      )
       .map(([h]) => ({
         uid: uidOf.get(h)!,
         hotkey: h,
         payloadBlake2b256: evaluated.get(h)!.objectHash,
+        payloadDigest: evaluated.get(h)!.payloadDigest,
         finalScore: scores.states.get(h)?.finalScore ?? 0,
       }));
     const selected = candidates.length === 0 ? [] : chooseContributors(candidates, o.selectionCount);

@@ -66,3 +66,30 @@ export function natsFields() {
     natsToken: field.secret({ doc: 'NATS auth token', optional: true }),
   };
 }
+
+/** An SS58 address or nothing (the checksum is checked where the address is used). */
+const ss58OrEmpty = /^([1-9A-HJ-NP-Za-km-z]{46,48})?$/;
+
+/**
+ * Whom a replica trusts for a run's aggregates (core's AggregateTrust), for every service that applies
+ * them (the miner's coordinator, the evaluator). Empty keys trust any valid signer and check no
+ * selection: fine on a devnet, logged at start.
+ */
+export function aggregateTrustFields() {
+  return {
+    aggregatorHotkey: field.string({
+      doc: "SS58 hotkey of the run's aggregator: only aggregates it signed are applied; empty: any valid signature",
+      default: '',
+      allowEmpty: true,
+      pattern: ss58OrEmpty,
+      patternDoc: 'an SS58 address, or empty',
+    }),
+    trustedValidator: field.string({
+      doc: "SS58 hotkey of the validator whose selections (selections/<w>) an aggregate's contributors must be in; empty: not checked",
+      default: '',
+      allowEmpty: true,
+      pattern: ss58OrEmpty,
+      patternDoc: 'an SS58 address, or empty',
+    }),
+  };
+}
