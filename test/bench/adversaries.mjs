@@ -151,6 +151,8 @@ async function honestRun(end) {
 const t0 = performance.now();
 const a = await adversarialRun();
 log(`adversarial run done: windows ${a.start}..${a.end}, held-out ${a.heldoutLoss}`);
+// The adversarial run's figures are written before the honest-only run, so a failure there loses nothing.
+writeFileSync(out, `${JSON.stringify({ bench: 'adversaries', partial: true, quick, run: a }, null, 2)}\n`);
 const honestLoss = quick ? null : await honestRun(a.end);
 const lossGap =
   honestLoss === null || a.heldoutLoss === null ? null : (a.heldoutLoss - honestLoss) / honestLoss;

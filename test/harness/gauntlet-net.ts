@@ -314,6 +314,15 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
           `evaluator: ${evaluators[0]!.records.map((r) => r.event).join(' ')}`,
           `aggregator: ${aggregator.records.map((r) => `${r.event}@${JSON.stringify(r.window)}`).join(' ')}`,
           `acted: ${JSON.stringify([...acted])}`,
+          ...miners.map(
+            (m) =>
+              `${m.name}: ${m.coordinator.records
+                .slice(-30)
+                .map(
+                  (r) => `${r.event}@${JSON.stringify(r.window)}${r.reason ? `(${JSON.stringify(r.reason)})` : ''}`,
+                )
+                .join(' ')}`,
+          ),
           ...adversaries.flatMap((a) => {
             const e = a.lastError?.() ?? failures.get(a.name);
             return e === undefined ? [] : [`${a.name} failed: ${e}`];

@@ -25,7 +25,7 @@ test(
       r.checkpointLoaded >= r.genesisWindow + 15,
       `loaded checkpoint ${r.checkpointLoaded}, not an old one`,
     );
-    assert.equal((r.checkpointLoaded - r.genesisWindow) % 5, 0, 'a periodic checkpoint');
+    assert.equal(r.checkpointLoaded % 5, 0, 'a periodic checkpoint (every window divisible by 5)');
     assert.ok(r.aggregatesReplayed <= 5 + 1, `replayed ${r.aggregatesReplayed} aggregates`);
     assert.ok(
       r.catchUpBytes >= r.checkpointModelBytes &&

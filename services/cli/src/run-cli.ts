@@ -6,6 +6,7 @@ import type { CliIo } from './cli-io.js';
 import { configReference } from './commands/config-reference.js';
 import { dataCommand } from './commands/data.js';
 import { explainCommand } from './commands/explain.js';
+import { exportCommand } from './commands/export.js';
 import { verifyAggregateCommand } from './commands/verify-aggregate.js';
 
 interface Command {
@@ -33,6 +34,11 @@ const commands: Readonly<Record<string, Command>> = {
     summary:
       "audit the aggregator: re-derive window w's aggregate from its payloads, bit for bit: cohort verify-aggregate <window> [--store host:port] [--run <run>] [--aggregator <ss58>] [--validator <ss58>]",
     run: verifyAggregateCommand,
+  },
+  export: {
+    summary:
+      'a checkpoint as a Hugging Face model directory (LlamaForCausalLM + GPT-2 tokenizer): cohort export --out <dir> [--window <w>] [--store host:port] [--run <run>] [--force]',
+    run: exportCommand,
   },
 };
 

@@ -2,6 +2,15 @@ export { DataError } from './data-error.js';
 export type { DataReason } from './data-error.js';
 export { createGpt2Tokenizer } from './tokenizer.js';
 export type { Tokenizer } from './tokenizer.js';
+export {
+  GPT2_END_OF_TEXT,
+  GPT2_END_OF_TEXT_ID,
+  GPT2_VOCAB_SIZE,
+  gpt2ByteToUnicode,
+  gpt2TokenizerFiles,
+  gpt2Vocabulary,
+} from './hf-tokenizer.js';
+export type { Gpt2Vocabulary, HfTokenizerOptions } from './hf-tokenizer.js';
 export type { Corpus } from './corpus.js';
 export { createTextCorpus } from './text-corpus.js';
 export { createJsonlCorpus } from './jsonl-corpus.js';
