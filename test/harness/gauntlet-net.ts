@@ -319,7 +319,8 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
               `${m.name}: ${m.coordinator.records
                 .slice(-30)
                 .map(
-                  (r) => `${r.event}@${JSON.stringify(r.window)}${r.reason ? `(${JSON.stringify(r.reason)})` : ''}`,
+                  (r) =>
+                    `${r.event}@${JSON.stringify(r.window)}${r.reason ? `(${JSON.stringify(r.reason)})` : ''}`,
                 )
                 .join(' ')}`,
           ),
