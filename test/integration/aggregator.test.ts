@@ -484,11 +484,16 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
       m7.lineage,
       {
         previous: 5,
+        outerSteps: 1,
         aggregates: [{ window: 5, sizeBytes: Number(a5?.sizeBytes), blake2b256: hex(a5?.blake2b256) }],
       },
       'checkpoint 7 came from checkpoint 5 by A_5 (window 6 carried over)',
     );
-    assert.deepEqual((await manifestOf(5)).lineage, { previous: null, aggregates: [] }, 'genesis');
+    assert.deepEqual(
+      (await manifestOf(5)).lineage,
+      { previous: null, outerSteps: 0, aggregates: [] },
+      'genesis',
+    );
     assert.equal(await store.head(aggregateKey(RUN, 6)), undefined);
 
     await putUpdate(7, M1, GARBAGE);

@@ -64,19 +64,29 @@ async function writeLatest(deps: AggregatorDeps, window: number): Promise<void> 
 }
 
 /**
- * How θ_window came about: the newest checkpoint before it (null for the run's first) and the aggregates
- * published for the windows between, as the store holds them (size, BLAKE2b-256).
+ * How θ_window came about: the newest checkpoint before it (null for the run's first), the aggregates
+ * published for the windows between, as the store holds them (size, BLAKE2b-256), and the outer steps
+ * since the run's first checkpoint (the previous manifest's count plus these).
  */
 async function lineageOf(deps: AggregatorDeps, window: number): Promise<CheckpointLineage> {
   const previous = (await listCheckpointWindows(deps)).find((w) => w < window);
-  if (previous === undefined) return { previous: null, aggregates: [] };
+  if (previous === undefined) return { previous: null, outerSteps: 0, aggregates: [] };
+  const before = await deps.store.get(checkpointKeys(deps.runId, previous).manifest, { signal: deps.signal });
+  const stepsOf = (bytes: Uint8Array): number => {
+    try {
+      return parseCheckpointManifest(bytes).lineage?.outerSteps ?? 0;
+    } catch {
+      return 0; // listed a moment ago; an unreadable one starts the count afresh
+    }
+  };
+  const stepsBefore = before ? stepsOf(before.bytes) : 0;
   const aggregates: LineageAggregate[] = [];
   for (let s = previous; s < window; s++) {
     const info = await deps.store.head(aggregateKey(deps.runId, s));
     if (info === undefined) continue; // carried over: no aggregate for s
     aggregates.push({ window: s, sizeBytes: Number(info.sizeBytes), blake2b256: hex(info.blake2b256) });
   }
-  return { previous, aggregates };
+  return { previous, outerSteps: stepsBefore + aggregates.length, aggregates };
 }
 
 /**

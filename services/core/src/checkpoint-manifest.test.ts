@@ -35,13 +35,13 @@ test('a manifest round-trips and is checked against the key it came from', () =>
 });
 
 test('the lineage names the previous checkpoint and the aggregates applied since, in order', () => {
-  const lineage = { previous: 5, aggregates: [AGG(5), AGG(6), AGG(9)] };
+  const lineage = { previous: 5, outerSteps: 7, aggregates: [AGG(5), AGG(6), AGG(9)] };
   const parsed = parseCheckpointManifest(encodeCheckpointManifest({ ...MANIFEST, lineage }));
   assert.deepEqual(parsed.lineage, lineage);
   const first = parseCheckpointManifest(
-    encodeCheckpointManifest({ ...MANIFEST, lineage: { previous: null, aggregates: [] } }),
+    encodeCheckpointManifest({ ...MANIFEST, lineage: { previous: null, outerSteps: 0, aggregates: [] } }),
   );
-  assert.deepEqual(first.lineage, { previous: null, aggregates: [] });
+  assert.deepEqual(first.lineage, { previous: null, outerSteps: 0, aggregates: [] });
   assert.equal(parseCheckpointManifest(encodeCheckpointManifest(MANIFEST)).lineage, undefined);
 });
 
@@ -67,13 +67,15 @@ test('hostile manifests are refused with a reason, never a TypeError', () => {
     { ...good, runId: '' },
     { ...good, createdUnixMs: undefined },
     { ...good, lineage: null },
-    { ...good, lineage: { previous: 12, aggregates: [] } },
-    { ...good, lineage: { previous: 5, aggregates: 'x' } },
-    { ...good, lineage: { previous: 5, aggregates: [AGG(7), AGG(6)] } },
-    { ...good, lineage: { previous: 5, aggregates: [AGG(4)] } },
-    { ...good, lineage: { previous: 5, aggregates: [AGG(12)] } },
-    { ...good, lineage: { previous: null, aggregates: [AGG(3)] } },
-    { ...good, lineage: { previous: 5, aggregates: [{ ...AGG(6), blake2b256: 'x' }] } },
+    { ...good, lineage: { previous: 12, outerSteps: 0, aggregates: [] } },
+    { ...good, lineage: { previous: 5, aggregates: [] } },
+    { ...good, lineage: { previous: 5, outerSteps: 0, aggregates: [AGG(6)] } },
+    { ...good, lineage: { previous: 5, outerSteps: 9, aggregates: 'x' } },
+    { ...good, lineage: { previous: 5, outerSteps: 9, aggregates: [AGG(7), AGG(6)] } },
+    { ...good, lineage: { previous: 5, outerSteps: 9, aggregates: [AGG(4)] } },
+    { ...good, lineage: { previous: 5, outerSteps: 9, aggregates: [AGG(12)] } },
+    { ...good, lineage: { previous: null, outerSteps: 9, aggregates: [AGG(3)] } },
+    { ...good, lineage: { previous: 5, outerSteps: 9, aggregates: [{ ...AGG(6), blake2b256: 'x' }] } },
   ];
   for (const value of cases) {
     assert.throws(

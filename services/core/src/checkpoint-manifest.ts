@@ -43,6 +43,8 @@ export interface LineageAggregate {
  */
 export interface CheckpointLineage {
   readonly previous: number | null;
+  /** Outer steps (aggregates applied) from the run's first checkpoint to θ_w: the model's step count. */
+  readonly outerSteps: number;
   readonly aggregates: readonly LineageAggregate[];
 }
 
@@ -147,7 +149,10 @@ function lineageOf(value: unknown, window: number): CheckpointLineage {
     };
   });
   if (previous === null && aggregates.length > 0) fail('a first checkpoint has no aggregates before it');
-  return { previous, aggregates };
+  const outerSteps = count(v.outerSteps, 'lineage.outerSteps');
+  if (outerSteps < aggregates.length)
+    fail('lineage.outerSteps counts fewer steps than the aggregates listed');
+  return { previous, outerSteps, aggregates };
 }
 
 /** Serialize a manifest (canonical field order, UTF-8). */
@@ -167,6 +172,7 @@ export function encodeCheckpointManifest(manifest: Omit<CheckpointManifest, 'for
       : {
           lineage: {
             previous: m.lineage.previous,
+            outerSteps: m.lineage.outerSteps,
             aggregates: m.lineage.aggregates.map((a) => ({
               window: a.window,
               sizeBytes: a.sizeBytes,
