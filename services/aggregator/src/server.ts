@@ -7,16 +7,10 @@
  * it follows a validator, that validator's selection); an idle aggregator (no hotkey, no store) answers
  * FAILED_PRECONDITION.
  */
-import {
-  Code,
-  CohortError,
-  InvalidArgumentError,
-  aggregateKey,
-  parseSelection,
-  selectionKey,
-} from '@cohort/core';
+import { Code, CohortError, InvalidArgumentError, aggregateKey } from '@cohort/core';
 import type { AggregateTrust } from '@cohort/core';
 import { verifyAggregate } from '@cohort/replica';
+import { fetchSelection } from '@cohort/kit';
 import type { ServiceImpl, StoreClient } from '@cohort/kit';
 import type { AggregatorService } from '@cohort/proto/cohort/aggregator/v1/aggregator';
 
@@ -95,12 +89,10 @@ export function createAggregatorImpl(deps: ServerDeps): ServiceImpl<typeof Aggre
       }
       const trust = deps.trust ?? {};
       const selection =
-        trust.selectionValidator === undefined
-          ? undefined
-          : await store.get(selectionKey(deps.runId, window));
+        trust.selectionValidator === undefined ? undefined : await fetchSelection(store, deps.runId, window);
       const outcome = await verifyAggregate({ runId: deps.runId, store }, window, {
         trust,
-        ...(selection ? { selection: parseSelection(selection.bytes, { runId: deps.runId, window }) } : {}),
+        ...(selection ? { selection } : {}),
       });
       return { matches: outcome.matches, reasonCode: outcome.reason ?? '', detail: outcome.detail };
     },

@@ -12,6 +12,7 @@
  */
 import { decodeSs58, tryParseKey, updatesPrefix } from '@cohort/core';
 import type { Selection } from '@cohort/core';
+import { forEachLimited } from '@cohort/kit';
 import { decodeUpdate } from '@cohort/native';
 import { isTransient } from '@cohort/replica';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
@@ -51,21 +52,6 @@ const FETCH_CONCURRENCY = 8;
 interface Listed {
   readonly info: ObjectInfo;
   readonly hotkey: string;
-}
-
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** List window `window`'s update keys; `update_key_ignored` for anything else under the prefix. */

@@ -1,7 +1,7 @@
 /**
  * Fetch window s's aggregate the way every replica does before applying it (protocol §6): the object
- * from `aggregates/<s>`, checked by core's `checkAggregate` against the run, the window, θ_s when known,
- * the trusted aggregator, and — when the trust names a validator and it published `selections/<s>` —
+ * from `aggregates/<s>`, checked by core's `checkAggregate` against the run, the window, the trusted
+ * aggregator, and — when the trust names a validator and it published `selections/<s>` —
  * that selection. Shared by the miner's coordinator (wait and resync), the evaluator's replica and the
  * test followers, so no replica applies an aggregate another would refuse. The trust comes from the
  * services' `aggregatorHotkey` and `trustedValidator` keys (config/common-fields.ts).
@@ -12,6 +12,7 @@ import {
   checkAggregate,
   decodeSs58,
   parseSelection,
+  SelectionError,
   selectionKey,
 } from '@cohort/core';
 import type { AggregateEnvelope, AggregateTrust, Selection } from '@cohort/core';
@@ -52,8 +53,6 @@ export function aggregateTrustOf(config: {
 export interface TrustedAggregate {
   readonly bytes: Uint8Array;
   readonly envelope: AggregateEnvelope;
-  /** Whether a selection was checked (false: the trust names no validator, or it published none). */
-  readonly selectionChecked: boolean;
 }
 
 /** What to fetch and how to judge it. */
@@ -65,6 +64,20 @@ export interface AggregateFetch {
 }
 
 /**
+ * Window `window`'s selection (`selections/<w>`), parsed against the run and window; undefined when none
+ * is published. A document that does not parse throws core's SelectionError (SELECTION_INVALID).
+ */
+export async function fetchSelection(
+  store: StoreClient,
+  runId: string,
+  window: number,
+  signal?: AbortSignal,
+): Promise<Selection | undefined> {
+  const doc = await store.get(selectionKey(runId, window), signal ? { signal } : {});
+  return doc && parseSelection(doc.bytes, { runId, window });
+}
+
+/**
  * Fetch and check window `window`'s aggregate; undefined while it is not published. Throws
  * {@link AggregateRefused} (reason: one of core's AGGREGATE_REFUSALS) for one no replica may apply — a
  * selection that does not parse counts as untrusted — or the store's error.
@@ -72,31 +85,25 @@ export interface AggregateFetch {
 export async function fetchTrustedAggregate(
   source: AggregateFetch,
   window: number,
-  stateFingerprint?: string,
 ): Promise<TrustedAggregate | undefined> {
-  const opts = source.signal ? { signal: source.signal } : {};
-  const stored = await source.store.get(aggregateKey(source.runId, window), opts);
+  const { store, runId, trust, signal } = source;
+  const stored = await store.get(aggregateKey(runId, window), signal ? { signal } : {});
   if (stored === undefined) return undefined;
   let selection: Selection | undefined;
-  if (source.trust.selectionValidator !== undefined) {
-    const doc = await source.store.get(selectionKey(source.runId, window), opts);
-    if (doc !== undefined) {
-      try {
-        selection = parseSelection(doc.bytes, { runId: source.runId, window });
-      } catch (error) {
-        throw new AggregateRefused(
-          'SELECTION_UNTRUSTED',
-          `window ${window}'s selection is unreadable: ${error instanceof Error ? error.message : String(error)}`,
-          { window },
-        );
-      }
+  if (trust.selectionValidator !== undefined) {
+    try {
+      selection = await fetchSelection(store, runId, window, signal);
+    } catch (error) {
+      if (!(error instanceof SelectionError)) throw error;
+      throw new AggregateRefused(
+        'SELECTION_UNTRUSTED',
+        `window ${window}'s selection is unreadable: ${error.message}`,
+        {
+          window,
+        },
+      );
     }
   }
-  const envelope = checkAggregate(
-    stored.bytes,
-    { runId: source.runId, window, ...(stateFingerprint === undefined ? {} : { stateFingerprint }) },
-    source.trust,
-    selection,
-  );
-  return { bytes: stored.bytes, envelope, selectionChecked: selection !== undefined };
+  const envelope = checkAggregate(stored.bytes, { runId, window }, trust, selection);
+  return { bytes: stored.bytes, envelope };
 }

@@ -14,12 +14,15 @@ import {
   AggregateRefused,
   CohortError,
   Code,
+  WIRE_HEADER_BYTES,
+  WIRE_TRAILER_BYTES,
   aggregateKey,
   checkAggregate,
   decodeSs58,
   updateKey,
 } from '@cohort/core';
 import type { AggregateRefusal, AggregateTrust, Selection } from '@cohort/core';
+import { forEachLimited } from '@cohort/kit';
 import type { StoreClient } from '@cohort/kit';
 import { NoValidUpdatesError, aggregateUpdates, objectDigest } from '@cohort/native';
 
@@ -60,7 +63,6 @@ export interface AggregateVerification {
 }
 
 const FETCH_CONCURRENCY = 8;
-const TRAILER_BYTES = 96;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Where in the object byte `at` lies, for a mismatch report. */
@@ -72,7 +74,7 @@ function sectionOf(at: number, contributors: number): string {
 
 /** First offset where a and b differ (before their trailers), or -1 when identical there. */
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length) - TRAILER_BYTES;
+  const n = Math.min(a.length, b.length) - WIRE_TRAILER_BYTES;
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : Math.max(n, 0);
 }
@@ -83,18 +85,10 @@ async function fetchPayloads(
   hotkeys: readonly string[],
 ): Promise<(Uint8Array | undefined)[]> {
   const out: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(hotkeys.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < hotkeys.length) {
-      const i = next++;
-      const stored = await source.store.get(
-        updateKey(source.runId, window, hotkeys[i]!),
-        source.signal ? { signal: source.signal } : {},
-      );
-      out[i] = stored?.bytes;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, hotkeys.length) }, worker));
+  const opts = source.signal ? { signal: source.signal } : {};
+  await forEachLimited(hotkeys, FETCH_CONCURRENCY, async (hotkey, i) => {
+    out[i] = (await source.store.get(updateKey(source.runId, window, hotkey), opts))?.bytes;
+  });
   return out;
 }
 
@@ -155,7 +149,7 @@ export async function verifyAggregate(
         payloadBytes,
       });
     }
-    const digest = payload.length > TRAILER_BYTES ? hex(objectDigest(payload)) : '';
+    const digest = payload.length >= WIRE_HEADER_BYTES + WIRE_TRAILER_BYTES ? hex(objectDigest(payload)) : '';
     if (digest !== c.digest) {
       return refuse(
         'PAYLOAD_MISMATCH',

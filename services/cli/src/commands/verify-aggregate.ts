@@ -6,9 +6,9 @@
  * rule broken as its reason (AGGREGATOR_UNTRUSTED, CONTRIBUTOR_NOT_SELECTED, PAYLOAD_MISMATCH,
  * DERIVATION_MISMATCH…), so a cron job or an operator's alerting can act on it.
  */
-import { CohortError, Code, decodeSs58, parseSelection, selectionKey } from '@cohort/core';
+import { CohortError, Code, decodeSs58 } from '@cohort/core';
 import type { AggregateTrust, Selection } from '@cohort/core';
-import { StoreClient } from '@cohort/kit';
+import { StoreClient, fetchSelection } from '@cohort/kit';
 import { verifyAggregate } from '@cohort/replica';
 
 import { parseFlags, stringFlag } from './parse-flags.js';
@@ -60,13 +60,12 @@ export async function verifyAggregateCommand(args: readonly string[]): Promise<s
   try {
     let selection: Selection | undefined;
     if (validator !== undefined) {
-      const doc = await store.get(selectionKey(runId, window));
-      if (doc === undefined) {
+      selection = await fetchSelection(store, runId, window);
+      if (selection === undefined) {
         throw new CohortError(Code.NotFound, `${validator} published no selection for window ${window}`, {
           reason: 'SELECTION_MISSING',
         });
       }
-      selection = parseSelection(doc.bytes, { runId, window });
     }
     const outcome = await verifyAggregate({ runId, store }, window, {
       trust,
