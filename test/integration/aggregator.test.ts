@@ -10,7 +10,10 @@
  * replica applying the aggregate it derived itself from the payloads reaches the same θ_6; copies of A_5
  * with one value, one index or one contributor changed are refused — by the engine's digest check when
  * merely altered, by the signature when re-hashed, as untrusted when re-signed by another key, and, when
- * the aggregator itself signed them, by the selection (contributor) or the re-derivation (value, index); an empty window and a window of only invalid updates
+ * the aggregator itself signed them, by the selection (contributor) or the re-derivation (value, index);
+ * a miner (a real gpu-worker and coordinator) auditing every window refuses the aggregator-signed copy
+ * with one value altered (DERIVATION_MISMATCH, never applied) and applies the real A_5 once it is back;
+ * an empty window and a window of only invalid updates
  * publish no aggregate but a checkpoint; an update from a stale state is excluded (WRONG_STATE); a
  * restart restores from the checkpoint and replays A_8; a LATEST naming a corrupt checkpoint falls back
  * to the previous one; the restarted aggregator carries on.
@@ -52,6 +55,7 @@ import type { ServiceClient, Transport } from '@cohort/kit';
 import { createEngine, decodeAggregate, objectDigest, openDataset, signObject } from '@cohort/native';
 import type { Dataset, Engine } from '@cohort/native';
 import { AggregatorService } from '@cohort/proto/cohort/aggregator/v1/aggregator';
+import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
 import { WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -468,6 +472,116 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
       }
     } finally {
       await own.engine.dispose();
+    }
+  });
+
+  test('a miner auditing every window (auditRate 1) refuses A_5 with one value altered and signed by the aggregator, and applies the real one', async () => {
+    const key = aggregateKey(RUN, 5);
+    const stored = await store.get(key);
+    assert.ok(stored);
+    const published = stored.bytes;
+    const altered = Uint8Array.from(published);
+    altered[bodyOffsets(published).valueAt]! ^= 0x01;
+    // Aggregates are write-once in the store: replace the object as the aggregator's operator could.
+    const replace = async (bytes: Uint8Array) => {
+      await store.raw.delete({ key });
+      await store.put(key, bytes);
+    };
+    await replace(reseal(altered, AGGREGATOR)); // passes every trust check; only an audit sees it
+    // The miner has a nats-server of its own: its window events do not reach the aggregator.
+    const minerNats = await startNatsServer();
+    const minerNc = await connect({ servers: minerNats.url });
+    const worker = spawnService('gpu-worker', {
+      env: {
+        COHORT_RUN_ID: RUN,
+        COHORT_PRESET: 'devnet',
+        COHORT_SEED: '0',
+        COHORT_DEVICE: 'cpu',
+        COHORT_THREADS: '1',
+        COHORT_DATASET_MANIFEST: (await brownDataset()).manifestPath,
+        COHORT_EF_STATE_DIR: mkdtempSync(join(tmpdir(), 'cohort-agg-ef-')),
+        COHORT_STORE_ADDRESS: storeAddress,
+        COHORT_HOTKEY_SEED: '15'.repeat(32),
+      },
+    });
+    procs.push(worker);
+    let workerTransport: Transport | undefined;
+    try {
+      const workerPorts = await worker.ports(60_000);
+      await worker.waitForEvent('service_serving', 60_000);
+      const coordinator = spawnService('coordinator', {
+        env: {
+          COHORT_RUN_ID: RUN,
+          COHORT_NATS_URL: minerNats.url,
+          COHORT_ROLES: 'miner',
+          COHORT_LEADER_ELECTION: 'off',
+          COHORT_WORKER_ADDRESS: `127.0.0.1:${workerPorts.grpc}`,
+          COHORT_STORE_ADDRESS: storeAddress,
+          COHORT_HOTKEY_ADDRESS: ss58(miner(5)),
+          COHORT_INNER_STEPS: String(STEPS),
+          COHORT_BATCH_SIZE: '2',
+          COHORT_OUTER_LEARNING_RATE: '1',
+          COHORT_AGGREGATE_POLL_MS: '200',
+          COHORT_RESYNC_RETRY_MS: '500',
+          COHORT_AGGREGATOR_HOTKEY: ss58(AGGREGATOR),
+          COHORT_AUDIT_RATE: '1',
+        },
+      });
+      procs.push(coordinator);
+      const metricsPort = (await coordinator.ports(60_000)).metrics;
+      await coordinator.waitForEvent('service_serving', 60_000);
+      const metric = async (name: string, label: string): Promise<number> => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(`${name}{${label}`));
+        return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+      };
+      // Chain window 6 with checkpoint 5 the newest: the miner joins from θ_5 and must apply A_5.
+      const window6 = toBinary(
+        WindowEventSchema,
+        create(WindowEventSchema, { window: 6n, firstBlock: 60n, startedUnixMs: BigInt(Date.now()) }),
+      );
+      const ticker = setInterval(() => minerNc.publish(runSubjects(RUN).window, window6), 500);
+      try {
+        const refused = await waitFor(coordinator, 'aggregate_refused', atWindow(5), 60_000);
+        assert.equal(refused.reason, 'DERIVATION_MISMATCH', String(refused.detail));
+        const verified = await waitFor(worker, 'aggregate_verified', atWindow(5));
+        assert.equal(verified.matches, false);
+        // The wait path refuses it too (counted once per window) without downloading the payloads again.
+        await waitFor(coordinator, 'aggregate_refused', (r) => r !== refused && r.window === 5);
+        assert.equal(
+          await metric('cohort_miner_aggregates_refused_total', 'reason="DERIVATION_MISMATCH"'),
+          1,
+        );
+        assert.equal(await metric('cohort_miner_aggregate_audits_total', 'result="refused"'), 1);
+        assert.equal(worker.records.filter((r) => r.event === 'aggregate_verified').length, 1);
+        assert.ok(!coordinator.records.some((r) => r.event === 'aggregate_applied'), 'never applied');
+        workerTransport = createTransport(`127.0.0.1:${workerPorts.grpc}`);
+        const info = await createServiceClient(GpuWorkerService, workerTransport).getInfo({});
+        assert.equal(info.stateWindow, 5n, 'the worker stays at θ_5');
+
+        // The aggregator's real A_5 (a new object for window 5): audited afresh, passed, applied.
+        await replace(published);
+        const applied = await waitFor(coordinator, 'aggregate_applied', atWindow(5), 30_000);
+        assert.equal(applied.stateFingerprint, theta.get(6));
+        const audited = coordinator.records.filter((r) => r.event === 'aggregate_audited');
+        assert.deepEqual(
+          audited.map((r) => [r.window, r.result]),
+          [
+            [5, 'refused'],
+            [5, 'passed'],
+          ],
+        );
+        assert.equal(await metric('cohort_miner_aggregate_audits_total', 'result="passed"'), 1);
+      } finally {
+        clearInterval(ticker);
+        await coordinator.stop('SIGTERM');
+      }
+    } finally {
+      workerTransport?.close();
+      if (hex((await store.get(key))?.bytes) !== hex(published)) await replace(published);
+      await worker.stop('SIGTERM');
+      await minerNc.close();
+      await minerNats.dispose();
     }
   });
 

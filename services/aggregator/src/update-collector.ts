@@ -46,6 +46,9 @@ export interface Collected {
   readonly excluded: Exclusion[];
 }
 
+/** What collecting needs of the aggregator's dependencies: the store, θ_s's replica, the settings. */
+export type CollectDeps = Pick<AggregatorDeps, 'runId' | 'store' | 'replica' | 'log' | 'signal' | 'settings'>;
+
 /** Downloads in flight at once. */
 const FETCH_CONCURRENCY = 8;
 
@@ -55,7 +58,7 @@ interface Listed {
 }
 
 /** List window `window`'s update keys; `update_key_ignored` for anything else under the prefix. */
-async function listUpdates(deps: AggregatorDeps, window: number): Promise<Listed[]> {
+async function listUpdates(deps: CollectDeps, window: number): Promise<Listed[]> {
   const out: Listed[] = [];
   for (const info of await deps.store.list(updatesPrefix(deps.runId, window))) {
     const key = tryParseKey(info.key);
@@ -70,7 +73,7 @@ async function listUpdates(deps: AggregatorDeps, window: number): Promise<Listed
 
 /** Download and check one update; returns it, or the reason it is excluded. */
 async function fetchUpdate(
-  deps: AggregatorDeps,
+  deps: CollectDeps,
   window: number,
   entry: Listed,
   selectedHash: string | undefined,
@@ -128,7 +131,7 @@ async function fetchUpdate(
 
 /** Collect window `window`'s updates against the replica's θ_window (see the module comment). */
 export async function collectUpdates(
-  deps: AggregatorDeps,
+  deps: CollectDeps,
   window: number,
   selection?: Selection,
 ): Promise<Collected> {

@@ -119,6 +119,19 @@ export const configSpec = defineConfig('coordinator', {
     max: 600_000,
     unit: 'ms',
   }),
+  auditRate: field.number({
+    doc: 'Fraction of windows whose aggregate the miner re-derives from its payloads (on its gpu-worker) before applying it, chosen by a hash only this process can compute (ADR 0013); 0: never, 1: every window',
+    default: 0.1,
+    min: 0,
+    max: 1,
+  }),
+  auditTimeoutMs: field.int({
+    doc: 'An audit still running after this long is given up (counted skipped_error) and the trusted aggregate applied',
+    default: 120_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
   resyncRetryMs: field.int({
     doc: 'Wait before retrying a failed resync (worker or store unreachable)',
     default: 2000,

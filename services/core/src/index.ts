@@ -26,3 +26,4 @@ export * from './window-verdicts.js';
 export * from './index-sample.js';
 export * from './aggregate-envelope.js';
 export * from './aggregate-trust.js';
+export * from './audit-sample.js';

@@ -22,16 +22,24 @@ function sizeMismatch(expected: bigint, received: number): Error {
   );
 }
 
+/** A request of a header-then-chunks aggregate stream (ApplyAggregate, VerifyAggregate). */
+export interface AggregateStreamPart<H> {
+  readonly part:
+    | { readonly case: 'header'; readonly value: H }
+    | { readonly case: 'chunk'; readonly value: Uint8Array }
+    | { readonly case: undefined; readonly value?: undefined };
+}
+
 /**
  * Read the header and exactly the announced bytes; more or fewer is SIZE_MISMATCH. `check` sees the
  * header before any byte is buffered, so a call for the wrong window fails before the upload.
  */
-export async function readAggregate(
-  requests: AsyncIterable<ApplyAggregateRequest>,
+export async function readAggregate<H extends { readonly sizeBytes: bigint }>(
+  requests: AsyncIterable<AggregateStreamPart<H>>,
   maxBytes: number,
-  check: (header: ApplyAggregateHeader) => void,
-): Promise<{ header: ApplyAggregateHeader; bytes: Uint8Array }> {
-  let header: ApplyAggregateHeader | undefined;
+  check: (header: H) => void,
+): Promise<{ header: H; bytes: Uint8Array }> {
+  let header: H | undefined;
   let bytes: Uint8Array | undefined;
   let received = 0;
   for await (const { part } of requests) {
@@ -71,7 +79,7 @@ export function createApplyAggregate(
   return async function applyAggregate(requests) {
     const release = replica.gate.enter('ApplyAggregate');
     try {
-      const { header, bytes } = await readAggregate(requests, maxBytes, (h) =>
+      const { header, bytes } = await readAggregate<ApplyAggregateHeader>(requests, maxBytes, (h) =>
         replica.requireWindow('ApplyAggregate', h.window),
       );
       const done = metrics.apply();

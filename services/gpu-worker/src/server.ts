@@ -1,6 +1,7 @@
 /**
  * The GpuWorkerService implementation: the long calls in their own modules (train-window.ts,
- * encode-update.ts, apply-aggregate.ts), the short ones here. Every handler shares one {@link HandlerDeps}.
+ * encode-update.ts, apply-aggregate.ts, verify-aggregate.ts), the short ones here. Every handler shares
+ * one {@link HandlerDeps}.
  */
 import type { ServiceImpl } from '@cohort/kit';
 import type { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
@@ -10,6 +11,7 @@ import { createEncodeUpdate } from './encode-update.js';
 import { loadCheckpointFromStore } from './checkpoint-fetch.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { createTrainWindow } from './train-window.js';
+import { createVerifyAggregate } from './verify-aggregate.js';
 import { badRequest } from './worker-errors.js';
 
 /** Every GpuWorkerService RPC, bound to `deps`. */
@@ -43,5 +45,6 @@ export function createGpuWorkerImpl(
     applyAggregate: createApplyAggregate(deps, maxAggregateBytes),
     getStateFingerprint: () =>
       Promise.resolve({ window: replica.stateWindow, stateFingerprint: replica.fingerprint }),
+    verifyAggregate: createVerifyAggregate(deps, maxAggregateBytes),
   };
 }

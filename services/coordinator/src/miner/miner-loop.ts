@@ -7,8 +7,9 @@
  *   `updates/<w>/<hotkey>` in the upload slot.
  * - `fetch_aggregate s`: poll `aggregates/<s>` until it appears and passes the trust checks (kit's
  *   fetchTrustedAggregate: the run's aggregator signed it, its contributors are the validator's
- *   selection); when the aggregator published a newer checkpoint instead (it skipped s), report it
- *   missing so the machine resyncs at once.
+ *   selection) and, on the windows this miner samples, the audit (audited-aggregate.ts); when the
+ *   aggregator published a newer checkpoint instead (it skipped s), report it missing so the machine
+ *   resyncs at once.
  * - `apply s`: ApplyAggregate on the worker (which refuses an aggregate of another θ_s: WRONG_STATE).
  * - `resync`: checkpoint + replay (resync.ts), one at a time; a newer request restarts it.
  *
@@ -25,10 +26,10 @@ import {
   AggregateRefused,
   CohortError,
 } from '@cohort/core';
-import type { AggregateTrust, MinerCommand, MinerEvent, MinerSnapshot } from '@cohort/core';
-import { fetchTrustedAggregate } from '@cohort/kit';
+import type { MinerCommand, MinerEvent, MinerSnapshot } from '@cohort/core';
 import type { Logger, StoreClient } from '@cohort/kit';
 
+import type { AggregateSource } from './audited-aggregate.js';
 import type { MinerMetrics } from './miner-metrics.js';
 import { resync } from './resync.js';
 import { isReplicaLost } from './worker-link.js';
@@ -45,8 +46,8 @@ export interface MinerLoopOptions {
   readonly aggregatePollMs: number;
   readonly resyncRetryMs: number;
   readonly maxLagWindows: number;
-  /** Whose aggregates are applied (core's checkAggregate via kit's fetchTrustedAggregate). */
-  readonly trust: AggregateTrust;
+  /** Where applied aggregates come from: trusted (core's checkAggregate), sampled windows audited. */
+  readonly aggregates: AggregateSource;
   readonly worker: WorkerLink;
   readonly store: StoreClient;
   readonly log: Logger;
@@ -176,7 +177,7 @@ export class MinerLoop {
             store: this.#o.store,
             worker: this.#o.worker,
             alpha: this.#o.alpha,
-            trust: this.#o.trust,
+            aggregates: this.#o.aggregates,
             log,
             downloaded: (n) => metrics.bytesDown(n),
           },
@@ -327,14 +328,14 @@ export class MinerLoop {
   }
 
   /**
-   * A_s when published and trusted. A refused aggregate is never applied: it is logged once per window
-   * (`aggregate_refused` with the reason) and counted, and the miner keeps waiting — for a checkpoint
-   * past s (then it resyncs) or for an operator to fix the trust.
+   * A_s when published, trusted and (on a sampled window) audited. A refused aggregate is never
+   * applied: it is logged once per window (`aggregate_refused` with the reason) and counted, and the
+   * miner keeps waiting — for a checkpoint past s (then it resyncs) or for an operator to fix the trust.
    */
   async #fetchAggregate(s: number): Promise<{ bytes: Uint8Array } | undefined> {
-    const { store, runId, trust, metrics, log } = this.#o;
+    const { aggregates, metrics, log } = this.#o;
     try {
-      return await fetchTrustedAggregate({ store, runId, trust, signal: this.#stop.signal }, s);
+      return await aggregates.fetch(s, this.#stop.signal);
     } catch (error) {
       if (!(error instanceof AggregateRefused)) throw error;
       if (this.#refused !== s) {

@@ -10,6 +10,9 @@ import type { Registry } from 'prom-client';
 /** The timed phases of a miner's window. */
 export type MinerPhaseName = 'train' | 'encode' | 'upload' | 'wait' | 'apply' | 'resync';
 
+/** How an audit of an aggregate ended. */
+export type AuditResult = 'passed' | 'refused' | 'skipped_error';
+
 /** What the loop reports. */
 export interface MinerMetrics {
   /** Start timing a phase; call the result with how it ended. Returns the elapsed seconds. */
@@ -22,8 +25,10 @@ export interface MinerMetrics {
   contributed(): void;
   skipped(reason: string): void;
   resync(reason: string): void;
-  /** An aggregate not applied because it failed the trust checks (core's AGGREGATE_REFUSALS). */
+  /** An aggregate not applied because it failed the trust checks or an audit (core's AGGREGATE_REFUSALS). */
   aggregateRefused(reason: string): void;
+  /** An audit (re-derivation) of an aggregate that ran: passed, refused, or skipped_error (could not run). */
+  audited(result: AuditResult): void;
   windows(chain: number, state: number | undefined): void;
 }
 
@@ -78,8 +83,14 @@ export function createMinerMetrics(
   });
   const refused = new Counter({
     name: 'cohort_miner_aggregates_refused_total',
-    help: 'Aggregates not applied because they failed the trust checks (signer, selection), by reason',
+    help: 'Aggregates not applied because they failed the trust checks (signer, selection) or an audit (re-derivation), by reason',
     labelNames: ['reason'],
+    registers: [registry],
+  });
+  const audits = new Counter({
+    name: 'cohort_miner_aggregate_audits_total',
+    help: 'Sampled audits (re-derivations from the payloads) of aggregates: passed, refused, or skipped_error when it could not run and the trusted aggregate was applied',
+    labelNames: ['result'],
     registers: [registry],
   });
   const chainWindow = new Gauge({
@@ -117,6 +128,7 @@ export function createMinerMetrics(
     skipped: (reason) => contributions.inc({ outcome: 'skipped', reason }),
     resync: (reason) => resyncs.inc({ reason }),
     aggregateRefused: (reason) => refused.inc({ reason }),
+    audited: (result) => audits.inc({ result }),
     windows(chain, state) {
       chainWindow.set(chain);
       lag.set(state === undefined ? -1 : chain - state);

@@ -2,10 +2,11 @@
  * Join and catch-up (protocol §9): put the worker's replica at the newest state the run's objects can
  * prove. Load the newest checkpoint (from `LATEST`, else the newest listed), check the loaded replica's
  * fingerprint against the manifest, then replay the aggregates published since, in order, up to the
- * chain's window, each one trusted first (kit's fetchTrustedAggregate; a refused one ends the replay); each aggregate names the θ_s it was computed from, so the worker refuses one that does
- * not fit (WRONG_STATE) rather than drifting. A checkpoint the worker refuses (absent, corrupt, wrong
- * fingerprint) is skipped for the next older one. The replica ends at θ_s with s ≤ the chain window; the
- * loop then waits for A_s (or trains s when s is the chain's window).
+ * chain's window, each one trusted first, and audited on the sampled windows (audited-aggregate.ts; a
+ * refused one ends the replay); each aggregate names the θ_s it was computed from, so the worker refuses
+ * one that does not fit (WRONG_STATE) rather than drifting. A checkpoint the worker refuses (absent,
+ * corrupt, wrong fingerprint) is skipped for the next older one. The replica ends at θ_s with s ≤ the
+ * chain window; the loop then waits for A_s (or trains s when s is the chain's window).
  */
 import {
   AggregateRefused,
@@ -17,10 +18,9 @@ import {
   runPrefix,
   tryParseKey,
 } from '@cohort/core';
-import type { AggregateTrust } from '@cohort/core';
-import { fetchTrustedAggregate } from '@cohort/kit';
 import type { Logger, StoreClient } from '@cohort/kit';
 
+import type { AggregateSource } from './audited-aggregate.js';
 import type { WorkerLink } from './worker-link.js';
 
 /** What a resync needs. */
@@ -29,8 +29,8 @@ export interface ResyncDeps {
   readonly store: StoreClient;
   readonly worker: WorkerLink;
   readonly alpha: number;
-  /** Whose aggregates are replayed; a refused one ends the replay there (`aggregate_refused`). */
-  readonly trust: AggregateTrust;
+  /** The aggregates replayed (trusted, sampled ones audited); a refused one ends the replay there (`aggregate_refused`). */
+  readonly aggregates: AggregateSource;
   readonly log: Logger;
   /** Bytes fetched from the store (aggregates) and by the worker (checkpoints). */
   readonly downloaded: (bytes: number) => void;
@@ -79,7 +79,7 @@ export async function resync(
   chainWindow: number,
   signal: AbortSignal,
 ): Promise<ResyncResult> {
-  const { log, worker, store, runId } = deps;
+  const { log, worker, runId } = deps;
   let candidates: number[];
   try {
     candidates = await checkpointCandidates(deps);
@@ -109,7 +109,7 @@ export async function resync(
     while (s < chainWindow && !signal.aborted) {
       let aggregate;
       try {
-        aggregate = await fetchTrustedAggregate({ store, runId, trust: deps.trust, signal }, s);
+        aggregate = await deps.aggregates.fetch(s, signal);
       } catch (error) {
         if (!(error instanceof AggregateRefused)) throw error;
         log.error('aggregate_refused', { window: s, reason: error.reason, detail: error.message });

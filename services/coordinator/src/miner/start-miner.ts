@@ -4,6 +4,7 @@
  * this replica leads (a follower keeps its hands off the worker). Stopping the loop on losing the lead
  * cancels a training in flight.
  */
+import { randomBytes } from 'node:crypto';
 import { decodeSs58 } from '@cohort/core';
 import type { BucketCommitment } from '@cohort/core';
 import { StoreClient, aggregateTrustOf, createServiceClient, createTransport } from '@cohort/kit';
@@ -12,6 +13,7 @@ import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 
 import type { Config } from '../config.js';
 import type { LeaderElector } from '../leader/elector.js';
+import { AuditedAggregates } from './audited-aggregate.js';
 import { commitBucket } from './bucket-commit.js';
 import { startChainFeed } from './chain-feed.js';
 import { createMinerMetrics } from './miner-metrics.js';
@@ -56,6 +58,18 @@ export function startMinerRole(
   const bridgeTransport = c.chainBridgeAddress === '' ? undefined : createTransport(c.chainBridgeAddress);
   const bridge = bridgeTransport && createServiceClient(ChainBridgeService, bridgeTransport);
   const metrics = createMinerMetrics(ctx.metrics.registry);
+  const aggregates = new AuditedAggregates({
+    runId: c.runId,
+    hotkey: c.hotkeyAddress,
+    trust,
+    rate: c.auditRate,
+    salt: randomBytes(32), // this process's audit schedule: unknown to the aggregator
+    timeoutMs: c.auditTimeoutMs,
+    store,
+    worker,
+    log: ctx.log,
+    metrics,
+  });
   let loop: MinerLoop | undefined;
   let chainWindow = -1;
   let stale = false;
@@ -69,7 +83,7 @@ export function startMinerRole(
       aggregatePollMs: c.aggregatePollMs,
       resyncRetryMs: c.resyncRetryMs,
       maxLagWindows: c.maxLagWindows,
-      trust,
+      aggregates,
       worker,
       store,
       log: ctx.log,

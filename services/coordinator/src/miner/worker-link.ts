@@ -1,6 +1,6 @@
 /**
  * The coordinator's calls to its gpu-worker, in the loop's terms: train a window's pages (cancellable),
- * encode and collect the signed payload, apply an aggregate, load a checkpoint. Errors stay
+ * encode and collect the signed payload, apply an aggregate, audit one, load a checkpoint. Errors stay
  * {@link CohortError}s with the worker's reason; {@link isReplicaLost} tells the loop when the worker's
  * state is not what the loop believes (restarted, unreachable, another window).
  */
@@ -15,7 +15,26 @@ export interface TrainOutcome {
   readonly tokensPerSecond: number;
 }
 
+/** What the worker's re-derivation of an aggregate found. */
+export interface AuditOutcome {
+  readonly matches: boolean;
+  /** '' when it matches, else one of core's AGGREGATE_REFUSALS. */
+  readonly reason: string;
+  readonly detail: string;
+  readonly contributors: number;
+  /** Bytes of payloads the worker downloaded for it. */
+  readonly payloadBytes: number;
+}
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** A header-then-chunks request stream (ApplyAggregate, VerifyAggregate). */
+function* chunked<H>(header: H, bytes: Uint8Array, chunk: number) {
+  yield { part: { case: 'header' as const, value: header } };
+  for (let at = 0; at < bytes.length; at += chunk) {
+    yield { part: { case: 'chunk' as const, value: bytes.subarray(at, at + chunk) } };
+  }
+}
 
 /** True when a worker error means its replica no longer holds the state the loop believes it holds. */
 export function isReplicaLost(error: unknown): boolean {
@@ -82,19 +101,31 @@ export class WorkerLink {
 
   /** θ_{w+1} = θ_w − α·A_w on the worker; returns θ_{w+1}'s fingerprint (hex). */
   async apply(window: number, alpha: number, aggregate: Uint8Array): Promise<string> {
-    const chunk = this.#chunk;
-    function* requests() {
-      yield {
-        part: {
-          case: 'header' as const,
-          value: { window: BigInt(window), outerLearningRate: alpha, sizeBytes: BigInt(aggregate.length) },
-        },
-      };
-      for (let at = 0; at < aggregate.length; at += chunk) {
-        yield { part: { case: 'chunk' as const, value: aggregate.subarray(at, at + chunk) } };
-      }
-    }
-    return hex((await this.#client.applyAggregate(requests())).stateFingerprint);
+    const header = { window: BigInt(window), outerLearningRate: alpha, sizeBytes: BigInt(aggregate.length) };
+    const response = await this.#client.applyAggregate(chunked(header, aggregate, this.#chunk));
+    return hex(response.stateFingerprint);
+  }
+
+  /**
+   * Re-derive `aggregate` from the payloads it lists in the run's store on the worker and compare it bit
+   * for bit (the sampled audit, ADR 0013). A mismatch resolves (matches false, the reason); a worker or
+   * store that cannot run it rejects, and so does a call still running after `timeoutMs`.
+   */
+  async verify(
+    runId: string,
+    window: number,
+    aggregate: Uint8Array,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<AuditOutcome> {
+    const header = { runId, window: BigInt(window), sizeBytes: BigInt(aggregate.length) };
+    const r = await this.#client.verifyAggregate(chunked(header, aggregate, this.#chunk), options);
+    return {
+      matches: r.matches,
+      reason: r.reasonCode,
+      detail: r.detail,
+      contributors: r.contributors,
+      payloadBytes: Number(r.payloadBytes),
+    };
   }
 
   /** Load the checkpoint whose manifest is `manifestKey` as θ_window; its fingerprint (hex) and bytes. */

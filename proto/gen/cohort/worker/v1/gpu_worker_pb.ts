@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cohort/worker/v1/gpu_worker.proto.
  */
 export const file_cohort_worker_v1_gpu_worker: GenFile = /*@__PURE__*/
-  fileDesc("CiFjb2hvcnQvd29ya2VyL3YxL2dwdV93b3JrZXIucHJvdG8SEGNvaG9ydC53b3JrZXIudjEiEAoOR2V0SW5mb1JlcXVlc3QiwwEKD0dldEluZm9SZXNwb25zZRIOCgZkZXZpY2UYASABKAkSDgoGcHJlc2V0GAIgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgDIAEoBBIWCg5lbmdpbmVfdmVyc2lvbhgEIAEoCRIVCg10b3JjaF92ZXJzaW9uGAUgASgJEhYKDmN1ZGFfYXZhaWxhYmxlGAYgASgIEhQKDHN0YXRlX3dpbmRvdxgHIAEoAxIaChJ0cmFpbl9zYW1wbGVfY291bnQYCCABKAQiNAoVTG9hZENoZWNrcG9pbnRSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZ3aW5kb3cYAiABKAQiTQoWTG9hZENoZWNrcG9pbnRSZXNwb25zZRIZChFzdGF0ZV9maW5nZXJwcmludBgBIAEoDBIYChBkb3dubG9hZGVkX2J5dGVzGAIgASgEIl0KElRyYWluV2luZG93UmVxdWVzdBIOCgZydW5faWQYASABKAkSDgoGd2luZG93GAIgASgEEhMKC2lubmVyX3N0ZXBzGAMgASgNEhIKCnNhbXBsZV9pZHMYBCADKAQiRgoNVHJhaW5Qcm9ncmVzcxIMCgRzdGVwGAEgASgNEgwKBGxvc3MYAiABKAISGQoRdG9rZW5zX3Blcl9zZWNvbmQYAyABKAEiTgoLVHJhaW5SZXN1bHQSDgoGbG9zc2VzGAEgAygCEhkKEXRva2Vuc19wZXJfc2Vjb25kGAIgASgBEhQKDGRhdGFfcmVjZWlwdBgDIAEoDCKEAQoTVHJhaW5XaW5kb3dSZXNwb25zZRIzCghwcm9ncmVzcxgBIAEoCzIfLmNvaG9ydC53b3JrZXIudjEuVHJhaW5Qcm9ncmVzc0gAEi8KBnJlc3VsdBgCIAEoCzIdLmNvaG9ydC53b3JrZXIudjEuVHJhaW5SZXN1bHRIAEIHCgVldmVudCIlChNFbmNvZGVVcGRhdGVSZXF1ZXN0Eg4KBndpbmRvdxgBIAEoBCJKCgtQYXlsb2FkSW5mbxISCgpzaXplX2J5dGVzGAEgASgEEhIKCmJsYWtlMmIyNTYYAiABKAwSEwoLa2VwdF92YWx1ZXMYAyABKAQiXgoURW5jb2RlVXBkYXRlUmVzcG9uc2USLQoEaW5mbxgBIAEoCzIdLmNvaG9ydC53b3JrZXIudjEuUGF5bG9hZEluZm9IABIPCgVjaHVuaxgCIAEoDEgAQgYKBHBhcnQiVwoUQXBwbHlBZ2dyZWdhdGVIZWFkZXISDgoGd2luZG93GAEgASgEEhsKE291dGVyX2xlYXJuaW5nX3JhdGUYAiABKAISEgoKc2l6ZV9ieXRlcxgDIAEoBCJqChVBcHBseUFnZ3JlZ2F0ZVJlcXVlc3QSOAoGaGVhZGVyGAEgASgLMiYuY29ob3J0Lndvcmtlci52MS5BcHBseUFnZ3JlZ2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCIzChZBcHBseUFnZ3JlZ2F0ZVJlc3BvbnNlEhkKEXN0YXRlX2ZpbmdlcnByaW50GAEgASgMIhwKGkdldFN0YXRlRmluZ2VycHJpbnRSZXF1ZXN0IkgKG0dldFN0YXRlRmluZ2VycHJpbnRSZXNwb25zZRIOCgZ3aW5kb3cYASABKAQSGQoRc3RhdGVfZmluZ2VycHJpbnQYAiABKAwy4QQKEEdwdVdvcmtlclNlcnZpY2USTgoHR2V0SW5mbxIgLmNvaG9ydC53b3JrZXIudjEuR2V0SW5mb1JlcXVlc3QaIS5jb2hvcnQud29ya2VyLnYxLkdldEluZm9SZXNwb25zZRJjCg5Mb2FkQ2hlY2twb2ludBInLmNvaG9ydC53b3JrZXIudjEuTG9hZENoZWNrcG9pbnRSZXF1ZXN0GiguY29ob3J0Lndvcmtlci52MS5Mb2FkQ2hlY2twb2ludFJlc3BvbnNlElwKC1RyYWluV2luZG93EiQuY29ob3J0Lndvcmtlci52MS5UcmFpbldpbmRvd1JlcXVlc3QaJS5jb2hvcnQud29ya2VyLnYxLlRyYWluV2luZG93UmVzcG9uc2UwARJfCgxFbmNvZGVVcGRhdGUSJS5jb2hvcnQud29ya2VyLnYxLkVuY29kZVVwZGF0ZVJlcXVlc3QaJi5jb2hvcnQud29ya2VyLnYxLkVuY29kZVVwZGF0ZVJlc3BvbnNlMAESZQoOQXBwbHlBZ2dyZWdhdGUSJy5jb2hvcnQud29ya2VyLnYxLkFwcGx5QWdncmVnYXRlUmVxdWVzdBooLmNvaG9ydC53b3JrZXIudjEuQXBwbHlBZ2dyZWdhdGVSZXNwb25zZSgBEnIKE0dldFN0YXRlRmluZ2VycHJpbnQSLC5jb2hvcnQud29ya2VyLnYxLkdldFN0YXRlRmluZ2VycHJpbnRSZXF1ZXN0Gi0uY29ob3J0Lndvcmtlci52MS5HZXRTdGF0ZUZpbmdlcnByaW50UmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("CiFjb2hvcnQvd29ya2VyL3YxL2dwdV93b3JrZXIucHJvdG8SEGNvaG9ydC53b3JrZXIudjEiEAoOR2V0SW5mb1JlcXVlc3QiwwEKD0dldEluZm9SZXNwb25zZRIOCgZkZXZpY2UYASABKAkSDgoGcHJlc2V0GAIgASgJEhcKD3BhcmFtZXRlcl9jb3VudBgDIAEoBBIWCg5lbmdpbmVfdmVyc2lvbhgEIAEoCRIVCg10b3JjaF92ZXJzaW9uGAUgASgJEhYKDmN1ZGFfYXZhaWxhYmxlGAYgASgIEhQKDHN0YXRlX3dpbmRvdxgHIAEoAxIaChJ0cmFpbl9zYW1wbGVfY291bnQYCCABKAQiNAoVTG9hZENoZWNrcG9pbnRSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZ3aW5kb3cYAiABKAQiTQoWTG9hZENoZWNrcG9pbnRSZXNwb25zZRIZChFzdGF0ZV9maW5nZXJwcmludBgBIAEoDBIYChBkb3dubG9hZGVkX2J5dGVzGAIgASgEIl0KElRyYWluV2luZG93UmVxdWVzdBIOCgZydW5faWQYASABKAkSDgoGd2luZG93GAIgASgEEhMKC2lubmVyX3N0ZXBzGAMgASgNEhIKCnNhbXBsZV9pZHMYBCADKAQiRgoNVHJhaW5Qcm9ncmVzcxIMCgRzdGVwGAEgASgNEgwKBGxvc3MYAiABKAISGQoRdG9rZW5zX3Blcl9zZWNvbmQYAyABKAEiTgoLVHJhaW5SZXN1bHQSDgoGbG9zc2VzGAEgAygCEhkKEXRva2Vuc19wZXJfc2Vjb25kGAIgASgBEhQKDGRhdGFfcmVjZWlwdBgDIAEoDCKEAQoTVHJhaW5XaW5kb3dSZXNwb25zZRIzCghwcm9ncmVzcxgBIAEoCzIfLmNvaG9ydC53b3JrZXIudjEuVHJhaW5Qcm9ncmVzc0gAEi8KBnJlc3VsdBgCIAEoCzIdLmNvaG9ydC53b3JrZXIudjEuVHJhaW5SZXN1bHRIAEIHCgVldmVudCIlChNFbmNvZGVVcGRhdGVSZXF1ZXN0Eg4KBndpbmRvdxgBIAEoBCJKCgtQYXlsb2FkSW5mbxISCgpzaXplX2J5dGVzGAEgASgEEhIKCmJsYWtlMmIyNTYYAiABKAwSEwoLa2VwdF92YWx1ZXMYAyABKAQiXgoURW5jb2RlVXBkYXRlUmVzcG9uc2USLQoEaW5mbxgBIAEoCzIdLmNvaG9ydC53b3JrZXIudjEuUGF5bG9hZEluZm9IABIPCgVjaHVuaxgCIAEoDEgAQgYKBHBhcnQiVwoUQXBwbHlBZ2dyZWdhdGVIZWFkZXISDgoGd2luZG93GAEgASgEEhsKE291dGVyX2xlYXJuaW5nX3JhdGUYAiABKAISEgoKc2l6ZV9ieXRlcxgDIAEoBCJqChVBcHBseUFnZ3JlZ2F0ZVJlcXVlc3QSOAoGaGVhZGVyGAEgASgLMiYuY29ob3J0Lndvcmtlci52MS5BcHBseUFnZ3JlZ2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCIzChZBcHBseUFnZ3JlZ2F0ZVJlc3BvbnNlEhkKEXN0YXRlX2ZpbmdlcnByaW50GAEgASgMIksKFVZlcmlmeUFnZ3JlZ2F0ZUhlYWRlchIOCgZydW5faWQYASABKAkSDgoGd2luZG93GAIgASgEEhIKCnNpemVfYnl0ZXMYAyABKAQibAoWVmVyaWZ5QWdncmVnYXRlUmVxdWVzdBI5CgZoZWFkZXIYASABKAsyJy5jb2hvcnQud29ya2VyLnYxLlZlcmlmeUFnZ3JlZ2F0ZUhlYWRlckgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCJ8ChdWZXJpZnlBZ2dyZWdhdGVSZXNwb25zZRIPCgdtYXRjaGVzGAEgASgIEhMKC3JlYXNvbl9jb2RlGAIgASgJEg4KBmRldGFpbBgDIAEoCRIUCgxjb250cmlidXRvcnMYBCABKA0SFQoNcGF5bG9hZF9ieXRlcxgFIAEoBCIcChpHZXRTdGF0ZUZpbmdlcnByaW50UmVxdWVzdCJIChtHZXRTdGF0ZUZpbmdlcnByaW50UmVzcG9uc2USDgoGd2luZG93GAEgASgEEhkKEXN0YXRlX2ZpbmdlcnByaW50GAIgASgMMssFChBHcHVXb3JrZXJTZXJ2aWNlEk4KB0dldEluZm8SIC5jb2hvcnQud29ya2VyLnYxLkdldEluZm9SZXF1ZXN0GiEuY29ob3J0Lndvcmtlci52MS5HZXRJbmZvUmVzcG9uc2USYwoOTG9hZENoZWNrcG9pbnQSJy5jb2hvcnQud29ya2VyLnYxLkxvYWRDaGVja3BvaW50UmVxdWVzdBooLmNvaG9ydC53b3JrZXIudjEuTG9hZENoZWNrcG9pbnRSZXNwb25zZRJcCgtUcmFpbldpbmRvdxIkLmNvaG9ydC53b3JrZXIudjEuVHJhaW5XaW5kb3dSZXF1ZXN0GiUuY29ob3J0Lndvcmtlci52MS5UcmFpbldpbmRvd1Jlc3BvbnNlMAESXwoMRW5jb2RlVXBkYXRlEiUuY29ob3J0Lndvcmtlci52MS5FbmNvZGVVcGRhdGVSZXF1ZXN0GiYuY29ob3J0Lndvcmtlci52MS5FbmNvZGVVcGRhdGVSZXNwb25zZTABEmUKDkFwcGx5QWdncmVnYXRlEicuY29ob3J0Lndvcmtlci52MS5BcHBseUFnZ3JlZ2F0ZVJlcXVlc3QaKC5jb2hvcnQud29ya2VyLnYxLkFwcGx5QWdncmVnYXRlUmVzcG9uc2UoARJyChNHZXRTdGF0ZUZpbmdlcnByaW50EiwuY29ob3J0Lndvcmtlci52MS5HZXRTdGF0ZUZpbmdlcnByaW50UmVxdWVzdBotLmNvaG9ydC53b3JrZXIudjEuR2V0U3RhdGVGaW5nZXJwcmludFJlc3BvbnNlEmgKD1ZlcmlmeUFnZ3JlZ2F0ZRIoLmNvaG9ydC53b3JrZXIudjEuVmVyaWZ5QWdncmVnYXRlUmVxdWVzdBopLmNvaG9ydC53b3JrZXIudjEuVmVyaWZ5QWdncmVnYXRlUmVzcG9uc2UoAWIGcHJvdG8z");
 
 /**
  * @generated from message cohort.worker.v1.GetInfoRequest
@@ -398,6 +398,103 @@ export const ApplyAggregateResponseSchema: GenMessage<ApplyAggregateResponse> = 
   messageDesc(file_cohort_worker_v1_gpu_worker, 13);
 
 /**
+ * @generated from message cohort.worker.v1.VerifyAggregateHeader
+ */
+export type VerifyAggregateHeader = Message<"cohort.worker.v1.VerifyAggregateHeader"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: uint64 window = 2;
+   */
+  window: bigint;
+
+  /**
+   * @generated from field: uint64 size_bytes = 3;
+   */
+  sizeBytes: bigint;
+};
+
+/**
+ * Describes the message cohort.worker.v1.VerifyAggregateHeader.
+ * Use `create(VerifyAggregateHeaderSchema)` to create a new message.
+ */
+export const VerifyAggregateHeaderSchema: GenMessage<VerifyAggregateHeader> = /*@__PURE__*/
+  messageDesc(file_cohort_worker_v1_gpu_worker, 14);
+
+/**
+ * @generated from message cohort.worker.v1.VerifyAggregateRequest
+ */
+export type VerifyAggregateRequest = Message<"cohort.worker.v1.VerifyAggregateRequest"> & {
+  /**
+   * @generated from oneof cohort.worker.v1.VerifyAggregateRequest.part
+   */
+  part: {
+    /**
+     * @generated from field: cohort.worker.v1.VerifyAggregateHeader header = 1;
+     */
+    value: VerifyAggregateHeader;
+    case: "header";
+  } | {
+    /**
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message cohort.worker.v1.VerifyAggregateRequest.
+ * Use `create(VerifyAggregateRequestSchema)` to create a new message.
+ */
+export const VerifyAggregateRequestSchema: GenMessage<VerifyAggregateRequest> = /*@__PURE__*/
+  messageDesc(file_cohort_worker_v1_gpu_worker, 15);
+
+/**
+ * @generated from message cohort.worker.v1.VerifyAggregateResponse
+ */
+export type VerifyAggregateResponse = Message<"cohort.worker.v1.VerifyAggregateResponse"> & {
+  /**
+   * @generated from field: bool matches = 1;
+   */
+  matches: boolean;
+
+  /**
+   * Empty when it matches, else the rule it broke: DERIVATION_MISMATCH, PAYLOAD_MISMATCH, PAYLOAD_MISSING, ...
+   *
+   * @generated from field: string reason_code = 2;
+   */
+  reasonCode: string;
+
+  /**
+   * @generated from field: string detail = 3;
+   */
+  detail: string;
+
+  /**
+   * @generated from field: uint32 contributors = 4;
+   */
+  contributors: number;
+
+  /**
+   * Bytes of the payloads downloaded to re-derive it.
+   *
+   * @generated from field: uint64 payload_bytes = 5;
+   */
+  payloadBytes: bigint;
+};
+
+/**
+ * Describes the message cohort.worker.v1.VerifyAggregateResponse.
+ * Use `create(VerifyAggregateResponseSchema)` to create a new message.
+ */
+export const VerifyAggregateResponseSchema: GenMessage<VerifyAggregateResponse> = /*@__PURE__*/
+  messageDesc(file_cohort_worker_v1_gpu_worker, 16);
+
+/**
  * @generated from message cohort.worker.v1.GetStateFingerprintRequest
  */
 export type GetStateFingerprintRequest = Message<"cohort.worker.v1.GetStateFingerprintRequest"> & {
@@ -408,7 +505,7 @@ export type GetStateFingerprintRequest = Message<"cohort.worker.v1.GetStateFinge
  * Use `create(GetStateFingerprintRequestSchema)` to create a new message.
  */
 export const GetStateFingerprintRequestSchema: GenMessage<GetStateFingerprintRequest> = /*@__PURE__*/
-  messageDesc(file_cohort_worker_v1_gpu_worker, 14);
+  messageDesc(file_cohort_worker_v1_gpu_worker, 17);
 
 /**
  * @generated from message cohort.worker.v1.GetStateFingerprintResponse
@@ -430,7 +527,7 @@ export type GetStateFingerprintResponse = Message<"cohort.worker.v1.GetStateFing
  * Use `create(GetStateFingerprintResponseSchema)` to create a new message.
  */
 export const GetStateFingerprintResponseSchema: GenMessage<GetStateFingerprintResponse> = /*@__PURE__*/
-  messageDesc(file_cohort_worker_v1_gpu_worker, 15);
+  messageDesc(file_cohort_worker_v1_gpu_worker, 18);
 
 /**
  * @generated from service cohort.worker.v1.GpuWorkerService
@@ -495,6 +592,17 @@ export const GpuWorkerService: GenService<{
     methodKind: "unary";
     input: typeof GetStateFingerprintRequestSchema;
     output: typeof GetStateFingerprintResponseSchema;
+  },
+  /**
+   * Re-derive an aggregate (a header, then its bytes) from the payloads it lists in the run's store and
+   * compare it bit for bit: the miner's sampled audit (ADR 0013). Leaves the replica's state alone.
+   *
+   * @generated from rpc cohort.worker.v1.GpuWorkerService.VerifyAggregate
+   */
+  verifyAggregate: {
+    methodKind: "client_streaming";
+    input: typeof VerifyAggregateRequestSchema;
+    output: typeof VerifyAggregateResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cohort_worker_v1_gpu_worker, 0);
