@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install what cohort needs on a fresh Debian 12 machine: system packages (libtorch + OpenBLAS, cmake,
-# nats-server, Ceph's mon/OSD/RADOS Gateway for the S3 tests started by scripts/s3-up.sh) and pnpm.
+# nats-server, Ceph's mon/OSD/RADOS Gateway for the S3 tests started by scripts/s3-up.sh, DejaVu fonts for
+# the devnet report's plots) and pnpm.
 # Idempotent: when everything is present it only checks, in about a second.
 set -euo pipefail
 
 PNPM_VERSION=12.21.0
-APT_PACKAGES=(cmake libtorch-dev libopenblas0-pthread nats-server ceph-mon ceph-osd radosgw ceph-common)
+APT_PACKAGES=(cmake libtorch-dev libopenblas0-pthread nats-server ceph-mon ceph-osd radosgw ceph-common fonts-dejavu-core)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

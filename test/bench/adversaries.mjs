@@ -1,6 +1,6 @@
 // The Gauntlet against the adversary suite on the local network (issue 8): real chain (chopsticks),
-// real NATS, every service a process (test/harness/gauntlet-net.ts). Run A: honest miners + one of
-// each adversary of test/adversaries/ for a number of windows; run B: the same honest miners alone.
+// real NATS, every service a process (services/devnet/src/network.ts). Run A: honest miners + one of
+// each adversary of services/devnet/src/adversaries/ for a number of windows; run B: the same honest miners alone.
 // Records, per adversary, the first window it acted in, the window and reason it was caught in (within
 // 3 windows or not), false positives on honest miners, the validator's weights on chain (does every
 // honest miner rank above every adversary), and the held-out loss of the run's model at the same window
@@ -19,8 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const quick = process.argv.includes('--quick');
 const out = resolve(root, 'test/bench/results/adversaries.json');
-const { startGauntletNet, until } = await import(resolve(root, 'test/dist/harness/index.js'));
-const { ADVERSARY_NAMES } = await import(resolve(root, 'test/dist/adversaries/index.js'));
+const { ADVERSARY_NAMES, startNetwork, until } = await import(resolve(root, 'test/dist/harness/index.js'));
 
 const HONEST = quick ? 2 : 6;
 const WINDOWS = quick ? 2 : 10;
@@ -40,7 +39,7 @@ const log = (...a) => console.log(`[bench adversaries ${new Date().toISOString()
 async function adversarialRun() {
   const adversarySeeds = Object.fromEntries(ADVERSARY_NAMES.map((n, i) => [n, seedOf(0x51 + i)]));
   const t0 = performance.now();
-  const net = await startGauntletNet({ runId: 'bench-adv', honestSeeds, adversarySeeds, ...common });
+  const net = await startNetwork({ runId: 'bench-adv', honestSeeds, adversarySeeds, ...common });
   try {
     log(`network up in ${((performance.now() - t0) / 1000).toFixed(0)} s; waiting for the adversaries`);
     const start = await until(
@@ -134,7 +133,7 @@ async function adversarialRun() {
 
 /** Run B: the honest miners alone, to the same window; the held-out loss of θ_{end+1}. */
 async function honestRun(end) {
-  const net = await startGauntletNet({ runId: 'bench-adv', honestSeeds, adversarySeeds: {}, ...common });
+  const net = await startNetwork({ runId: 'bench-adv', honestSeeds, adversarySeeds: {}, ...common });
   try {
     await until(
       `window ${end} scored (honest only)`,

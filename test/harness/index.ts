@@ -1,19 +1,35 @@
-export { startNatsServer } from './nats-server.js';
-export type { NatsServer } from './nats-server.js';
-export { spawnService } from './service-process.js';
-export type { ServiceProcess, SpawnServiceOptions, LogRecord } from './service-process.js';
-export { repoRoot, serviceEntry } from './repo.js';
-export { brownDataset } from './brown-dataset.js';
+export {
+  ADVERSARY_NAMES,
+  asWindowScored,
+  brownDataset,
+  repoRoot,
+  serviceEntry,
+  spawnService,
+  startDevchainProcess,
+  startMinerOperator,
+  startNatsServer,
+  startNetwork,
+  startOperatorBase,
+  startS3Server,
+} from '@cohort/devnet';
+export type {
+  AdversaryName,
+  DevchainProcess,
+  LogRecord,
+  MinerOperator,
+  MinerSpec,
+  NatsServer,
+  Network,
+  NetworkOptions,
+  NetworkSpec,
+  OperatorBase,
+  S3Server,
+  ServiceProcess,
+  SpawnServiceOptions,
+  WindowScored,
+} from '@cohort/devnet';
 export { LOOP_SETUP, runBaseline, runSparseLoCo } from './sparseloco.js';
 export type { ArmResult, SparseLoCoResult, SparseLoCoSetup } from './sparseloco.js';
-export { startS3Server } from './s3-server.js';
-export type { S3Server } from './s3-server.js';
-export { startDevchainProcess } from './devchain-process.js';
-export type { DevchainProcess } from './devchain-process.js';
-export { startMinerOperator, startOperatorBase } from './operator.js';
-export type { MinerOperator, MinerSpec, NetworkSpec, OperatorBase } from './operator.js';
 export { until } from './until.js';
-export { asWindowScored, startGauntletNet } from './gauntlet-net.js';
-export type { GauntletNet, GauntletNetOptions } from './gauntlet-net.js';
 export { runNewcomer } from './newcomer.js';
 export type { NewcomerOptions, NewcomerResult } from './newcomer.js';

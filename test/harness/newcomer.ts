@@ -13,12 +13,14 @@ import { checkpointKeys, encodeSs58, hotkeyFromSeed } from '@cohort/core';
 import { StoreClient } from '@cohort/kit';
 import { createSubnet, devUri, registerNeuron, startBlockClock } from '@cohort/devchain';
 
-import { brownDataset } from './brown-dataset.js';
-import { startDevchainProcess } from './devchain-process.js';
-import { startMinerOperator, startOperatorBase } from './operator.js';
-import type { MinerOperator, MinerSpec, NetworkSpec } from './operator.js';
-import { spawnService } from './service-process.js';
-import type { LogRecord } from './service-process.js';
+import {
+  brownDataset,
+  spawnService,
+  startDevchainProcess,
+  startMinerOperator,
+  startOperatorBase,
+} from '@cohort/devnet';
+import type { LogRecord, MinerOperator, MinerSpec, NetworkSpec } from '@cohort/devnet';
 import { until } from './until.js';
 
 /** The scenario's knobs. */

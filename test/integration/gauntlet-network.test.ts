@@ -1,9 +1,9 @@
 /**
  * The Gauntlet on one machine (issue 8, the small variant of `pnpm bench adversaries`): the network of
- * test/harness/gauntlet-net.ts — the real subtensor runtime under chopsticks, a nats-server and
+ * services/devnet/src/network.ts — the real subtensor runtime under chopsticks, a nats-server and
  * chain-bridge per operator, one filesystem checkpoint-store as the run's bucket, three honest miners, a
  * validator with two gauntlet-evaluators, and the aggregator following the validator's selection, every
- * service a real process — and every adversary of `test/adversaries/` (garbage, copier, perturbed copy,
+ * service a real process — and every adversary of `@cohort/devnet (services/devnet/src/adversaries)` (garbage, copier, perturbed copy,
  * replayer, impersonator, early, late, stale, freeloader, zero, noise, ×100, sign-flipped, lazy), each
  * from its own registered hotkey.
  *
@@ -15,10 +15,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseScoreRecord, recheckScoreRecord, scoreKey } from '@cohort/core';
-import { ADVERSARY_NAMES } from '../adversaries/index.js';
-import type { AdversaryName, WindowScored } from '../adversaries/index.js';
-import { asWindowScored, startGauntletNet, until } from '../harness/index.js';
-import type { GauntletNet, LogRecord } from '../harness/index.js';
+
+import { ADVERSARY_NAMES, asWindowScored, startNetwork, until } from '../harness/index.js';
+import type { AdversaryName, LogRecord, Network, WindowScored } from '../harness/index.js';
 
 const seedOf = (b: number): string => b.toString(16).padStart(2, '0').repeat(32);
 const ADVERSARY_SEEDS = Object.fromEntries(ADVERSARY_NAMES.map((n, i) => [n, seedOf(0x51 + i)])) as Record<
@@ -30,10 +29,10 @@ describe(
   'the Gauntlet: honest miners, a validator with evaluators, every adversary',
   { timeout: 1_200_000 },
   () => {
-    let net: GauntletNet;
+    let net: Network;
 
     before(async () => {
-      net = await startGauntletNet({
+      net = await startNetwork({
         runId: 'gauntlet-net',
         honestSeeds: [0x31, 0x32, 0x33].map(seedOf),
         adversarySeeds: ADVERSARY_SEEDS,

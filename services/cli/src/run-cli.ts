@@ -5,6 +5,7 @@ import { silentIo } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { configReference } from './commands/config-reference.js';
 import { dataCommand } from './commands/data.js';
+import { devnetCommand } from './commands/devnet.js';
 import { explainCommand } from './commands/explain.js';
 import { exportCommand } from './commands/export.js';
 import { verifyAggregateCommand } from './commands/verify-aggregate.js';
@@ -24,6 +25,11 @@ const commands: Readonly<Record<string, Command>> = {
     summary:
       'training data: cohort data prepare [--corpus brown | --input <path>] --out <dir>; cohort data inspect <dir>',
     run: dataCommand,
+  },
+  devnet: {
+    summary:
+      'the whole network on this machine, with a live view and a report: cohort devnet [--miners n] [--adversaries a,b] [--windows n] [--out dir] [--keep] (--help for all)',
+    run: (args, io) => devnetCommand(args, io),
   },
   explain: {
     summary:

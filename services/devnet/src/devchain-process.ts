@@ -16,6 +16,8 @@ export interface DevchainProcess {
   /** The setup connection (replaced after a restart). */
   readonly chain: LocalChain;
   readonly port: number;
+  /** PID of the chain process now (changes on restart). */
+  readonly pid: number | undefined;
   /** SIGSTOP the chain: sockets stay open, nothing answers, no blocks (a stalled node). */
   pause(): void;
   /** SIGCONT after {@link DevchainProcess.pause}. */
@@ -85,6 +87,9 @@ export async function startDevchainProcess(
       return chain;
     },
     port,
+    get pid() {
+      return current.child.pid;
+    },
     pause() {
       current.child.kill('SIGSTOP');
     },

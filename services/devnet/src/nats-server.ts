@@ -12,6 +12,8 @@ import { join } from 'node:path';
 export interface NatsServer {
   readonly url: string;
   readonly port: number;
+  /** PID of the server process now (changes on restart). */
+  readonly pid: number | undefined;
   /** Stop the server (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
   /** Start it again on the same port with the same JetStream store. */
@@ -70,6 +72,9 @@ export async function startNatsServer(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return current.child.pid;
+    },
     stop: () => terminate(current.child),
     async restart() {
       await terminate(current.child);

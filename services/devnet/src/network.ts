@@ -3,7 +3,7 @@
  * real subtensor runtime under chopsticks, a nats-server and chain-bridge per operator, one filesystem
  * checkpoint-store as the run's bucket, honest miners (gpu-worker + coordinator each), a validator
  * (coordinator with the validator role + gauntlet-evaluator replicas), and the aggregator following the
- * validator's selection — every service a real process. The adversaries of `test/adversaries/` run in
+ * validator's selection — every service a real process. The adversaries of `./adversaries/` run in
  * this process, each from its own registered hotkey, from the first window after the validator scored
  * one with every honest miner in it (so the honest miners are at work and have uploads to copy).
  */
@@ -17,13 +17,13 @@ import { createSubnet, devUri, registerNeuron, runEpoch, startBlockClock } from 
 import type { BlockClock, LocalChain } from '@cohort/devchain';
 import { StoreClient } from '@cohort/kit';
 import { openDataset } from '@cohort/native';
-import type { Dataset } from '@cohort/native';
+import type { Dataset, Preset } from '@cohort/native';
 import { WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 
-import { RunFollower, createAdversaries } from '../adversaries/index.js';
-import type { Adversary, AdversaryContext, AdversaryName, WindowScored } from '../adversaries/index.js';
+import { RunFollower, createAdversaries } from './adversaries/index.js';
+import type { Adversary, AdversaryContext, AdversaryName, WindowScored } from './adversaries/index.js';
 import { brownDataset } from './brown-dataset.js';
 import { startDevchainProcess } from './devchain-process.js';
 import type { DevchainProcess } from './devchain-process.js';
@@ -33,7 +33,7 @@ import { spawnService } from './service-process.js';
 import type { LogRecord, ServiceProcess } from './service-process.js';
 
 /** Shape of the network. */
-export interface GauntletNetOptions {
+export interface NetworkOptions {
   readonly runId: string;
   /** Hex seeds of the honest miners' hotkeys (the first is the copiers' victim). */
   readonly honestSeeds: readonly string[];
@@ -47,10 +47,27 @@ export interface GauntletNetOptions {
   readonly innerSteps?: number;
   readonly batchSize?: number;
   readonly windowsPerWeights?: number;
+  /** Model preset of every replica (default `devnet`). */
+  readonly preset?: Preset;
+  /** The aggregator checkpoints every this many windows (default 5). */
+  readonly checkpointEvery?: number;
+  /** Top-k per chunk of the honest miners' codec (default 64). */
+  readonly topk?: number;
+  /** The run's bucket on S3 instead of the filesystem: the checkpoint-store's s3 backend. */
+  readonly s3?: S3Bucket;
+}
+
+/** An S3 bucket for the run (MinIO, R2, AWS or a local RADOS Gateway). */
+export interface S3Bucket {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
 }
 
 /** A running Gauntlet network. */
-export interface GauntletNet {
+export interface Network {
   readonly chain: LocalChain;
   readonly netuid: number;
   readonly validatorUid: number;
@@ -75,6 +92,18 @@ export interface GauntletNet {
   readonly diag: () => string;
   /** The weights the validator has on chain, by uid. */
   weightsOnChain(): Promise<Map<number, number>>;
+  /** The run's window as the chain last announced it (undefined before the first), and when it began. */
+  currentWindow(): { readonly window: number; readonly startedMs: number } | undefined;
+  /** Length of a window in ms (blocks per window × block time). */
+  readonly windowMs: number;
+  /** The checkpoint-store's gRPC address (`host:port`). */
+  readonly storeAddress: string;
+  /** PIDs of every child process of the network (services, chain, nats-servers). */
+  pids(): number[];
+  /** Parameters of the run's model (from this process's replica). */
+  parameterCount(): Promise<number>;
+  /** Write θ_window as the engine's Hugging Face checkpoint (model.safetensors + config.json) into `dir`. */
+  saveModel(window: number, dir: string, timeoutMs: number): Promise<void>;
   /** Mean held-out loss of θ_window (a replica in this process syncs to it), or undefined. */
   heldoutLoss(window: number, samples: number, timeoutMs: number): Promise<number | undefined>;
   stop(): Promise<void>;
@@ -95,8 +124,8 @@ export function asWindowScored(r: LogRecord): WindowScored {
   };
 }
 
-/** Start the whole network (see the module comment); stop it with {@link GauntletNet.stop}. */
-export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletNet> {
+/** Start the whole network (see the module comment); stop it with {@link Network.stop}. */
+export async function startNetwork(o: NetworkOptions): Promise<Network> {
   const blockMs = o.blockMs ?? 1000;
   const blocksPerWindow = o.blocksPerWindow ?? 20;
   const slotMs = o.slotMs ?? 2000;
@@ -105,6 +134,7 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
   const env = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
   const trainer = { lr: 3e-3, warmupSteps: 2, totalSteps: 1000, microBatchSize: 2 };
   const alpha = 1;
+  const preset = o.preset ?? 'devnet';
   const adversaries = createAdversaries(o.adversarySeeds);
   const cleanups: (() => unknown)[] = [];
   const stop = async (): Promise<void> => {
@@ -134,8 +164,19 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
     cleanups.push(() => clock.stop());
     const storeRoot = mkdtempSync(join(tmpdir(), 'cohort-gauntlet-store-'));
     cleanups.push(() => rmSync(storeRoot, { recursive: true, force: true }));
+    const backendEnv: Record<string, string> =
+      o.s3 === undefined
+        ? { COHORT_FS_ROOT: storeRoot }
+        : {
+            COHORT_BACKEND: 's3',
+            COHORT_S3_ENDPOINT: o.s3.endpoint,
+            COHORT_S3_BUCKET: o.s3.bucket,
+            COHORT_S3_REGION: o.s3.region,
+            COHORT_S3_ACCESS_KEY_ID: o.s3.accessKeyId,
+            COHORT_S3_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
+          };
     const storeProc = spawnService('checkpoint-store', {
-      env: { COHORT_FS_ROOT: storeRoot, COHORT_RUN_ID: o.runId },
+      env: { ...backendEnv, COHORT_RUN_ID: o.runId },
     });
     cleanups.push(() => storeProc.stop('SIGTERM'));
     const storeAddress = `127.0.0.1:${(await storeProc.ports(60_000)).grpc}`;
@@ -165,7 +206,7 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
     };
     const evaluatorEnv = {
       ...common,
-      COHORT_PRESET: 'devnet',
+      COHORT_PRESET: preset,
       COHORT_DEVICE: 'cpu',
       COHORT_THREADS: '1',
       COHORT_DATASET_MANIFEST: manifestPath,
@@ -210,14 +251,14 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
         COHORT_RUN_ID: o.runId,
         COHORT_NATS_URL: aggregatorOp.nats.url,
         COHORT_STORE_ADDRESS: storeAddress,
-        COHORT_PRESET: 'devnet',
+        COHORT_PRESET: preset,
         COHORT_DEVICE: 'cpu',
         COHORT_THREADS: '1',
         COHORT_HOTKEY_SEED: o.aggregatorSeed,
         COHORT_UPLOAD_SLOT_MS: String(slotMs),
         COHORT_SELECTION_VALIDATOR: ss58(o.validatorSeed),
         COHORT_SELECTION_WAIT_MS: String(Math.round(blocksPerWindow * blockMs * 0.9)),
-        COHORT_CHECKPOINT_EVERY_WINDOWS: '5',
+        COHORT_CHECKPOINT_EVERY_WINDOWS: String(o.checkpointEvery ?? 5),
         COHORT_STATE_DIR: mkdtempSync(join(tmpdir(), 'cohort-aggregator-')),
       },
     });
@@ -229,9 +270,13 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
       innerSteps,
       batchSize,
       trainer,
-      topk: 64,
+      topk: o.topk ?? 64,
       alpha,
-      commit: { endpoint: `file://${storeRoot}`, bucket: 'cohort-run' },
+      preset,
+      commit:
+        o.s3 === undefined
+          ? { endpoint: `file://${storeRoot}`, bucket: 'cohort-run' }
+          : { endpoint: o.s3.endpoint, bucket: o.s3.bucket },
     };
     const miners = await Promise.all(
       o.honestSeeds.map((seed, i) => startMinerOperator(net, `honest${i}`, seed, spec)),
@@ -242,7 +287,7 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
     const scoredRecords = (): LogRecord[] => validator.records.filter((r) => r.event === 'window_scored');
     const acted = new Map<string, number>();
     const failures = new Map<string, string>();
-    const follow = { store, runId: o.runId, alpha, trainer };
+    const follow = { store, runId: o.runId, alpha, trainer, preset };
     const poolSize = dataset.sampleCount('train');
     const pagesOf = (hotkey: string, window: number): Uint32Array =>
       Uint32Array.from(pagesFor({ runId: o.runId, hotkey, window, poolSize, count: innerSteps * batchSize }));
@@ -265,13 +310,18 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
     const nc: NatsConnection = await connect({ servers: validatorOp.nats.url });
     cleanups.push(() => nc.close());
     const began = new Set<number>();
+    let current: { window: number; startedMs: number } | undefined;
     // The adversaries start once the validator has scored a window with every honest miner in it.
     const honestAtWork = (): boolean =>
       scoredRecords().some((r) => honest.every((h) => (r.scored as string[]).includes(h)));
     nc.subscribe(runSubjects(o.runId).window, {
       callback: (error, msg) => {
         if (error) return;
-        const w = Number(fromBinary(WindowEventSchema, msg.data).window); // w began; w − 1's slot is open
+        const event = fromBinary(WindowEventSchema, msg.data);
+        const w = Number(event.window); // w began; w − 1's slot is open
+        if (current === undefined || w > current.window) {
+          current = { window: w, startedMs: Number(event.startedUnixMs) || Date.now() };
+        }
         if (began.has(w) || !honestAtWork()) return;
         began.add(w);
         for (const a of adversaries) a.prepare?.(ctxOf(w));
@@ -306,6 +356,27 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
       aggregator,
       miners,
       acted,
+      currentWindow: () => current,
+      windowMs: blocksPerWindow * blockMs,
+      storeAddress,
+      pids: () =>
+        [
+          devchain.pid,
+          storeProc.child.pid,
+          validatorOp.nats.pid,
+          validatorOp.bridge.child.pid,
+          validator.child.pid,
+          aggregatorOp.nats.pid,
+          aggregatorOp.bridge.child.pid,
+          aggregator.child.pid,
+          ...evaluators.map((e) => e.child.pid),
+          ...miners.flatMap((m) => [
+            m.nats.pid,
+            m.bridge.child.pid,
+            m.worker.child.pid,
+            m.coordinator.child.pid,
+          ]),
+        ].filter((p): p is number => p !== undefined),
       scored: () => scoredRecords().map(asWindowScored),
       scoredRecords,
       diag: () =>
@@ -333,6 +404,17 @@ export async function startGauntletNet(o: GauntletNetOptions): Promise<GauntletN
       async weightsOnChain() {
         const raw = await storageItem(chain.api, 'subtensorModule', 'weights')(netuid, validatorUid);
         return new Map(raw.toJSON() as [number, number][]);
+      },
+      async parameterCount() {
+        observer ??= RunFollower.create(follow);
+        return (await observer).engine.info().parameterCount;
+      },
+      async saveModel(window, dir, timeoutMs) {
+        observer ??= RunFollower.create(follow);
+        const f = await observer;
+        if (!(await f.syncTo(window, timeoutMs)))
+          throw new Error(`θ_${window} is not reachable from the store`);
+        await f.engine.saveCheckpoint(dir);
       },
       async heldoutLoss(window, samples, timeoutMs) {
         observer ??= RunFollower.create(follow);

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSs58, hotkeyFromSeed } from '@cohort/core';
+import type { Preset } from '@cohort/native';
 import { spawnService } from './service-process.js';
 import type { LogRecord, ServiceProcess } from './service-process.js';
 import { startNatsServer } from './nats-server.js';
@@ -34,6 +35,8 @@ export interface MinerSpec {
   readonly trainer: { lr: number; warmupSteps: number; totalSteps: number; microBatchSize: number };
   readonly topk: number;
   readonly alpha: number;
+  /** Model preset (default `devnet`). */
+  readonly preset?: Preset;
   /** The bucket committed on chain. */
   readonly commit: { endpoint: string; bucket: string };
 }
@@ -117,7 +120,7 @@ export async function startMinerOperator(
   const workerEnv = {
     ...net.env,
     COHORT_RUN_ID: net.runId,
-    COHORT_PRESET: 'devnet',
+    COHORT_PRESET: miner.preset ?? 'devnet',
     COHORT_SEED: '0',
     COHORT_DEVICE: 'cpu',
     COHORT_THREADS: '1',

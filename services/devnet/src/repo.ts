@@ -1,4 +1,4 @@
-/** Paths inside the repository checkout, resolved from this file (test/dist/harness/repo.js). */
+/** Paths inside the repository checkout, resolved from this file (services/devnet/dist/repo.js). */
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 

@@ -7,7 +7,7 @@
  * no output. `scripts/check-hf-export.py` loads the result with transformers and generates.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   CohortError,
@@ -204,6 +204,48 @@ async function publish(tmp: string, out: string, force: boolean): Promise<void> 
 
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
+/**
+ * Turn a directory holding the engine's `model.safetensors` and `config.json` (as `configBytes`) into
+ * one transformers loads: the config completed for LlamaForCausalLM, the generation config and the
+ * GPT-2 tokenizer files.
+ */
+async function completeHfDirectory(
+  dir: string,
+  configBytes: Buffer,
+): Promise<{ added: readonly string[]; tokenizerFiles: ReadonlyMap<string, string>; vocabSize: number }> {
+  const header = await readSafetensorsHeader(join(dir, 'model.safetensors'));
+  const { config, added } = completeLlamaConfig(configBytes, header);
+  const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+  // Unchanged, config.json keeps the published bytes (and the manifest's hash).
+  await writeFile(join(dir, 'config.json'), added.length === 0 ? configBytes : json(config));
+  await writeFile(join(dir, 'generation_config.json'), json(generationConfig(config)));
+  const tokenizerFiles = gpt2TokenizerFiles({ modelMaxLength: config.max_position_embeddings as number });
+  for (const [name, text] of tokenizerFiles) await writeFile(join(dir, name), text);
+  return { added, tokenizerFiles, vocabSize: config.vocab_size as number };
+}
+
+/**
+ * Export a model that is not in a store (the devnet's final θ, held by a replica): `writeModel` writes
+ * the engine's `model.safetensors` and `config.json` into a scratch directory, which is completed as
+ * {@link exportCheckpoint} does and renamed to `out` (which must not exist or be empty).
+ */
+export async function exportLocalModel(
+  writeModel: (dir: string) => Promise<void>,
+  out: string,
+): Promise<void> {
+  await checkOut(out, false);
+  const tmp = join(dirname(out), `${basename(out)}.tmp-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    await writeModel(tmp);
+    await completeHfDirectory(tmp, await readFile(join(tmp, 'config.json')));
+    await publish(tmp, out, false);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** Run `cohort export <args>`. */
 export async function exportCommand(args: readonly string[], io: CliIo): Promise<string> {
   const flags = parseFlags(
@@ -225,6 +267,32 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
   const run = stringFlag(flags, 'run') ?? 'devnet';
   runPrefix(run); // a bad run id is misuse, before any connection
   const windowFlag = numberFlag(flags, 'window', true);
+  const done = await exportCheckpoint({ out, force, store, run, window: windowFlag }, io);
+  return done.summary;
+}
+
+/** What {@link exportCheckpoint} exports, and where. */
+export interface ExportOptions {
+  /** Absolute output directory. */
+  readonly out: string;
+  readonly force: boolean;
+  /** The checkpoint-store's `host:port`. */
+  readonly store: string;
+  readonly run: string;
+  /** The checkpoint's window (default: the newest). */
+  readonly window: number | undefined;
+}
+
+/**
+ * Export a checkpoint as a Hugging Face directory (the body of `cohort export`, also used by `cohort
+ * devnet` for its report); resolves with the window exported and the command's summary.
+ */
+export async function exportCheckpoint(
+  o: ExportOptions,
+  io: CliIo,
+): Promise<{ readonly window: number; readonly summary: string }> {
+  const { out, force, store, run } = o;
+  const windowFlag = o.window;
   await checkOut(out, force);
 
   const client = new StoreClient(store);
@@ -252,18 +320,10 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
     });
     const configBytes = Buffer.concat(configChunks);
 
-    const header = await readSafetensorsHeader(join(tmp, 'model.safetensors'));
-    const { config, added } = completeLlamaConfig(configBytes, header);
-    const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
-    // Unchanged, config.json keeps the published bytes (and the manifest's hash).
-    await writeFile(join(tmp, 'config.json'), added.length === 0 ? configBytes : json(config));
-    await writeFile(join(tmp, 'generation_config.json'), json(generationConfig(config)));
-    const tokenizerFiles = gpt2TokenizerFiles({ modelMaxLength: config.max_position_embeddings as number });
-    for (const [name, text] of tokenizerFiles) await writeFile(join(tmp, name), text);
+    const { added, tokenizerFiles, vocabSize } = await completeHfDirectory(tmp, configBytes);
 
     await publish(tmp, out, force);
-    const vocabSize = config.vocab_size as number;
-    return [
+    const summary = [
       `exported the checkpoint of window ${window} (run ${run}, preset ${manifest.preset}) to ${out}`,
       `model.safetensors  ${manifest.model.sizeBytes} bytes, BLAKE2b-256 ${manifest.model.blake2b256} (as the manifest says)`,
       `config.json        ${
@@ -279,6 +339,7 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
         : []),
       `check with transformers: python3 scripts/check-hf-export.py ${out}`,
     ].join('\n');
+    return { window, summary };
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
     throw error;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { aggregateKey, checkpointKeys, latestKey, parseCheckpointManifest, parseLatest } from '@cohort/core';
 import type { StoreClient } from '@cohort/kit';
 import { createEngine } from '@cohort/native';
-import type { Dataset, Engine, TrainerOptions } from '@cohort/native';
+import type { Dataset, Engine, Preset, TrainerOptions } from '@cohort/native';
 import { Replica, listCheckpointWindows, loadCheckpoint } from '@cohort/replica';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -23,6 +23,8 @@ export interface FollowerOptions {
   /** α of the run's outer step. */
   readonly alpha: number;
   readonly trainer: Partial<TrainerOptions>;
+  /** Model preset of the run (default `devnet`). */
+  readonly preset?: Preset;
 }
 
 /** A replica of the run's θ in this process. */
@@ -37,7 +39,12 @@ export class RunFollower {
   }
 
   static async create(o: FollowerOptions): Promise<RunFollower> {
-    const engine = await createEngine({ preset: 'devnet', device: 'cpu', threads: 1, trainer: o.trainer });
+    const engine = await createEngine({
+      preset: o.preset ?? 'devnet',
+      device: 'cpu',
+      threads: 1,
+      trainer: o.trainer,
+    });
     return new RunFollower(o, await Replica.create(engine, o.runId, o.alpha));
   }
 
@@ -84,7 +91,11 @@ export class RunFollower {
     ];
     for (const w of candidates) {
       try {
-        await loadCheckpoint({ runId, store, preset: 'devnet', scratchDir: this.#scratch }, this.replica, w);
+        await loadCheckpoint(
+          { runId, store, preset: this.#o.preset ?? 'devnet', scratchDir: this.#scratch },
+          this.replica,
+          w,
+        );
         this.replica.anchor(w);
         return true;
       } catch {
