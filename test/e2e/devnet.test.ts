@@ -4,7 +4,8 @@
  * service a process. Asserted from its report: the held-out loss falls, every adversary is penalised with
  * the reason the Gauntlet owes it and never aggregated, the honest miners hold the top weights on chain,
  * the plots are real PNGs, and the final model is exported in Hugging Face layout. Then a second run
- * starts over the first one's report and leftovers, and Ctrl-C stops it with a partial report.
+ * starts over the first one's report and leftovers, and Ctrl-C stops it with a partial report; a third
+ * with --keep stays up (its services answer Prometheus) until Ctrl-C.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -26,8 +27,12 @@ interface Run {
   stderr: string;
 }
 
-/** Run the CLI; `interruptWhen` sends SIGINT once stderr matches it. */
-function cohort(args: readonly string[], interruptWhen?: RegExp): Promise<Run> {
+/** Run the CLI; `interruptWhen` sends SIGINT once stderr matches it (after `beforeInterrupt`). */
+function cohort(
+  args: readonly string[],
+  interruptWhen?: RegExp,
+  beforeInterrupt: (stderr: string) => Promise<void> = () => Promise.resolve(),
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], {
       cwd: work,
@@ -42,11 +47,24 @@ function cohort(args: readonly string[], interruptWhen?: RegExp): Promise<Run> {
       stderr += c;
       if (interruptWhen !== undefined && !sent && interruptWhen.test(stderr)) {
         sent = true;
-        child.kill('SIGINT');
+        void beforeInterrupt(stderr).finally(() => child.kill('SIGINT'));
       }
     });
     child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** Processes still running in the devnet's working directory (its children inherit it). */
+function leftovers(): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/cwd`) === work;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
@@ -84,7 +102,7 @@ describe('cohort devnet, end to end', { timeout: 1_500_000 }, () => {
     const [firstLoss, lastLoss] = [losses[0]!, losses.at(-1)!];
     assert.ok(lastLoss < firstLoss - 0.1, `held-out loss falls: ${JSON.stringify(losses)}`);
     // Each adversary is caught with the reason it is owed, and never enters an aggregate.
-    assert.deepEqual(report.verdicts.map((v) => v.name).sort(), ['copier', 'flipped']);
+    assert.deepEqual(report.verdicts.map((v) => v.name).sort(), ['copier', 'poisoner']);
     for (const v of report.verdicts) {
       assert.ok(v.actedIn !== undefined, `${v.name} acted`);
       assert.ok(v.caughtIn !== undefined && v.caughtIn <= v.actedIn + 2, `${v.name} caught within 3 windows`);
@@ -135,16 +153,25 @@ describe('cohort devnet, end to end', { timeout: 1_500_000 }, () => {
     assert.equal(report.options.miners, 1, 'the new run replaced the old report');
     assert.ok(!existsSync(join(out, 'checkpoint')), 'no stale checkpoint from the first run');
     assert.ok(existsSync(join(out, 'loss.png')));
-    // Every process of the devnet was stopped: none is left with the run's working directory.
-    const left = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readlinkSync(`/proc/${p}/cwd`) === work;
-        } catch {
-          return false;
-        }
-      });
-    assert.deepEqual(left, [], 'no process of the devnet left running');
+    assert.deepEqual(leftovers(), [], 'no process of the devnet left running');
+  });
+
+  test('--keep leaves the network up for Prometheus until Ctrl-C', async () => {
+    let scraped = '';
+    const run = await cohort(
+      ['devnet', '--miners', '1', '--adversaries', 'none', '--windows', '2', '--keep', '--out', out],
+      /validator\/coordinator\s+http:\S+\/metrics/,
+      async (stderr) => {
+        const url = /validator\/coordinator\s+(http:\S+\/metrics)/.exec(stderr)![1]!;
+        scraped = await (await fetch(url)).text();
+      },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /Prometheus scrape targets/);
+    // The validator's coordinator answered after the report: the network was still up.
+    assert.match(scraped, /^cohort_/m);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as DevnetReport;
+    assert.equal(report.status, 'completed');
+    assert.deepEqual(leftovers(), [], 'no process of the devnet left running');
   });
 });

@@ -62,6 +62,11 @@ export const DEVNET_ADVERSARY_ALIASES: Readonly<Record<string, AdversaryName>> =
   noisy: 'noise',
 };
 
+/** How the devnet names an adversary in its view and report (the alias users know it by). */
+export const DEVNET_DISPLAY_NAMES: Readonly<Partial<Record<AdversaryName, string>>> = {
+  flipped: 'poisoner',
+};
+
 function bad(message: string, reason: string): CohortError {
   return new CohortError(Code.InvalidArgument, message, { reason });
 }

@@ -11,6 +11,7 @@ import { CohortError, Code, runPrefix, tryParseKey } from '@cohort/core';
 import type { StoreClient } from '@cohort/kit';
 import { ADVERSARY_NAMES } from './adversaries/index.js';
 import { CpuMeter } from './cpu-usage.js';
+import { DEVNET_DISPLAY_NAMES } from './devnet-options.js';
 import type { DevnetOptions } from './devnet-options.js';
 import { verdictsOf, weightRows } from './devnet-report.js';
 import type { DevnetReport, Participant } from './devnet-report.js';
@@ -96,7 +97,8 @@ export async function runDevnet(
   );
   view.line(
     `starting the local chain, ${o.miners + o.adversaries.length + 2} operators and their services ` +
-      `(${o.miners} honest miners, ${o.adversaries.length} adversaries, a validator with ${o.evaluators} evaluators, an aggregator)...`,
+      `(${plural(o.miners, 'honest miner')}, ${plural(o.adversaries.length, 'adversary', 'adversaries')}, ` +
+      `a validator with ${plural(o.evaluators, 'evaluator')}, an aggregator)...`,
   );
   const s3 = await s3Bucket(o, view);
   let net: Network;
@@ -132,7 +134,7 @@ export async function runDevnet(
       uid: net.uids.get(hotkey),
     })),
     ...net.adversaries.map((a) => ({
-      name: a.name,
+      name: DEVNET_DISPLAY_NAMES[a.name] ?? a.name,
       kind: 'adversary',
       hotkey: a.hotkey,
       uid: net.uids.get(a.hotkey),
@@ -260,7 +262,7 @@ export async function runDevnet(
         verdicts: verdictsOf(
           participants
             .filter((p) => p.kind !== 'honest')
-            .map((p) => ({ ...p, actedIn: net.acted.get(p.name as never) })),
+            .map((p) => ({ ...p, actedIn: actedOf(net, p.hotkey) })),
           rows,
         ),
         wire: {
@@ -278,9 +280,10 @@ export async function runDevnet(
     view.line(`report written to ${dir}`);
     if (o.keep && status === 'completed' && !signal?.aborted) {
       view.line(
-        `--keep: the network stays up until Ctrl-C. Store ${net.storeAddress}; chain ${net.chain.url}; ` +
-          `validator metrics from its coordinator's /metrics.`,
+        `--keep: the network stays up until Ctrl-C. Store ${net.storeAddress}; chain ${net.chain.url}.`,
       );
+      view.line('Prometheus scrape targets (/metrics):');
+      for (const m of await net.metricsEndpoints()) view.line(`  ${m.name.padEnd(22)} ${m.url}`);
       await new Promise<void>((r) => signal?.addEventListener('abort', () => r(), { once: true }));
     }
     if (status === 'failed') {
@@ -301,6 +304,14 @@ export async function runDevnet(
     clearPids();
     view.close();
   }
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** The first window the adversary with this hotkey acted in. */
+function actedOf(net: Network, hotkey: string): number | undefined {
+  const a = net.adversaries.find((x) => x.hotkey === hotkey);
+  return a === undefined ? undefined : net.acted.get(a.name);
 }
 
 function liveState(
@@ -329,7 +340,7 @@ function liveState(
       kind: p.kind,
       phase:
         op === undefined
-          ? net.acted.has(p.name)
+          ? actedOf(net, p.hotkey) !== undefined
             ? 'cheating'
             : 'lurking'
           : (PHASE_OF[lastPhase?.event ?? ''] ?? 'starting'),

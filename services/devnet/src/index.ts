@@ -23,6 +23,7 @@ export type { DevnetHooks, DevnetOutcome } from './devnet.js';
 export {
   DEVNET_ADVERSARY_ALIASES,
   DEVNET_DEFAULTS,
+  DEVNET_DISPLAY_NAMES,
   devnetOptions,
   parseAdversaries,
 } from './devnet-options.js';

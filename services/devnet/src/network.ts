@@ -98,6 +98,8 @@ export interface Network {
   readonly windowMs: number;
   /** The checkpoint-store's gRPC address (`host:port`). */
   readonly storeAddress: string;
+  /** Every service's metrics endpoint (`http://127.0.0.1:<port>/metrics`), named by operator and service. */
+  metricsEndpoints(): Promise<{ readonly name: string; readonly url: string }[]>;
   /** PIDs of every child process of the network (services, chain, nats-servers). */
   pids(): number[];
   /** Parameters of the run's model (from this process's replica). */
@@ -320,7 +322,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
         const event = fromBinary(WindowEventSchema, msg.data);
         const w = Number(event.window); // w began; w − 1's slot is open
         if (current === undefined || w > current.window) {
-          current = { window: w, startedMs: Number(event.startedUnixMs) || Date.now() };
+          current = { window: w, startedMs: Date.now() }; // chopsticks block times are simulated: when it arrived
         }
         if (began.has(w) || !honestAtWork()) return;
         began.add(w);
@@ -359,6 +361,27 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
       currentWindow: () => current,
       windowMs: blocksPerWindow * blockMs,
       storeAddress,
+      async metricsEndpoints() {
+        const named: [string, ServiceProcess][] = [
+          ['checkpoint-store', storeProc],
+          ['validator/chain-bridge', validatorOp.bridge],
+          ['validator/coordinator', validator],
+          ...evaluators.map((e, i): [string, ServiceProcess] => [`validator/evaluator${i + 1}`, e]),
+          ['aggregator/chain-bridge', aggregatorOp.bridge],
+          ['aggregator/aggregator', aggregator],
+          ...miners.flatMap((m): [string, ServiceProcess][] => [
+            [`${m.name}/chain-bridge`, m.bridge],
+            [`${m.name}/gpu-worker`, m.worker],
+            [`${m.name}/coordinator`, m.coordinator],
+          ]),
+        ];
+        return Promise.all(
+          named.map(async ([name, p]) => ({
+            name,
+            url: `http://127.0.0.1:${(await p.ports(5_000)).metrics}/metrics`,
+          })),
+        );
+      },
       pids: () =>
         [
           devchain.pid,

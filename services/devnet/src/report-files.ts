@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { DEVNET_DISPLAY_NAMES } from './devnet-options.js';
 import type { DevnetReport } from './devnet-report.js';
 import { formatBytes } from './live-view.js';
 import { barChartSvg, lineChartSvg, renderPng } from './plot/index.js';
@@ -31,8 +32,8 @@ export function reportMarkdown(r: DevnetReport): string {
     '## What ran',
     `- A local subtensor chain (the real runtime under chopsticks), a nats-server and a chain-bridge per operator,`,
     `  one checkpoint-store as the run's bucket (${o.s3 === undefined ? 'filesystem' : o.s3 === 'local' ? 'S3 on a local RADOS Gateway' : `S3 at ${o.s3}`}), every service a process over gRPC/NATS on loopback.`,
-    `- ${o.miners} honest miners (gpu-worker + coordinator each), ${o.adversaries.length} adversarial miners ` +
-      `(${o.adversaries.join(', ') || 'none'}), one validator with ${o.evaluators} evaluators, one aggregator.`,
+    `- ${o.miners} honest miner${o.miners === 1 ? '' : 's'} (gpu-worker + coordinator each), ${o.adversaries.length} adversarial miners ` +
+      `(${o.adversaries.map((n) => DEVNET_DISPLAY_NAMES[n] ?? n).join(', ') || 'none'}), one validator with ${o.evaluators} evaluators, one aggregator.`,
     `- Model preset \`${r.model.preset}\`${r.model.parameters === undefined ? '' : ` (${(r.model.parameters / 1e6).toFixed(2)} M parameters)`}, trained on the Brown corpus;`,
     `  ${o.windows} windows of ${o.blocksPerWindow} blocks × ${o.blockMs} ms; checkpoints every ${o.checkpointEvery} windows.`,
     `- Machine: ${r.machine.cores} cores; mean CPU use of the network ${r.machine.meanCpu === undefined ? '–' : `${(r.machine.meanCpu * 100).toFixed(0)}%`}.`,

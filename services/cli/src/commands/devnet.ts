@@ -4,7 +4,14 @@
  * writes the report of what ran (exit 1, INTERRUPTED); a second Ctrl-C exits at once.
  */
 import { CohortError, Code } from '@cohort/core';
-import { DEVNET_DEFAULTS, createLiveView, devnetOptions, parseAdversaries, runDevnet } from '@cohort/devnet';
+import {
+  DEVNET_DEFAULTS,
+  DEVNET_DISPLAY_NAMES,
+  createLiveView,
+  devnetOptions,
+  parseAdversaries,
+  runDevnet,
+} from '@cohort/devnet';
 import type { DevnetOptions, ViewSink } from '@cohort/devnet';
 import type { Preset } from '@cohort/native';
 import type { CliIo } from '../cli-io.js';
@@ -22,7 +29,7 @@ devnet model on the Brown corpus, then writes a report (report.md, report.json, 
 checkpoint in Hugging Face layout).
 
   --miners <n>             honest miners (default ${d.miners})
-  --adversaries <a,b>      adversarial miners (default ${d.adversaries.join(',')}; poisoner = flipped;
+  --adversaries <a,b>      adversarial miners (default ${d.adversaries.map((n) => DEVNET_DISPLAY_NAMES[n] ?? n).join(',')}; poisoner = flipped;
                            none for none; any of the Gauntlet's adversaries)
   --windows <n>            windows to run (default ${d.windows})
   --preset <name>          model preset (default ${d.preset})
