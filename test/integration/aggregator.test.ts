@@ -17,6 +17,12 @@
  * publish no aggregate but a checkpoint; an update from a stale state is excluded (WRONG_STATE); a
  * restart restores from the checkpoint and replays A_8; a LATEST naming a corrupt checkpoint falls back
  * to the previous one; the restarted aggregator carries on.
+ *
+ * Every aggregator here aggregates through a real compressor process (`compressorAddress`, ADR 0014):
+ * VerifyAggregate, which re-derives A_w in the aggregator's own process with the engine, matching the
+ * published aggregate bit for bit shows both paths give the same bytes. Last, the compressor is stopped:
+ * the window fails (COMPRESSOR_UNAVAILABLE, logged and counted) with nothing published, and is aggregated
+ * once the compressor is back.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -150,6 +156,8 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
   let storeProc: ServiceProcess;
   let store: StoreClient;
   let storeAddress: string;
+  let compressorProc: ServiceProcess;
+  let compressorAddress: string;
   let stateDir: string;
   let fsRoot: string;
   let dataset: Dataset;
@@ -188,6 +196,7 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
         COHORT_UPLOAD_SLOT_MS: String(SLOT_MS),
         COHORT_CHECKPOINT_EVERY_WINDOWS: '10',
         COHORT_STATE_DIR: stateDir,
+        COHORT_COMPRESSOR_ADDRESS: compressorAddress,
         ...extraEnv,
       },
     });
@@ -197,6 +206,22 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     transport = createTransport(`127.0.0.1:${ports.grpc}`);
     client = createServiceClient(AggregatorService, transport);
     return proc;
+  }
+
+  /** A compressor process on `port` ('0': any free one). */
+  async function startCompressor(port: string): Promise<ServiceProcess> {
+    const proc = spawnService('compressor', { env: { COHORT_GRPC_PORT: port } });
+    procs.push(proc);
+    await proc.ports(60_000);
+    await proc.waitForEvent('service_serving', 60_000);
+    return proc;
+  }
+
+  /** The value of one series of `proc`'s metrics (0 when absent). */
+  async function metricOf(proc: ServiceProcess, name: string, label: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${(await proc.ports()).metrics}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
   }
 
   async function publishWindow(window: number): Promise<void> {
@@ -255,6 +280,8 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     storeAddress = `127.0.0.1:${(await storeProc.ports()).grpc}`;
     await storeProc.waitForEvent('service_serving');
     store = new StoreClient(storeAddress);
+    compressorProc = await startCompressor('0');
+    compressorAddress = `127.0.0.1:${(await compressorProc.ports()).grpc}`;
     dataset = await openDataset((await brownDataset()).manifestPath);
     engine = await createEngine({ preset: 'devnet', seed: 0, threads: 1, trainer: TRAINER });
   });
@@ -328,6 +355,15 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
       ].sort((a, b) => byString(a.hotkey, b.hotkey)),
     );
     assert.equal(record.stateFingerprintBefore, theta.get(5));
+    // Aggregated by the compressor process, not in the aggregator's.
+    assert.equal(record.aggregatedBy, 'compressor');
+    const starting = await waitFor(agg, 'aggregator_starting');
+    assert.deepEqual([starting.aggregation, starting.compressor], ['compressor', compressorAddress]);
+    assert.ok(
+      compressorProc.records.some((r) => r.event === 'aggregate_built' && r.window === '5'),
+      'the compressor built A_5',
+    );
+    assert.equal(await metricOf(agg, 'cohort_aggregator_compressor_calls_total', 'result="ok"'), 1);
 
     const stored = await store.get(aggregateKey(RUN, 5));
     assert.ok(stored);
@@ -658,6 +694,8 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     assert.match(metrics, line('contributors_total', 'result="excluded",reason="WRONG_STATE"', 1));
     assert.match(metrics, line('last_aggregated_window', '', 8));
     assert.match(metrics, line('last_checkpoint_window', '', 8));
+    // Windows 5 and 8 aggregated by the compressor (window 7's garbage never left the collector).
+    assert.match(metrics, line('compressor_calls_total', 'result="ok"', 2));
   });
 
   test('restart: restore from checkpoint 8 and replay A_8 to the same θ_9', async () => {
@@ -776,6 +814,50 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     const a12 = await waitFor(agg, 'aggregate_published', atWindow(12));
     assert.deepEqual(a12.included, [ss58(M1), ss58(M2)].sort(byString));
     await waitFor(agg, 'selection_missing', atWindow(12));
+    assert.equal(await agg.stop('SIGTERM'), 0, agg.stderr());
+  });
+
+  test('the compressor down: the window fails (COMPRESSOR_UNAVAILABLE), nothing is published, and it is aggregated once the compressor is back', async () => {
+    agg = await startAggregator();
+    const restored = await waitFor(agg, 'aggregator_restored');
+    assert.equal(restored.window, 13);
+    const port = (await compressorProc.ports()).grpc;
+    assert.equal(await compressorProc.stop('SIGTERM'), 0, compressorProc.stderr());
+    // The test's engine to θ_13 (it applied A_10; window 11 carried over): apply A_12.
+    const a12 = await store.get(aggregateKey(RUN, 12));
+    assert.ok(a12);
+    await engine.applyAggregate(a12.bytes, 1, {
+      runId: RUN,
+      window: 12,
+      stateFingerprint: Uint8Array.from(Buffer.from(await engine.stateFingerprint(), 'hex')),
+    });
+    assert.equal(await engine.stateFingerprint(), restored.fingerprint);
+    const u13 = await makeUpdate(M1, 13, 72);
+    await putUpdate(13, M1, u13);
+    await publishWindow(14);
+    const failed = await waitFor(agg, 'window_failed', atWindow(14));
+    assert.equal(failed.phase, 'aggregate');
+    assert.equal(failed.stateWindow, 13);
+    assert.equal((failed.error as { reason?: string }).reason, 'COMPRESSOR_UNAVAILABLE');
+    assert.equal(await store.head(aggregateKey(RUN, 13)), undefined, 'nothing half-made is published');
+    assert.equal(await metricOf(agg, 'cohort_aggregator_compressor_calls_total', 'result="unavailable"'), 1);
+    assert.equal(await metricOf(agg, 'cohort_aggregator_windows_total', 'reason="aggregate"'), 1);
+
+    compressorProc = await startCompressor(String(port));
+    // The next window events retry window 13 (the client's channel may still be backing off once).
+    let next = 15;
+    const ticker = setInterval(() => void publishWindow(next++), 2000);
+    let a13: LogRecord;
+    try {
+      await publishWindow(next++);
+      a13 = await waitFor(agg, 'aggregate_published', atWindow(13), 60_000);
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.deepEqual(a13.included, [ss58(M1)]);
+    assert.equal(a13.aggregatedBy, 'compressor');
+    const v13 = await client.verifyAggregate({ window: 13n });
+    assert.equal(v13.matches, true, 'the retried A_13 re-derives bit for bit: ' + v13.detail);
     assert.equal(await agg.stop('SIGTERM'), 0, agg.stderr());
   });
 });

@@ -29,6 +29,8 @@ export interface AggregatorMetrics {
   checkpointRejected(reason: string): void;
   /** The window the replica's state belongs to. */
   stateWindow(window: number): void;
+  /** A call to the compressor ended with `result` (ok, no_valid, refused, unavailable, timeout, error). */
+  compressorCall(result: string): void;
 }
 
 const SECONDS_BUCKETS = [0.01, 0.05, 0.25, 1, 2.5, 10, 30, 60, 120, 300, 600, 1800];
@@ -59,6 +61,12 @@ export function createAggregatorMetrics(registry: Registry): AggregatorMetrics {
     name: 'cohort_aggregator_aggregate_bytes',
     help: 'Size of each published aggregate',
     buckets: [1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10],
+    registers,
+  });
+  const compressorCalls = new Counter({
+    name: 'cohort_aggregator_compressor_calls_total',
+    help: 'Aggregate calls to the compressor (compressorAddress set), by result: ok, no_valid, refused (its answer failed the checks), unavailable, timeout, error',
+    labelNames: ['result'],
     registers,
   });
   const rejected = new Counter({
@@ -100,5 +108,6 @@ export function createAggregatorMetrics(registry: Registry): AggregatorMetrics {
     checkpointed: (window) => lastCheckpoint.set(window),
     checkpointRejected: (reason) => rejected.inc({ reason }),
     stateWindow: (window) => state.set(window),
+    compressorCall: (result) => compressorCalls.inc({ result }),
   };
 }

@@ -6,7 +6,7 @@ import { PRESETS } from '@cohort/native';
 /**
  * aggregator configuration: the common keys, NATS (window events), the checkpoint-store it reads updates
  * from and publishes aggregates and checkpoints to, its own replica (preset, seed, device), the hotkey that
- * signs aggregates and the outer step. Without `hotkeySeed` the aggregator stays idle (it cannot sign):
+ * signs aggregates and the outer step, and optionally the compressor that aggregates the payloads. Without `hotkeySeed` the aggregator stays idle (it cannot sign):
  * that keeps a bare `cohort-aggregator` startable for health and lifecycle checks.
  */
 export const configSpec = defineConfig('aggregator', {
@@ -92,6 +92,20 @@ export const configSpec = defineConfig('aggregator', {
     doc: 'How long after the upload slot the aggregator waits for the selection before it aggregates every valid update instead',
     default: 60_000,
     min: 0,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
+  compressorAddress: field.string({
+    doc: 'host:port of the compressor that aggregates the payloads, so hostile payloads are parsed outside the process holding the signing key (ADR 0014); empty: aggregate in this process',
+    default: '',
+    allowEmpty: true,
+    pattern: /^(\S+:\d{1,5})?$/,
+    patternDoc: 'host:port, or empty',
+  }),
+  compressorTimeoutMs: field.int({
+    doc: "Deadline of one window's Aggregate call to the compressor (payloads up, aggregate down); past it the window fails and is retried at the next window event",
+    default: 300_000,
+    min: 100,
     max: 3_600_000,
     unit: 'ms',
   }),

@@ -7,6 +7,7 @@ import type { Logger, StoreClient } from '@cohort/kit';
 
 import type { AggregatorMetrics } from './aggregator-metrics.js';
 import type { Clock } from './clock.js';
+import type { PayloadAggregator } from './payload-aggregator.js';
 import type { Published } from './published.js';
 import type { Replica } from '@cohort/replica';
 
@@ -30,6 +31,8 @@ export interface AggregatorDeps {
   readonly runId: string;
   readonly store: StoreClient;
   readonly replica: Replica;
+  /** Turns a window's payloads into the unsigned aggregate: in this process or in the compressor. */
+  readonly aggregator: PayloadAggregator;
   /** Signs aggregates; its public key is the aggregate header's hotkey. */
   readonly hotkey: HotkeyPair;
   readonly published: Published;

@@ -10,7 +10,9 @@
  * cannot sign and stays idle (GetStatus only), so the bare binary still starts for lifecycle checks.
  *
  * Shutdown (hooks run in reverse): the window loop stops (a slot wait or transfer is cut by the shutdown
- * signal, a native call finishes), then the engine is disposed, the store client closed, NATS drained.
+ * signal, a native call finishes), then the compressor client (if any) is closed, the engine disposed,
+ * the store client closed, NATS drained. With `compressorAddress` set the payloads are aggregated by the
+ * compressor service (remote-aggregator.ts), else by the engine here (in-process-aggregator.ts).
  */
 import { encodeSs58, hotkeyFromSeedHex, runSubjects } from '@cohort/core';
 import { StoreClient, useNats } from '@cohort/kit';
@@ -29,6 +31,10 @@ import { restoreReplica } from './restore.js';
 import { createAggregatorImpl } from './server.js';
 import { prepareStateDir } from '@cohort/replica';
 import { WindowAggregator } from './window-aggregator.js';
+import { createInProcessAggregator } from './in-process-aggregator.js';
+import type { PayloadAggregator } from './payload-aggregator.js';
+import { createRemoteAggregator } from './remote-aggregator.js';
+import type { AggregatorMetrics } from './aggregator-metrics.js';
 import { WindowEventQueue } from './window-events.js';
 
 async function openReplica(ctx: ServiceContext<Config>): Promise<Replica> {
@@ -37,6 +43,21 @@ async function openReplica(ctx: ServiceContext<Config>): Promise<Replica> {
   const engine = await createEngine({ preset: c.preset, seed: c.seed, device, threads: c.threads });
   ctx.onShutdown('engine', () => engine.dispose());
   return Replica.create(engine, c.runId, c.outerLearningRate);
+}
+
+/** The compressor's client when `compressorAddress` is set (ADR 0014), else the engine in this process. */
+function openPayloadAggregator(ctx: ServiceContext<Config>, metrics: AggregatorMetrics): PayloadAggregator {
+  const c = ctx.config;
+  const aggregator =
+    c.compressorAddress === ''
+      ? createInProcessAggregator({ maxBytes: c.maxUpdateBytes })
+      : createRemoteAggregator({
+          address: c.compressorAddress,
+          timeoutMs: c.compressorTimeoutMs,
+          onCall: (result) => metrics.compressorCall(result),
+        });
+  ctx.onShutdown('compressor', () => Promise.resolve(aggregator.close()));
+  return aggregator;
 }
 
 /** The aggregator service definition, run by main.ts. */
@@ -65,10 +86,12 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
     ctx.onShutdown('store', () => Promise.resolve(store.close()));
     await prepareStateDir(c.stateDir);
     const replica = await openReplica(ctx);
+    const aggregator = openPayloadAggregator(ctx, metrics);
     const deps: AggregatorDeps = {
       runId: c.runId,
       store,
       replica,
+      aggregator,
       hotkey,
       published,
       metrics,
@@ -114,6 +137,8 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
       hotkey: encodeSs58(hotkey.publicKey),
       subject,
       store: c.storeAddress,
+      aggregation: aggregator.kind,
+      ...(c.compressorAddress === '' ? {} : { compressor: c.compressorAddress }),
       preset: c.preset,
       device: replica.engine.info().device,
       stateFingerprint: replica.fingerprint,

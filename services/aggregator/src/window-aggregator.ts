@@ -5,6 +5,9 @@
  *
  *   collect updates of s → aggregate against θ_s → sign → put `aggregates/<s>` → apply: θ_{s+1}
  *
+ * The aggregation runs in this process or in the compressor (deps.aggregator, ADR 0014); either way
+ * the bytes are signed here, and a failed aggregation (a compressor down or too slow) publishes nothing.
+ *
  * A window without any valid update publishes no aggregate; θ_{s+1} = θ_s, and checkpoint s+1 is
  * published at once so miners waiting for A_s see a newer checkpoint and resync. Otherwise checkpoint
  * s+1 follows when s+1 is a multiple of `checkpointEveryWindows`. A checkpoint that failed to publish
@@ -14,13 +17,14 @@
  * Without any checkpoint in the store (restore found none), the first window event W anchors the seeded
  * state as θ_W and publishes it as the genesis checkpoint.
  */
-import { aggregateKey, encodeSs58 } from '@cohort/core';
-import { NoValidUpdatesError, aggregateUpdates, signObject } from '@cohort/native';
-import type { AggregateResult } from '@cohort/native';
+import { aggregateKey } from '@cohort/core';
+import { signObject } from '@cohort/native';
 
 import type { Phase } from './aggregator-metrics.js';
 import { publishCheckpoint } from './checkpoint-publisher.js';
 import type { AggregatorDeps } from './deps.js';
+import { NoValidPayloadsError } from './payload-aggregator.js';
+import type { AggregateOutcome } from './payload-aggregator.js';
 import { adoptPublished } from './replay.js';
 import { awaitSelection } from './selection-wait.js';
 import { collectUpdates } from './update-collector.js';
@@ -166,25 +170,22 @@ export class WindowAggregator {
   async #aggregate(window: number, updates: CollectedUpdate[], excluded: Exclusion[]): Promise<void> {
     const deps = this.#deps;
     const { replica, hotkey, log, metrics, runId } = deps;
-    let result: AggregateResult;
+    let result: AggregateOutcome;
     try {
       result = await timed(deps, 'aggregate', () =>
-        aggregateUpdates(
-          updates.map((u) => u.bytes),
+        deps.aggregator.aggregate(
           {
             runId,
-            window: BigInt(window),
-            hotkey: hotkey.publicKey,
+            window,
+            aggregatorKey: hotkey.publicKey,
             stateFingerprint: replica.fingerprintBytes,
+            payloads: updates.map((u) => ({ hotkey: u.hotkey, publicKey: u.publicKey, bytes: u.bytes })),
           },
-          {
-            expect: { runId, window: BigInt(window), hotkeys: updates.map((u) => u.publicKey) },
-            limits: { maxBytes: deps.settings.maxUpdateBytes },
-          },
+          deps.signal,
         ),
       );
     } catch (error) {
-      if (!(error instanceof PhaseError && error.cause instanceof NoValidUpdatesError)) throw error;
+      if (!(error instanceof PhaseError && error.cause instanceof NoValidPayloadsError)) throw error;
       const refused = error.cause.contributors.map((c) => ({
         hotkey: updates[c.index]?.hotkey ?? '',
         reason: c.reason ?? 'UNKNOWN',
@@ -220,7 +221,7 @@ export class WindowAggregator {
       blake2b256: info?.blake2b256 ?? new Uint8Array(),
       contributors: result.contributors.flatMap((c) =>
         c.included && c.hotkey !== null && c.digest !== null
-          ? [{ hotkey: encodeSs58(c.hotkey), payloadBlake2b256: c.digest }]
+          ? [{ hotkey: c.hotkey, payloadBlake2b256: c.digest }]
           : [],
       ),
     });
@@ -230,6 +231,7 @@ export class WindowAggregator {
       included: included.map((u) => u.hotkey),
       excluded: exclusionsOf(all),
       bytes: result.bytes.length,
+      aggregatedBy: deps.aggregator.kind,
       stateFingerprintBefore: before,
       stateFingerprintAfter: replica.fingerprint,
     });

@@ -3,7 +3,8 @@
  * chunks tagged with its index; out: a summary naming every contributor's verdict, then the unsigned
  * aggregate object in chunks. Invalid payloads are excluded with their reason (a payload streamed past the
  * cap: TOO_LARGE); the call fails only for a malformed request or when no payload is valid
- * (FailedPrecondition, `NO_VALID_PAYLOADS`).
+ * (FailedPrecondition, `NO_VALID_PAYLOADS`, details: `reasons`, and `reasonsByPayload` — each payload's
+ * reason in header order, comma-separated — while it stays under 4 KiB).
  *
  * The aggregate's header names the aggregator from the request (a zero key when it names none) and the
  * requested θ_w fingerprint, or, when none is given, the one most included payloads share.
@@ -24,6 +25,9 @@ import type { HandlerDeps } from './handler-deps.js';
 
 type AggregateResponse = MessageInitShape<typeof AggregateResponseSchema>;
 type ContributorInit = MessageInitShape<typeof ContributorResultSchema>;
+
+/** Longest per-payload reason list carried in a NO_VALID_PAYLOADS status (its trailing metadata). */
+const MAX_REASONS_DETAIL = 4096;
 
 /** The aggregator key written when the request names none. */
 const NO_AGGREGATOR = new Uint8Array(32);
@@ -169,11 +173,14 @@ export function createAggregate(
       });
     }
     if (object === undefined) {
+      const byPayload = contributors.map((c) => c.reasonCode ?? '').join(',');
       throw new CohortError(Code.FailedPrecondition, `none of the ${hotkeys.length} payloads is valid`, {
         reason: 'NO_VALID_PAYLOADS',
         details: {
           payloads: hotkeys.length,
           reasons: [...new Set(excluded.map((c) => c.reasonCode))].join(','),
+          // Each payload's reason in header order, when it fits the status metadata comfortably.
+          ...(byPayload.length <= MAX_REASONS_DETAIL ? { reasonsByPayload: byPayload } : {}),
         },
       });
     }
