@@ -247,9 +247,15 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
 
     const aggregatorOp = await startOperatorBase(net, 'aggregator', o.aggregatorSeed);
     cleanups.push(() => aggregatorOp.stop());
+    // The aggregator operator's compressor parses the selected (untrusted) payloads and aggregates them (ADR 0014).
+    const compressor = spawnService('compressor', { env: { ...env, COHORT_RUN_ID: o.runId } });
+    cleanups.push(() => compressor.stop('SIGTERM'));
+    const compressorAddress = `127.0.0.1:${(await compressor.ports(60_000)).grpc}`;
+    await compressor.waitForEvent('service_serving', 60_000);
     const aggregator = spawnService('aggregator', {
       env: {
         ...env,
+        COHORT_COMPRESSOR_ADDRESS: compressorAddress,
         COHORT_RUN_ID: o.runId,
         COHORT_NATS_URL: aggregatorOp.nats.url,
         COHORT_STORE_ADDRESS: storeAddress,
@@ -369,6 +375,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
           ...evaluators.map((e, i): [string, ServiceProcess] => [`validator/evaluator${i + 1}`, e]),
           ['aggregator/chain-bridge', aggregatorOp.bridge],
           ['aggregator/aggregator', aggregator],
+          ['aggregator/compressor', compressor],
           ...miners.flatMap((m): [string, ServiceProcess][] => [
             [`${m.name}/chain-bridge`, m.bridge],
             [`${m.name}/gpu-worker`, m.worker],
@@ -392,6 +399,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
           aggregatorOp.nats.pid,
           aggregatorOp.bridge.child.pid,
           aggregator.child.pid,
+          compressor.child.pid,
           ...evaluators.map((e) => e.child.pid),
           ...miners.flatMap((m) => [
             m.nats.pid,

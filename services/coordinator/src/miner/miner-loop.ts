@@ -227,6 +227,8 @@ export class MinerLoop {
       const result = await worker.train(this.#o.runId, window, this.#o.innerSteps, sampleIds, abort.signal);
       metrics.trained(done('ok'));
       metrics.tokensPerSecond(result.tokensPerSecond);
+      const lastLoss = result.losses.at(-1);
+      if (lastLoss !== undefined) metrics.trainLoss(lastLoss);
       log.info('window_trained', {
         window,
         losses: result.losses,

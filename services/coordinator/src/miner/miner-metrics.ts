@@ -20,6 +20,8 @@ export interface MinerMetrics {
   bytesUp(bytes: number): void;
   bytesDown(bytes: number): void;
   tokensPerSecond(value: number): void;
+  /** Loss of the last inner step of the window's training (on the miner's own pages). */
+  trainLoss(value: number): void;
   /** Seconds spent in a training call (successful or not). */
   trained(seconds: number): void;
   contributed(): void;
@@ -57,6 +59,11 @@ export function createMinerMetrics(
   const tokens = new Gauge({
     name: 'cohort_miner_tokens_per_second',
     help: 'Training throughput of the last completed window',
+    registers: [registry],
+  });
+  const trainLoss = new Gauge({
+    name: 'cohort_miner_train_loss',
+    help: "Loss of the last inner step of the last trained window, on the miner's assigned pages",
     registers: [registry],
   });
   const utilisation = new Gauge({
@@ -119,6 +126,9 @@ export function createMinerMetrics(
     bytesUp: (n) => bytes.inc({ direction: 'up' }, n),
     bytesDown: (n) => bytes.inc({ direction: 'down' }, n),
     tokensPerSecond: (v) => tokens.set(v),
+    trainLoss: (v) => {
+      if (Number.isFinite(v)) trainLoss.set(v);
+    },
     trained(seconds) {
       trainingSeconds += seconds;
       trainingTotal.inc(seconds);

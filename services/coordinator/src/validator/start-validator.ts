@@ -13,6 +13,7 @@ import type { LeaderElector } from '../leader/elector.js';
 import { startChainFeed } from '../miner/chain-feed.js';
 import { EvaluationClient } from './evaluations.js';
 import { ScoreStateFile } from './score-state.js';
+import { createValidatorMetrics } from './validator-metrics.js';
 import { ValidatorLoop } from './validator-loop.js';
 
 /** Start the validator role; its resources close with the service. */
@@ -28,6 +29,7 @@ export function startValidatorRole(
   const bridge = createServiceClient(ChainBridgeService, transport);
   const evaluations = new EvaluationClient(nats, c.runId, ctx.log);
   const state = new ScoreStateFile(c.scoreStateDir, c.runId, ctx.log);
+  const metrics = createValidatorMetrics(ctx.metrics.registry);
   let loop: ValidatorLoop | undefined;
   let stop: AbortController | undefined;
   const lead = (isLeader: boolean): void => {
@@ -50,6 +52,7 @@ export function startValidatorRole(
         copierThreshold: c.copierThreshold,
         innerSteps: c.innerSteps,
         batchSize: c.batchSize,
+        metrics,
         signal: stop.signal,
       });
       ctx.log.info('validator_loop_started', { hotkey: c.hotkeyAddress });

@@ -29,11 +29,13 @@ import {
 } from '@cohort/core';
 import type { EvaluationOutcome, OverlapPair, PeerScoreState, WeightsShape } from '@cohort/core';
 import type { Logger, ServiceClient, StoreClient } from '@cohort/kit';
+import { ExtrinsicOutcome_Status } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 import type { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 
 import type { EvaluationClient, Evaluation } from './evaluations.js';
 import type { ScoreStateFile } from './score-state.js';
 import { UploadWatch } from './upload-watch.js';
+import type { ValidatorMetrics } from './validator-metrics.js';
 import { planWeights } from './weights-plan.js';
 
 /** What the loop needs. */
@@ -56,6 +58,8 @@ export interface ValidatorLoopOptions {
   readonly innerSteps: number;
   readonly batchSize: number;
   readonly weightsShape?: WeightsShape;
+  /** Where scores, penalties, the model's loss and weights are exported (optional in tests). */
+  readonly metrics?: ValidatorMetrics;
   readonly signal: AbortSignal;
 }
 
@@ -188,7 +192,7 @@ export class ValidatorLoop {
     this.#peers = new Map(scores.states);
     this.#lastWindow = w;
     await o.state.save({ lastWindow: w, peers: this.#peers });
-    o.log.info('window_scored', {
+    const summary = {
       window: w,
       scored: [...judged.verdicts].filter(([, v]) => v.kind === 'scored').map(([h]) => h),
       faults: Object.fromEntries(
@@ -202,6 +206,14 @@ export class ValidatorLoop {
       unjudged: judged.unjudged,
       selected: selected.map((s) => s.hotkey),
       finalScores: Object.fromEntries([...scores.states].map(([h, s]) => [h, s.finalScore])),
+    };
+    o.log.info('window_scored', summary);
+    o.metrics?.scored({
+      ...summary,
+      selected: summary.selected.length,
+      modelLosses: [...evaluated.values()].flatMap((e) =>
+        e.outcome.kind === 'measured' ? [e.outcome.losses.randomBefore] : [],
+      ),
     });
     if (w % o.windowsPerWeights === 0) await this.#setWeights(w, uidOf);
   }
@@ -233,6 +245,10 @@ export class ValidatorLoop {
     const plan = planWeights(this.#peers ?? new Map(), uidOf, o.weightsShape);
     try {
       const r = await o.bridge.setWeights({ netuid: o.netuid, uids: plan.uids, weights: plan.weights });
+      const landed =
+        r.outcome?.status === ExtrinsicOutcome_Status.INCLUDED ||
+        r.outcome?.status === ExtrinsicOutcome_Status.SKIPPED;
+      o.metrics?.weightsSet(plan.uids, plan.weights, landed);
       o.log.info('weights_set', {
         window: w,
         uids: plan.uids,
@@ -242,6 +258,7 @@ export class ValidatorLoop {
         error: r.outcome?.errorName,
       });
     } catch (error) {
+      o.metrics?.weightsSet([], [], false);
       o.log.warn('weights_failed', { window: w, error: String(error) });
     }
   }
