@@ -8,6 +8,7 @@ import { dataCommand } from './commands/data.js';
 import { devnetCommand } from './commands/devnet.js';
 import { explainCommand } from './commands/explain.js';
 import { exportCommand } from './commands/export.js';
+import { preflightCli } from './commands/preflight.js';
 import { verifyAggregateCommand } from './commands/verify-aggregate.js';
 
 interface Command {
@@ -35,6 +36,11 @@ const commands: Readonly<Record<string, Command>> = {
     summary:
       "recheck a validator's score of a miner: cohort explain <window> <hotkey> [--store host:port] [--run <run>] | --file <record.json>",
     run: explainCommand,
+  },
+  preflight: {
+    summary:
+      "check an operator's setup before joining (chain, hotkey, bucket, clock, disk, GPU, bandwidth): cohort preflight --role miner|validator|aggregator [--chain ws://… --netuid N --hotkey <ss58>] [--s3-endpoint … --bucket …] [--json] (--help for all)",
+    run: preflightCli,
   },
   'verify-aggregate': {
     summary:
