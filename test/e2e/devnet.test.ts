@@ -1,6 +1,6 @@
 /**
  * `cohort devnet` end to end, as a user runs it (the CLI binary, not a library call): a shorter devnet
- * (2 honest miners, the default copier and poisoner, 4 windows) on the real chain, NATS and store, every
+ * (2 honest miners, the default copier and poisoner, 5 windows) on the real chain, NATS and store, every
  * service a process. Asserted from its report: the held-out loss falls, every adversary is penalised with
  * the reason the Gauntlet owes it and never aggregated, the honest miners hold the top weights on chain,
  * the plots are real PNGs, and the final model is exported in Hugging Face layout. Then a second run
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { DevnetReport } from '@cohort/devnet';
+import { metricNamesReferenced } from '../deploy/metric-refs.js';
 import { repoRoot } from '../harness/index.js';
 
 const cli = join(repoRoot, 'services', 'cli', 'dist', 'main.js');
@@ -83,16 +84,16 @@ describe('cohort devnet, end to end', { timeout: 1_500_000 }, () => {
   const out = join(work, 'report');
 
   test('a short devnet trains, catches its adversaries and ranks the honest miners on top', async () => {
-    const run = await cohort(['devnet', '--miners', '2', '--windows', '4', '--out', out]);
+    const run = await cohort(['devnet', '--miners', '2', '--windows', '5', '--out', out]);
     assert.equal(run.code, 0, `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
-    assert.match(run.stdout, /devnet completed: 4 windows/);
+    assert.match(run.stdout, /devnet completed: 5 windows/);
     // Not a TTY: quiet, line-oriented progress, one line per window.
     assert.ok(!run.stderr.includes('\x1b['), 'no terminal escapes when stderr is not a TTY');
     assert.ok((run.stderr.match(/^\[\d+:\d\d\] window \d+/gm) ?? []).length >= 4, run.stderr);
 
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as DevnetReport;
     assert.equal(report.status, 'completed');
-    assert.equal(report.rows.length, 4);
+    assert.equal(report.rows.length, 5);
     // The loss falls: every measured θ after the first is below θ of the first window, and the last is lowest.
     const losses = report.heldout.map((h) => h.loss);
     assert.ok(
@@ -156,14 +157,20 @@ describe('cohort devnet, end to end', { timeout: 1_500_000 }, () => {
     assert.deepEqual(leftovers(), [], 'no process of the devnet left running');
   });
 
-  test('--keep leaves the network up for Prometheus until Ctrl-C', async () => {
+  test('--keep leaves the network up for Prometheus until Ctrl-C, exporting every metric the dashboards use', async () => {
     let scraped = '';
+    const exported = new Set<string>();
     const run = await cohort(
       ['devnet', '--miners', '1', '--adversaries', 'none', '--windows', '2', '--keep', '--out', out],
-      /validator\/coordinator\s+http:\S+\/metrics/,
+      /aggregator\/compressor\s+http:\S+\/metrics/,
       async (stderr) => {
         const url = /validator\/coordinator\s+(http:\S+\/metrics)/.exec(stderr)![1]!;
         scraped = await (await fetch(url)).text();
+        // Every service of the network: the names it exports (# TYPE lines list a metric before its first sample).
+        for (const [, target] of stderr.matchAll(/^\s+\S+\s+(http:\/\/127\.0\.0\.1:\d+\/metrics)$/gm)) {
+          const text = await (await fetch(target!)).text();
+          for (const [, name] of text.matchAll(/^# TYPE (\S+) /gm)) exported.add(name!);
+        }
       },
     );
     assert.equal(run.code, 0, run.stderr);
@@ -173,5 +180,11 @@ describe('cohort devnet, end to end', { timeout: 1_500_000 }, () => {
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as DevnetReport;
     assert.equal(report.status, 'completed');
     assert.deepEqual(leftovers(), [], 'no process of the devnet left running');
+    // The Grafana dashboards and alert rules (deploy/) query only metrics a running service exports.
+    const missing = [...metricNamesReferenced()].filter(
+      (name) => !exported.has(name) && !exported.has(name.replace(/_(bucket|sum|count)$/, '')),
+    );
+    assert.ok(exported.size > 50, `scraped ${exported.size} metric names`);
+    assert.deepEqual(missing, [], `referenced by deploy/ but exported by no service of the devnet`);
   });
 });
