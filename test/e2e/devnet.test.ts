@@ -162,7 +162,7 @@ describe('cohort devnet, end to end', { timeout: 1_500_000 }, () => {
     const exported = new Set<string>();
     const run = await cohort(
       ['devnet', '--miners', '1', '--adversaries', 'none', '--windows', '2', '--keep', '--out', out],
-      /aggregator\/compressor\s+http:\S+\/metrics/,
+      /that is every service; Ctrl-C stops the network/,
       async (stderr) => {
         const url = /validator\/coordinator\s+(http:\S+\/metrics)/.exec(stderr)![1]!;
         scraped = await (await fetch(url)).text();

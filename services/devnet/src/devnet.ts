@@ -284,6 +284,7 @@ export async function runDevnet(
       );
       view.line('Prometheus scrape targets (/metrics):');
       for (const m of await net.metricsEndpoints()) view.line(`  ${m.name.padEnd(22)} ${m.url}`);
+      view.line('(that is every service; Ctrl-C stops the network)');
       await new Promise<void>((r) => signal?.addEventListener('abort', () => r(), { once: true }));
     }
     if (status === 'failed') {
