@@ -102,7 +102,7 @@ test('markdown: every section is there, with the figures of the run', () => {
     assert.ok(md.includes(`\n${heading}\n`) || md.startsWith(`${heading}\n`), heading);
   }
   assert.match(md, /Status: \*\*completed\*\*\. Started 2026-01-02T03:04:05\.000Z\./);
-  assert.match(md, /2 honest miners .*1 adversarial miners \(flipped\)/);
+  assert.match(md, /2 honest miners .*1 adversarial miner \(poisoner\)/);
   assert.match(md, /\(1\.23 M parameters\)/);
   // The held-out loss skips the window that was not measured.
   assert.match(md, /Held-out loss went from 5\.500 \(θ_0\) to 4\.250 \(θ_2\)\./);

@@ -86,6 +86,6 @@ test('cohort devnet --help prints the usage and runs nothing', async () => {
   ]) {
     assert.ok(devnetUsage.includes(`  ${flag} `), flag);
   }
-  assert.match(devnetUsage, /\(default copier,flipped;/);
+  assert.match(devnetUsage, /\(default copier,poisoner; poisoner = flipped;/);
   assert.match(await runCli(['help']), /^ {2}devnet +the whole network on this machine/m);
 });
