@@ -4,7 +4,7 @@
  * writes it as `report.md`, `report.json` and plots; the end-to-end test reads `report.json`.
  */
 import type { DevnetOptions } from './devnet-options.js';
-import type { WindowRow } from './window-stats.js';
+import type { UpdateObject, WindowRow } from './window-stats.js';
 
 /** A miner of the run. */
 export interface Participant {
@@ -111,4 +111,32 @@ export function weightRows(
       weight: total === 0 || p.uid === undefined ? 0 : (byUid.get(p.uid) ?? 0) / total,
     }))
     .sort((a, b) => b.weight - a.weight);
+}
+
+/** Mean of `xs`, undefined when empty. */
+export function mean(xs: readonly number[]): number | undefined {
+  return xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/**
+ * The wire figures: an honest update's mean size against the dense fp32 pseudo-gradient (`parameters`
+ * × 4 bytes), the aggregates' mean size, and everything published.
+ */
+export function wireFigures(
+  updates: readonly UpdateObject[],
+  honest: readonly string[],
+  rows: readonly WindowRow[],
+  parameters: number | undefined,
+): DevnetReport['wire'] {
+  const meanHonest = mean(updates.filter((u) => honest.includes(u.hotkey)).map((u) => u.bytes));
+  const aggregates = rows.map((r) => r.aggregateBytes).filter((b): b is number => b !== undefined);
+  const dense = parameters === undefined ? undefined : parameters * 4;
+  const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+  return {
+    denseBytes: dense,
+    meanHonestUpdateBytes: meanHonest,
+    ratio: dense === undefined || meanHonest === undefined ? undefined : dense / meanHonest,
+    meanAggregateBytes: mean(aggregates),
+    totalBytes: sum(updates.map((u) => u.bytes)) + sum(aggregates),
+  };
 }

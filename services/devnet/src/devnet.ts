@@ -13,7 +13,7 @@ import { ADVERSARY_NAMES } from './adversaries/index.js';
 import { CpuMeter } from './cpu-usage.js';
 import { DEVNET_DISPLAY_NAMES } from './devnet-options.js';
 import type { DevnetOptions } from './devnet-options.js';
-import { verdictsOf, weightRows } from './devnet-report.js';
+import { mean, verdictsOf, weightRows, wireFigures } from './devnet-report.js';
 import type { DevnetReport, Participant } from './devnet-report.js';
 import { clearPids, recordPids, stopLeftovers } from './leftovers.js';
 import type { LiveMiner, LiveView } from './live-view.js';
@@ -22,7 +22,7 @@ import type { Network, S3Bucket } from './network.js';
 import { startS3Server } from './s3-server.js';
 import { writeReport } from './report-files.js';
 import { windowRows } from './window-stats.js';
-import type { Rec, WindowRow } from './window-stats.js';
+import type { Rec, UpdateObject, WindowRow } from './window-stats.js';
 
 /** The run id of every devnet. */
 export const DEVNET_RUN_ID = 'devnet';
@@ -58,8 +58,8 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-async function listUpdates(store: StoreClient): Promise<{ window: number; hotkey: string; bytes: number }[]> {
-  const out: { window: number; hotkey: string; bytes: number }[] = [];
+async function listUpdates(store: StoreClient): Promise<UpdateObject[]> {
+  const out: UpdateObject[] = [];
   for (const info of await store.list(`${runPrefix(DEVNET_RUN_ID)}updates/`)) {
     const key = tryParseKey(info.key);
     if (key?.kind === 'update')
@@ -143,7 +143,7 @@ export async function runDevnet(
   ];
   const meter = new CpuMeter();
   const cpuSamples: number[] = [];
-  let updates: { window: number; hotkey: string; bytes: number }[] = [];
+  let updates: UpdateObject[] = [];
   let weights = new Map<number, number>();
   let first: number | undefined;
   let seen: number | undefined;
@@ -234,48 +234,27 @@ export async function runDevnet(
         }
       }
     }
-    report = buildReport();
-    function buildReport(): DevnetReport {
-      const honestUpdates = updates.filter((u) => net.honest.includes(u.hotkey));
-      const meanHonest =
-        honestUpdates.length === 0
-          ? undefined
-          : honestUpdates.reduce((a, u) => a + u.bytes, 0) / honestUpdates.length;
-      const aggBytes = rows.map((r) => r.aggregateBytes).filter((b): b is number => b !== undefined);
-      const dense = parameters === undefined ? undefined : parameters * 4;
-      return {
-        options: o,
-        status,
-        ...(error === undefined ? {} : { error }),
-        startedAt,
-        timings: { startupMs, runMs, totalMs: Date.now() - t0, windowMs: net.windowMs },
-        machine: {
-          cores: meter.cores,
-          meanCpu:
-            cpuSamples.length === 0 ? undefined : cpuSamples.reduce((a, b) => a + b, 0) / cpuSamples.length,
-        },
-        model: { preset: o.preset, parameters },
-        participants,
+    report = {
+      options: o,
+      status,
+      ...(error === undefined ? {} : { error }),
+      startedAt,
+      timings: { startupMs, runMs, totalMs: Date.now() - t0, windowMs: net.windowMs },
+      machine: { cores: meter.cores, meanCpu: mean(cpuSamples) },
+      model: { preset: o.preset, parameters },
+      participants,
+      rows,
+      heldout,
+      weights: weightRows(participants, weights),
+      verdicts: verdictsOf(
+        participants
+          .filter((p) => p.kind !== 'honest')
+          .map((p) => ({ ...p, actedIn: actedOf(net, p.hotkey) })),
         rows,
-        heldout,
-        weights: weightRows(participants, weights),
-        verdicts: verdictsOf(
-          participants
-            .filter((p) => p.kind !== 'honest')
-            .map((p) => ({ ...p, actedIn: actedOf(net, p.hotkey) })),
-          rows,
-        ),
-        wire: {
-          denseBytes: dense,
-          meanHonestUpdateBytes: meanHonest,
-          ratio: dense === undefined || meanHonest === undefined ? undefined : dense / meanHonest,
-          meanAggregateBytes:
-            aggBytes.length === 0 ? undefined : aggBytes.reduce((a, b) => a + b, 0) / aggBytes.length,
-          totalBytes: updates.reduce((a, u) => a + u.bytes, 0) + aggBytes.reduce((a, b) => a + b, 0),
-        },
-        checkpoint,
-      };
-    }
+      ),
+      wire: wireFigures(updates, net.honest, rows, parameters),
+      checkpoint,
+    };
     const dir = await writeReport(outDir, report, extra);
     view.line(`report written to ${dir}`);
     if (o.keep && status === 'completed' && !signal?.aborted) {

@@ -345,6 +345,21 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
       },
     });
 
+    /** Every service process of the network by operator/service name (a restarted worker included). */
+    const services = (): [string, ServiceProcess][] => [
+      ['checkpoint-store', storeProc],
+      ['validator/chain-bridge', validatorOp.bridge],
+      ['validator/coordinator', validator],
+      ...evaluators.map((e, i): [string, ServiceProcess] => [`validator/evaluator${i + 1}`, e]),
+      ['aggregator/chain-bridge', aggregatorOp.bridge],
+      ['aggregator/aggregator', aggregator],
+      ['aggregator/compressor', compressor],
+      ...miners.flatMap((m): [string, ServiceProcess][] => [
+        [`${m.name}/chain-bridge`, m.bridge],
+        [`${m.name}/gpu-worker`, m.worker],
+        [`${m.name}/coordinator`, m.coordinator],
+      ]),
+    ];
     let observer: Promise<RunFollower> | undefined;
     cleanups.push(async () => {
       if (observer !== undefined) await (await observer).close();
@@ -368,22 +383,8 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
       windowMs: blocksPerWindow * blockMs,
       storeAddress,
       async metricsEndpoints() {
-        const named: [string, ServiceProcess][] = [
-          ['checkpoint-store', storeProc],
-          ['validator/chain-bridge', validatorOp.bridge],
-          ['validator/coordinator', validator],
-          ...evaluators.map((e, i): [string, ServiceProcess] => [`validator/evaluator${i + 1}`, e]),
-          ['aggregator/chain-bridge', aggregatorOp.bridge],
-          ['aggregator/aggregator', aggregator],
-          ['aggregator/compressor', compressor],
-          ...miners.flatMap((m): [string, ServiceProcess][] => [
-            [`${m.name}/chain-bridge`, m.bridge],
-            [`${m.name}/gpu-worker`, m.worker],
-            [`${m.name}/coordinator`, m.coordinator],
-          ]),
-        ];
         return Promise.all(
-          named.map(async ([name, p]) => ({
+          services().map(async ([name, p]) => ({
             name,
             url: `http://127.0.0.1:${(await p.ports(5_000)).metrics}/metrics`,
           })),
@@ -392,21 +393,8 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
       pids: () =>
         [
           devchain.pid,
-          storeProc.child.pid,
-          validatorOp.nats.pid,
-          validatorOp.bridge.child.pid,
-          validator.child.pid,
-          aggregatorOp.nats.pid,
-          aggregatorOp.bridge.child.pid,
-          aggregator.child.pid,
-          compressor.child.pid,
-          ...evaluators.map((e) => e.child.pid),
-          ...miners.flatMap((m) => [
-            m.nats.pid,
-            m.bridge.child.pid,
-            m.worker.child.pid,
-            m.coordinator.child.pid,
-          ]),
+          ...[validatorOp, aggregatorOp, ...miners].map((op) => op.nats.pid),
+          ...services().map(([, p]) => p.child.pid),
         ].filter((p): p is number => p !== undefined),
       scored: () => scoredRecords().map(asWindowScored),
       scoredRecords,

@@ -3,6 +3,7 @@
  * and `update_uploaded`, the validator's `window_scored`, the aggregator's `aggregate_published`) and
  * from the store's listing: pure, so the live view, the report and their tests read the same numbers.
  */
+import { mean } from './devnet-report.js';
 
 /** One log record (the services' JSON lines). */
 export type Rec = Readonly<Record<string, unknown>> & { readonly event: string };
@@ -33,13 +34,18 @@ export interface WindowInputs {
   readonly miners: ReadonlyMap<string, readonly Rec[]>;
   readonly validator: readonly Rec[];
   readonly aggregator: readonly Rec[];
-  /** Update objects in the store: window, hotkey, bytes. */
-  readonly updates: readonly { window: number; hotkey: string; bytes: number }[];
+  /** Update objects in the store. */
+  readonly updates: readonly UpdateObject[];
+}
+
+/** One update object in the store: its window, its miner, its size. */
+export interface UpdateObject {
+  readonly window: number;
+  readonly hotkey: string;
+  readonly bytes: number;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const mean = (xs: readonly number[]): number | undefined =>
-  xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Rows for windows `first..last` (inclusive), in order. */
 export function windowRows(inputs: WindowInputs, first: number, last: number): WindowRow[] {

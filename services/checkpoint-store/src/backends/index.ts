@@ -7,5 +7,6 @@ export type { ByteRange, ListPage, ObjectBackend, ObjectMeta, PutOptions, StoreR
 export { createFsBackend } from './fs-backend.js';
 export type { FsBackendOptions } from './fs-backend.js';
 export { createS3Backend, S3Backend } from './s3-backend.js';
+export type { S3BackendOptions } from './s3-options.js';
 export { createStreamHasher } from './stream-hash.js';
 export type { StreamHasher } from './stream-hash.js';

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CohortError, runPrefix } from '@cohort/core';
 import { createS3Backend } from '@cohort/checkpoint-store/backends';
+import type { S3BackendOptions } from '@cohort/checkpoint-store/backends';
 import type { ClockObservation } from './host-verdicts.js';
 import type {
   BucketObservation,
@@ -18,15 +19,11 @@ import type {
 
 type Backend = Awaited<ReturnType<typeof createS3Backend>>;
 
-/** Where the bucket is and the operator's write key. */
-export interface S3Target {
-  readonly endpoint: string;
-  readonly bucket: string;
-  readonly region: string;
-  readonly pathStyle: boolean;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
+/** Where the bucket is and the operator's write key: the backend's own options, less its tuning. */
+export type S3Target = Pick<
+  S3BackendOptions,
+  'endpoint' | 'bucket' | 'region' | 'pathStyle' | 'accessKeyId' | 'secretAccessKey'
+>;
 
 /** The key committed on chain; undefined: none given (anonymous reads are tried). */
 export interface ReadKey {
