@@ -28,6 +28,8 @@ export type DataReason =
   | 'SHARD_MANIFEST_INVALID'
   /** A shard file's size differs from the manifest, or the manifest's sizes disagree with samples × seqLen. */
   | 'SHARD_SIZE_MISMATCH'
+  /** manifest.json does not hash to the BLAKE2b-256 the configuration pins. */
+  | 'MANIFEST_HASH_MISMATCH'
   /** A shard file's BLAKE2b-256 differs from the manifest. */
   | 'SHARD_HASH_MISMATCH'
   /** A stored sample id is not the hash of the sample's tokens. */
@@ -48,6 +50,7 @@ const codes: Readonly<Record<DataReason, Code>> = {
   SHARD_FILE_MISSING: Code.NotFound,
   SHARD_MANIFEST_INVALID: Code.DataLoss,
   SHARD_SIZE_MISMATCH: Code.DataLoss,
+  MANIFEST_HASH_MISMATCH: Code.DataLoss,
   SHARD_HASH_MISMATCH: Code.DataLoss,
   SAMPLE_ID_MISMATCH: Code.DataLoss,
   TOKEN_OUT_OF_RANGE: Code.DataLoss,
