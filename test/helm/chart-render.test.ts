@@ -91,6 +91,14 @@ describe('values.schema.json', () => {
       assert.notEqual(res.status, 0, key);
     }
   });
+  test('takes the dataset from a volume or from the store, not both', () => {
+    const both = template({ set: { 'dataset.manifest': '/data/dataset/manifest.json', 'dataset.prefix': 'datasets/b' } });
+    assert.notEqual(both.status, 0);
+    assert.match(both.stderr, /\/dataset/);
+    const badHash = template({ set: { 'dataset.prefix': 'datasets/b', 'dataset.manifestHash': 'abc' } });
+    assert.notEqual(badHash.status, 0);
+    assert.match(badHash.stderr, /manifestHash/);
+  });
   test('rejects a malformed NATS URL', () => {
     const res = template({ set: { 'nats.url[0]': 'http://nats:4222' } });
     assert.notEqual(res.status, 0);

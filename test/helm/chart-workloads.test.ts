@@ -104,6 +104,27 @@ describe('gpu-worker', () => {
   });
 });
 
+describe('the dataset from the run store', () => {
+  const hash = 'ab'.repeat(32);
+  const envOf = (objects: readonly K8sObject[], kind: string, name: string) =>
+    new Map((podSpec(find(objects, kind, name)).containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+  test('the gpu-worker caches it on its state volume, the evaluator on its state directory', () => {
+    const set = { 'dataset.prefix': 'datasets/brown/', 'dataset.manifestHash': hash };
+    const worker = envOf(render({ set: { role: 'miner', ...set } }), 'StatefulSet', 'rel-cohort-gpu-worker');
+    assert.equal(worker.get('COHORT_DATASET_PREFIX'), 'datasets/brown/');
+    assert.equal(worker.get('COHORT_DATASET_MANIFEST_HASH'), hash);
+    assert.ok(worker.get('COHORT_DATASET_CACHE_DIR')?.startsWith(`${worker.get('COHORT_EF_STATE_DIR')}/`));
+    assert.equal(worker.get('COHORT_DATASET_MANIFEST'), undefined);
+    const evaluator = envOf(render({ set: { role: 'validator', ...set } }), 'Deployment', 'rel-cohort-gauntlet-evaluator');
+    assert.equal(evaluator.get('COHORT_DATASET_PREFIX'), 'datasets/brown/');
+    assert.ok(evaluator.get('COHORT_DATASET_CACHE_DIR')?.startsWith(`${evaluator.get('COHORT_STATE_DIR')}/`));
+  });
+  test('without a prefix no dataset-store key is set', () => {
+    const worker = envOf(render({ set: { role: 'miner' } }), 'StatefulSet', 'rel-cohort-gpu-worker');
+    assert.equal(worker.get('COHORT_DATASET_PREFIX'), undefined);
+  });
+});
+
 describe('evaluator scaling', () => {
   test('an HPA by default, and the Deployment leaves replicas to it', () => {
     const objects = render({ set: { role: 'validator' } });

@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import {
   ConfigError,
   aggregateTrustFields,
+  checkDatasetSource,
   commonFields,
+  datasetStoreFields,
   defineConfig,
   envName,
   field,
@@ -16,7 +18,7 @@ import { PRESETS } from '@cohort/native';
  * gauntlet-evaluator configuration: the common keys, NATS (the run's score-jobs work queue and results
  * stream), the checkpoint-store holding the run (checkpoints, aggregates, payloads), its replica (preset,
  * seed, device, threads), the dataset the miners' pages index, and the measurement (α_eval, samples).
- * Without `datasetManifest` the evaluator stays idle (it cannot measure losses or check receipts): that
+ * Without `datasetManifest` or `datasetPrefix` the evaluator stays idle (it cannot measure losses or check receipts): that
  * keeps a bare `cohort-gauntlet-evaluator` startable for health and lifecycle checks.
  */
 export const configSpec = defineConfig('gauntlet-evaluator', {
@@ -52,10 +54,11 @@ export const configSpec = defineConfig('gauntlet-evaluator', {
     max: 1024,
   }),
   datasetManifest: field.string({
-    doc: "Path of the cohort-shards/1 manifest.json whose train split the miners' pages index (the run's dataset); required to score, without it the evaluator stays idle",
+    doc: "Path of the cohort-shards/1 manifest.json whose train split the miners' pages index (the run's dataset); this or datasetPrefix is required to score, without either the evaluator stays idle",
     default: '',
     allowEmpty: true,
   }),
+  ...datasetStoreFields(),
   hotkeySeed: field.secret({
     doc: 'A 32-byte mini-secret seed, 64 hex digits (optionally 0x-prefixed), that signs the single-update aggregates applied to the replica; without it a random key is made at start (those aggregates never leave the process)',
     optional: true,
@@ -129,8 +132,9 @@ export type Config = ConfigOf<typeof configSpec.fields>;
 /** The wire format's run id (shorter than the config's): docs/wire-format.md. */
 const WIRE_RUN_ID = /^[a-z0-9._-]{1,32}$/;
 
-/** Rules across keys: the run id fits object headers, the seed is 32 bytes. */
+/** Rules across keys: one dataset source, the run id fits object headers, the seed is 32 bytes. */
 export function validateConfig(config: Config): void {
+  checkDatasetSource(config);
   if (!WIRE_RUN_ID.test(config.runId)) {
     throw new ConfigError(
       `runId (env ${envName('runId')}) must be at most 32 characters: update and aggregate headers carry it`,

@@ -30,6 +30,11 @@ export interface EvaluatorDeps {
   readonly trust: AggregateTrust;
   readonly replica: Replica;
   readonly dataset: Dataset;
+  /**
+   * Make train samples readable before the engine measures on them: a no-op for a local dataset,
+   * ranged GETs into the local cache for one in the run's store (`datasetPrefix`).
+   */
+  readonly ensureSamples: (indices: Uint32Array) => Promise<void>;
   /** Samples in the dataset's train split: the pool the miners' pages are drawn from. */
   readonly trainSamples: number;
   /** The model's parameter count: fixes the index sampling rate (core overlapSampleOneIn). */

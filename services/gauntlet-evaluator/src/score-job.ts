@@ -261,6 +261,7 @@ export class JobScorer {
 
   async #loss(indices: Uint32Array): Promise<number> {
     const { engine } = this.#deps.replica;
+    await this.#deps.ensureSamples(indices);
     return engine.evalLoss(this.#deps.dataset, 'train', indices, this.#deps.settings.evalMicroBatch);
   }
 

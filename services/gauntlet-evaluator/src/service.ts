@@ -18,14 +18,14 @@ import { encodeSs58, hotkeyFromSeed, hotkeyFromSeedHex } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, aggregateTrustOf, useNats } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
-import { createEngine, openDataset, resolveDevice } from '@cohort/native';
+import { createEngine, resolveDevice } from '@cohort/native';
 import { EvaluatorService } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 
 import { configSpec, evaluatorIdOf, validateConfig } from './config.js';
 import type { Config } from './config.js';
 import type { EvaluatorDeps } from './deps.js';
 import { createEvaluatorMetrics } from './evaluator-metrics.js';
-import { Replica } from '@cohort/replica';
+import { openRunDataset, Replica } from '@cohort/replica';
 import { JobScorer } from './score-job.js';
 import { WorkQueue, declareWorkQueue } from './work-queue.js';
 import type { WorkQueueCounters } from './work-queue.js';
@@ -94,10 +94,10 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
       notReadyRetryMs: c.notReadyRetryMs,
     };
     const consumer = await declareWorkQueue(nats, settings);
-    if (c.datasetManifest === '') {
+    if (c.datasetManifest === '' && c.datasetPrefix === '') {
       ctx.log.warn('evaluator_idle', {
         reason: 'NO_DATASET',
-        detail: 'no datasetManifest: losses and data receipts cannot be computed',
+        detail: 'no datasetManifest or datasetPrefix: losses and data receipts cannot be computed',
       });
       return;
     }
@@ -107,10 +107,17 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
         detail: 'aggregatorHotkey is empty: aggregates signed by any key are applied',
       });
     }
-    const dataset = await openDataset(c.datasetManifest);
-    ctx.onShutdown('dataset', () => Promise.resolve(dataset.close()));
     const store = new StoreClient(c.storeAddress);
     ctx.onShutdown('store', () => Promise.resolve(store.close()));
+    const source = await openRunDataset(c, {
+      store,
+      storeAddress: c.storeAddress,
+      registry: ctx.metrics.registry,
+      log: ctx.log,
+    });
+    if (source === null) return; // unreachable: one of the two keys is set (checked above)
+    ctx.onShutdown('dataset', () => source.close());
+    const { dataset } = source;
     const replica = await openReplica(ctx);
     live.replica = replica;
     const { pair: hotkey, ephemeral } = hotkeyOf(c.hotkeySeed);
@@ -120,6 +127,7 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
       trust,
       replica,
       dataset,
+      ensureSamples: (indices) => source.ensure('train', indices, ctx.shutdownSignal),
       trainSamples: dataset.sampleCount('train'),
       parameterCount: replica.engine.info().parameterCount,
       hotkey,

@@ -92,6 +92,7 @@ async function setup() {
     trust: { aggregator: encodeSs58(AGGREGATOR.publicKey) },
     replica,
     dataset: {} as Dataset,
+    ensureSamples: () => Promise.resolve(),
     parameterCount: 7_226_496,
     trainSamples: 0,
     hotkey: hotkeyFromSeed(new Uint8Array(32)),

@@ -1,5 +1,13 @@
 import { SEED_HEX_PATTERN } from '@cohort/core';
-import { ConfigError, commonFields, defineConfig, envName, field } from '@cohort/kit';
+import {
+  ConfigError,
+  checkDatasetSource,
+  commonFields,
+  datasetStoreFields,
+  defineConfig,
+  envName,
+  field,
+} from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
 import { DEFAULT_CODEC, DEFAULT_TRAINER, PRESETS } from '@cohort/native';
 
@@ -33,15 +41,16 @@ export const configSpec = defineConfig('gpu-worker', {
     max: 1024,
   }),
   datasetManifest: field.string({
-    doc: 'Path of the cohort-shards/1 manifest.json whose train split the sample ids index; required to train',
+    doc: 'Path of the cohort-shards/1 manifest.json whose train split the sample ids index; this or datasetPrefix is required to train',
     default: '',
     allowEmpty: true,
   }),
   storeAddress: field.string({
-    doc: "The run's checkpoint-store (host:port) LoadCheckpoint fetches checkpoints from; empty: LoadCheckpoint takes local directories",
+    doc: "The run's checkpoint-store (host:port) LoadCheckpoint fetches checkpoints from (and datasetPrefix the dataset); empty: LoadCheckpoint takes local directories",
     default: '',
     allowEmpty: true,
   }),
+  ...datasetStoreFields(),
   efStateDir: field.string({
     doc: 'Directory holding the error-feedback state, rewritten atomically after every encode and reloaded at start',
     default: './gpu-worker-state',
@@ -125,8 +134,12 @@ function conflict(key: string, message: string): ConfigError {
   return new ConfigError(`${key} (env ${envName(key)}) ${message}`, 'CONFIG_CONFLICT', key, undefined);
 }
 
-/** Rules across keys: chunks fit a gRPC message, the run id fits the wire header, the seed is 32 bytes. */
+/**
+ * Rules across keys: one dataset source, chunks fit a gRPC message, the run id fits the wire header,
+ * the seed is 32 bytes.
+ */
 export function validateConfig(config: Config): void {
+  checkDatasetSource(config);
   if (config.payloadChunkBytes + MESSAGE_OVERHEAD_BYTES > config.grpcMaxMessageBytes) {
     throw conflict(
       'payloadChunkBytes',

@@ -14,6 +14,7 @@ import { dataReceipt } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
 import { signObject } from '@cohort/native';
 import type { Dataset, Engine } from '@cohort/native';
+import type { RunDataset } from '@cohort/replica';
 
 import { CallGate } from './call-gate.js';
 import type { EfStore } from './ef-store.js';
@@ -30,7 +31,8 @@ export interface CodecSettings {
 /** What a replica needs; built once by service.ts. */
 export interface ReplicaDeps {
   readonly engine: Engine;
-  readonly dataset: Dataset | null;
+  /** The run's dataset (local, or read from the store into a cache); null: TrainWindow is refused. */
+  readonly dataset: RunDataset | null;
   readonly efStore: EfStore;
   readonly hotkey: HotkeyPair | null;
   readonly runId: string;
@@ -51,6 +53,8 @@ export interface SignedPayload {
 export interface TrainPlan {
   readonly window: bigint;
   readonly dataset: Dataset;
+  /** Where the samples come from: await its `ensure` before the engine reads them. */
+  readonly source: RunDataset;
   readonly indices: Uint32Array;
   readonly steps: number;
 }
@@ -100,8 +104,11 @@ export class Replica {
       throw preconditionError('WRONG_RUN', `run "${runId}" asked, this worker trains "${this.deps.runId}"`);
     }
     this.requireWindow('TrainWindow', window);
-    const { dataset } = this.deps;
-    if (dataset === null) throw preconditionError('NO_DATASET', 'no datasetManifest is configured');
+    const source = this.deps.dataset;
+    if (source === null) {
+      throw preconditionError('NO_DATASET', 'no dataset is configured (datasetManifest or datasetPrefix)');
+    }
+    const { dataset } = source;
     if (innerSteps < 1 || sampleIds.length === 0 || sampleIds.length % innerSteps !== 0) {
       throw badRequest(
         'BAD_SAMPLES',
@@ -113,7 +120,7 @@ export class Replica {
     if (bad !== undefined) {
       throw badRequest('BAD_SAMPLES', `sample id ${bad} is outside the train split (${pool} samples)`);
     }
-    return { window, dataset, indices: Uint32Array.from(sampleIds, Number), steps: innerSteps };
+    return { window, dataset, source, indices: Uint32Array.from(sampleIds, Number), steps: innerSteps };
   }
 
   /** Start a training: θ back at θ_w, remembered as the snapshot. */

@@ -1,16 +1,19 @@
 /**
  * gpu-worker: one model replica through the native engine. At start it creates the engine (preset, seed,
- * device), opens the dataset, reloads the persisted error feedback and treats the seeded parameters as
- * window 0's state; it then serves TrainWindow, EncodeUpdate, ApplyAggregate, LoadCheckpoint and the
- * state fingerprint over gRPC (checkpoints from the run's checkpoint-store when `storeAddress` is set) (see replica.ts for the window state machine). The engine is disposed at
+ * device), opens the dataset (a local directory, or a prefix of the run's store read by range into a
+ * local cache), reloads the persisted error feedback and treats the seeded parameters as window 0's
+ * state; it then serves TrainWindow, EncodeUpdate, ApplyAggregate, LoadCheckpoint and the state
+ * fingerprint over gRPC (checkpoints from the run's checkpoint-store when `storeAddress` is set; see
+ * replica.ts for the window state machine). The engine is disposed at
  * shutdown, after in-flight calls drained (a training in flight is cancelled by the drain).
  */
 import { hotkeyFromSeedHex } from '@cohort/core';
 import { COHORT_VERSION, StoreClient } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
-import { buildInfo, createEngine, cudaUsable, openDataset, resolveDevice } from '@cohort/native';
-import type { Dataset, Engine } from '@cohort/native';
+import { buildInfo, createEngine, cudaUsable, resolveDevice } from '@cohort/native';
+import type { Engine } from '@cohort/native';
 import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
+import { openRunDataset } from '@cohort/replica';
 
 import { configSpec, validateConfig } from './config.js';
 import type { Config } from './config.js';
@@ -35,16 +38,6 @@ async function openEngine(ctx: ServiceContext<Config>, device: 'cpu' | 'cuda'): 
   });
   ctx.onShutdown('engine', () => engine.dispose());
   return engine;
-}
-
-async function openData(ctx: ServiceContext<Config>): Promise<Dataset | null> {
-  if (ctx.config.datasetManifest === '') {
-    ctx.log.warn('dataset_missing', { detail: 'no datasetManifest: TrainWindow is refused (NO_DATASET)' });
-    return null;
-  }
-  const dataset = await openDataset(ctx.config.datasetManifest);
-  ctx.onShutdown('dataset', () => Promise.resolve(dataset.close()));
-  return dataset;
 }
 
 /** Reload the error feedback a previous run of this worker persisted. */
@@ -79,7 +72,21 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
     const c = ctx.config;
     const device = resolveDevice(c.device);
     const engine = await openEngine(ctx, device);
-    const dataset = await openData(ctx);
+    const store = c.storeAddress === '' ? null : new StoreClient(c.storeAddress);
+    if (store !== null) ctx.onShutdown('store', () => Promise.resolve(store.close()));
+    const dataset = await openRunDataset(c, {
+      store,
+      storeAddress: c.storeAddress,
+      registry: ctx.metrics.registry,
+      log: ctx.log,
+    });
+    if (dataset === null) {
+      ctx.log.warn('dataset_missing', {
+        detail: 'no datasetManifest or datasetPrefix: TrainWindow is refused (NO_DATASET)',
+      });
+    } else {
+      ctx.onShutdown('dataset', () => dataset.close());
+    }
     const efStore = new EfStore(c.efStateDir);
     await restoreErrorFeedback(ctx, engine, efStore);
     const hotkey = hotkeyFromSeedHex(c.hotkeySeed);
@@ -106,8 +113,6 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
       stateFingerprint: Buffer.from(replica.fingerprint).toString('hex'),
       hotkey: hotkey === null ? null : Buffer.from(hotkey.publicKey).toString('hex'),
     });
-    const store = c.storeAddress === '' ? null : new StoreClient(c.storeAddress);
-    if (store !== null) ctx.onShutdown('store', () => Promise.resolve(store.close()));
     const deps = {
       replica,
       store,
@@ -121,7 +126,7 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
         engineVersion: `${COHORT_VERSION} (engine ${build.engineVersion})`,
         torchVersion: build.torchVersion,
         cudaAvailable,
-        trainSampleCount: BigInt(dataset?.sampleCount('train') ?? 0),
+        trainSampleCount: BigInt(dataset?.dataset.sampleCount('train') ?? 0),
       },
     };
     ctx.addGrpcService(GpuWorkerService, createGpuWorkerImpl(deps, c.maxAggregateBytes));

@@ -34,6 +34,7 @@ export function createTrainWindow(
     let finished = false;
     try {
       const plan = replica.plan(request.runId, request.window, request.innerSteps, request.sampleIds);
+      await plan.source.ensure('train', plan.indices, ctx.signal); // a remote dataset's samples, fetched and verified
       await replica.beginTraining();
       began = true;
       for (const s of signals) s.addEventListener('abort', onAbort);

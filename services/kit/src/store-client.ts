@@ -2,7 +2,7 @@
  * A typed client of the checkpoint-store for the services that read and write run objects (coordinator,
  * aggregator, gpu-worker): whole-object put/get over the streaming RPCs, `undefined` for an absent key
  * instead of an error, and every listing page followed. Objects here are updates, aggregates, manifests
- * and checkpoints, read whole; a caller that needs a range uses the raw client.
+ * and checkpoints, read whole; dataset shards are read by range ({@link StoreClient.getRange}).
  */
 import { CohortError, Code } from '@cohort/core';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
@@ -114,6 +114,44 @@ export class StoreClient {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Exactly `length` bytes of `key` from `offset` (one ranged Get), for readers that never load a whole
+   * object (dataset shards). Throws NotFound (reason NOT_FOUND) when there is no object, and DataLoss
+   * (reason SIZE_MISMATCH) when the object ends before `offset + length` or the store sends more.
+   */
+  async getRange(
+    key: string,
+    offset: number,
+    length: number,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 1) {
+      throw new CohortError(
+        Code.InvalidArgument,
+        `a range is a non-negative offset and a positive length; received ${offset}+${length}`,
+        { reason: 'BAD_RANGE' },
+      );
+    }
+    if (length > this.#max) {
+      throw new CohortError(Code.FailedPrecondition, `a range of ${length} bytes is over ${this.#max}`, {
+        reason: 'TOO_LARGE',
+      });
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    const short = (what: string): CohortError =>
+      new CohortError(Code.DataLoss, `${key}[${offset}, +${length}): ${what}`, { reason: 'SIZE_MISMATCH' });
+    const request = { key, offset: BigInt(offset), length: BigInt(length) };
+    for await (const m of this.raw.get(request, options.signal ? { signal: options.signal } : {})) {
+      if (m.part.case !== 'chunk') continue;
+      if (at + m.part.value.length > length) throw short('the store sent more bytes than asked for');
+      out.set(m.part.value, at);
+      at += m.part.value.length;
+    }
+    if (at !== length) throw short(`the object ends after ${at} of the bytes`);
+    return out;
   }
 
   /** The object's info, or undefined when there is none. */

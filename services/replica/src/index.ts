@@ -4,3 +4,7 @@ export { CheckpointRejected, isTransient, listCheckpointWindows, loadCheckpoint 
 export type { CheckpointSource, RejectReason } from './checkpoint-load.js';
 export { verifyAggregate } from './aggregate-verify.js';
 export type { AggregateVerification, VerifyOptions, VerifySource } from './aggregate-verify.js';
+export { openRunDataset } from './run-dataset.js';
+export type { RunDataset, RunDatasetConfig, RunDatasetDeps } from './run-dataset.js';
+export { createDatasetMetrics } from './dataset-metrics.js';
+export type { DatasetMetrics } from './dataset-metrics.js';

@@ -2,7 +2,9 @@
  * Keys every cohort service has. Each service spreads these into its own spec with its default ports,
  * so operators see the same names (and env twins) on every binary.
  */
+import { ConfigError } from './config-error.js';
 import { field } from './field.js';
+import { envName } from './spec.js';
 
 /** Default gRPC and metrics ports of one service. */
 export interface ServicePorts {
@@ -92,4 +94,59 @@ export function aggregateTrustFields() {
       patternDoc: 'an SS58 address, or empty',
     }),
   };
+}
+
+/** A BLAKE2b-256 digest in hex, or nothing. */
+const hash256OrEmpty = /^([0-9a-fA-F]{64})?$/;
+
+/**
+ * Where a worker that reads the run's dataset (gpu-worker, gauntlet-evaluator) finds it besides a local
+ * `datasetManifest`: a key prefix in the run's checkpoint-store, read by range into a sparse local cache
+ * (docs/data.md §6), so a node needs neither a copy of the whole dataset nor a shared filesystem.
+ */
+export function datasetStoreFields() {
+  return {
+    datasetPrefix: field.string({
+      doc: "Key prefix, in the run's checkpoint-store (storeAddress), of a cohort-shards/1 dataset published with `cohort data publish`; samples are fetched by range into datasetCacheDir when first needed. Exclusive with datasetManifest",
+      default: '',
+      allowEmpty: true,
+    }),
+    datasetCacheDir: field.string({
+      doc: 'Local directory of the sparse copy of the datasetPrefix dataset: ids and fetched samples, kept across restarts',
+      default: './dataset-cache',
+    }),
+    datasetManifestHash: field.string({
+      doc: "BLAKE2b-256 (64 hex digits, printed by `cohort data publish`) the datasetPrefix dataset's manifest.json must hash to; empty: trust the store's manifest (logged at start)",
+      default: '',
+      allowEmpty: true,
+      pattern: hash256OrEmpty,
+      patternDoc: '64 hex digits, or empty',
+    }),
+  };
+}
+
+/** The keys {@link checkDatasetSource} reads. */
+export interface DatasetSourceConfig {
+  readonly datasetManifest: string;
+  readonly datasetPrefix: string;
+  readonly storeAddress: string;
+}
+
+/**
+ * Rules across the dataset keys: at most one of `datasetManifest` and `datasetPrefix`, and a prefix
+ * only with a store to read it from. Throws a ConfigError (CONFIG_CONFLICT).
+ */
+export function checkDatasetSource(config: DatasetSourceConfig): void {
+  const conflict = (key: string, message: string): ConfigError =>
+    new ConfigError(`${key} (env ${envName(key)}) ${message}`, 'CONFIG_CONFLICT', key, undefined);
+  if (config.datasetPrefix === '') return;
+  if (config.datasetManifest !== '') {
+    throw conflict('datasetPrefix', 'and datasetManifest name two datasets: set one of them');
+  }
+  if (config.storeAddress === '') {
+    throw conflict(
+      'datasetPrefix',
+      "needs storeAddress: the dataset is read from the run's checkpoint-store",
+    );
+  }
 }

@@ -6,5 +6,12 @@ export { loadConfig } from './load-config.js';
 export type { LoadConfigOptions, LoadedConfig } from './load-config.js';
 export { ConfigError } from './config-error.js';
 export type { ConfigReason } from './config-error.js';
-export { aggregateTrustFields, commonFields, natsFields } from './common-fields.js';
+export {
+  aggregateTrustFields,
+  checkDatasetSource,
+  commonFields,
+  datasetStoreFields,
+  natsFields,
+} from './common-fields.js';
+export type { DatasetSourceConfig } from './common-fields.js';
 export type { ServicePorts } from './common-fields.js';
