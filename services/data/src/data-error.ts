@@ -30,6 +30,8 @@ export type DataReason =
   | 'SHARD_SIZE_MISMATCH'
   /** manifest.json does not hash to the BLAKE2b-256 the configuration pins. */
   | 'MANIFEST_HASH_MISMATCH'
+  /** Another live process uses the dataset cache directory. */
+  | 'DATASET_CACHE_BUSY'
   /** A shard file's BLAKE2b-256 differs from the manifest. */
   | 'SHARD_HASH_MISMATCH'
   /** A stored sample id is not the hash of the sample's tokens. */
@@ -51,6 +53,7 @@ const codes: Readonly<Record<DataReason, Code>> = {
   SHARD_MANIFEST_INVALID: Code.DataLoss,
   SHARD_SIZE_MISMATCH: Code.DataLoss,
   MANIFEST_HASH_MISMATCH: Code.DataLoss,
+  DATASET_CACHE_BUSY: Code.FailedPrecondition,
   SHARD_HASH_MISMATCH: Code.DataLoss,
   SAMPLE_ID_MISMATCH: Code.DataLoss,
   TOKEN_OUT_OF_RANGE: Code.DataLoss,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { blake2b256, CohortError } from '@cohort/core';
@@ -271,6 +271,28 @@ describe('dataset cache', () => {
     } finally {
       await b.close();
     }
+  });
+
+  test('one process per cache directory; a lock left by a dead process is taken over', async () => {
+    const dir = cacheDir();
+    const first = await openDatasetCache({ source: createLocalStore(datasetA), dir });
+    await assert.rejects(
+      openDatasetCache({ source: createLocalStore(datasetA), dir }),
+      reason('DATASET_CACHE_BUSY'),
+    );
+    await first.close();
+    // A live process of this host (our parent) holds it: refused.
+    await writeFile(join(dir, 'cache.lock'), `${process.ppid}\n${hostname()}\n`);
+    await assert.rejects(
+      openDatasetCache({ source: createLocalStore(datasetA), dir }),
+      reason('DATASET_CACHE_BUSY'),
+    );
+    // A pid that is not running: taken over, and released on close.
+    await writeFile(join(dir, 'cache.lock'), `${2 ** 22 + 17}\n${hostname()}\n`);
+    const again = await openDatasetCache({ source: createLocalStore(datasetA), dir });
+    assert.equal((await readFile(join(dir, 'cache.lock'), 'utf8')).split('\n')[0], String(process.pid));
+    await again.close();
+    await assert.rejects(stat(join(dir, 'cache.lock')));
   });
 
   test('indices outside the split are refused, and a closed cache says so', async () => {

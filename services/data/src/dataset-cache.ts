@@ -15,6 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { blake2b256, IllegalStateError, sampleIdBytes } from '@cohort/core';
 import { writeFileAtomic } from './atomic-file.js';
+import { lockCacheDir } from './cache-lock.js';
 import { DataError } from './data-error.js';
 import { ID_BYTES, parseManifest, TOKEN_BYTES } from './manifest.js';
 import type { Manifest, ShardEntry, Split } from './manifest.js';
@@ -281,15 +282,21 @@ export async function openDatasetCache(options: DatasetCacheOptions): Promise<Da
       details: { dir },
     });
   });
+  const unlock = await lockCacheDir(dir);
   const manifestPath = join(dir, MANIFEST);
-  const local = await readFile(manifestPath).catch(() => undefined);
-  if (local === undefined || hex(blake2b256(local)) !== remote.hash) await clearPrevious(dir);
 
   const shards: CachedShard[] = [];
+  let locked = true;
   const closeAll = async (): Promise<void> => {
     for (const shard of shards.splice(0)) await shard.handle.close();
+    if (locked) {
+      locked = false;
+      await unlock();
+    }
   };
   try {
+    const local = await readFile(manifestPath).catch(() => undefined);
+    if (local === undefined || hex(blake2b256(local)) !== remote.hash) await clearPrevious(dir);
     for (const entry of manifest.shards) {
       const ids = await localIds(source, dir, entry, maxRangeBytes);
       const tokens = await localTokens(dir, entry);

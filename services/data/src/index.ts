@@ -34,3 +34,5 @@ export { openDatasetCache } from './dataset-cache.js';
 export type { DatasetCache, DatasetCacheOptions, EnsureStats } from './dataset-cache.js';
 export { planRanges } from './range-plan.js';
 export type { RangePlanLimits, SampleRange } from './range-plan.js';
+export { publishDataset } from './publish-dataset.js';
+export type { ObjectFileWriter, PublishedFile, PublishSummary } from './publish-dataset.js';
