@@ -113,7 +113,7 @@ export async function runNewcomer(o: NewcomerOptions): Promise<NewcomerResult> {
     };
     const { manifestPath } = await brownDataset();
     const spec: MinerSpec = {
-      datasetManifest: manifestPath,
+      dataset: { kind: 'local', manifestPath },
       innerSteps: 2,
       batchSize: 2,
       trainer: { lr: 3e-3, warmupSteps: 2, totalSteps: 1000, microBatchSize: 2 },

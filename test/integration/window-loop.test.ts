@@ -104,7 +104,7 @@ describe(
       };
       const { manifestPath } = await brownDataset();
       minerSpec = {
-        datasetManifest: manifestPath,
+        dataset: { kind: 'local', manifestPath },
         innerSteps: 3,
         batchSize: 2,
         trainer: { lr: 3e-3, warmupSteps: 2, totalSteps: 1000, microBatchSize: 2 },

@@ -37,6 +37,11 @@ export interface DevnetOptions {
   readonly s3: string | undefined;
   /** Bucket name on S3 (created when missing). */
   readonly s3Bucket: string;
+  /**
+   * Workers and evaluators read the prepared Brown directory directly instead of from the run's store
+   * (where the devnet publishes it and each process reads by range into its own cache, ADR 0015).
+   */
+  readonly localDataset: boolean;
 }
 
 /** The defaults: about ten windows, under ten minutes on two cores. */
@@ -54,6 +59,7 @@ export const DEVNET_DEFAULTS: DevnetOptions = {
   heldoutSamples: 32,
   s3: undefined,
   s3Bucket: 'cohort-devnet',
+  localDataset: false,
 };
 
 /** Friendlier names for adversaries: a poisoner sends a sign-flipped update (the Gauntlet calls it HARMFUL). */

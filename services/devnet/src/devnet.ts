@@ -114,6 +114,7 @@ export async function runDevnet(
       blocksPerWindow: o.blocksPerWindow,
       preset: o.preset,
       checkpointEvery: o.checkpointEvery,
+      datasetFromStore: !o.localDataset,
       ...(s3 === undefined ? {} : { s3: s3.bucket }),
     });
   } catch (e) {

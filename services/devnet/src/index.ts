@@ -10,6 +10,8 @@ export { spawnService } from './service-process.js';
 export type { ServiceProcess, SpawnServiceOptions, LogRecord } from './service-process.js';
 export { repoRoot, serviceEntry } from './repo.js';
 export { brownDataset } from './brown-dataset.js';
+export { DEVNET_DATASET_PREFIX, datasetEnv, publishToStore } from './run-dataset.js';
+export type { RunDatasetSource } from './run-dataset.js';
 export { startDevchainProcess } from './devchain-process.js';
 export type { DevchainProcess } from './devchain-process.js';
 export { startMinerOperator, startOperatorBase } from './operator.js';

@@ -25,6 +25,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { RunFollower, createAdversaries } from './adversaries/index.js';
 import type { Adversary, AdversaryContext, AdversaryName, WindowScored } from './adversaries/index.js';
 import { brownDataset } from './brown-dataset.js';
+import { datasetEnv, publishToStore } from './run-dataset.js';
+import type { RunDatasetSource } from './run-dataset.js';
 import { startDevchainProcess } from './devchain-process.js';
 import type { DevchainProcess } from './devchain-process.js';
 import { startMinerOperator, startOperatorBase } from './operator.js';
@@ -55,6 +57,11 @@ export interface NetworkOptions {
   readonly topk?: number;
   /** The run's bucket on S3 instead of the filesystem: the checkpoint-store's s3 backend. */
   readonly s3?: S3Bucket;
+  /**
+   * Publish Brown to the run's store and have every gpu-worker and evaluator read it from there by range
+   * (`datasetPrefix`, pinned by its manifest hash), as on separate machines; default: the local copy.
+   */
+  readonly datasetFromStore?: boolean;
 }
 
 /** An S3 bucket for the run (MinIO, R2, AWS or a local RADOS Gateway). */
@@ -197,6 +204,10 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
     const { manifestPath } = await brownDataset();
     const dataset = await openDataset(manifestPath);
     cleanups.push(() => dataset.close());
+    const datasetSource: RunDatasetSource =
+      o.datasetFromStore === true
+        ? await publishToStore(store, manifestPath)
+        : { kind: 'local', manifestPath };
 
     const validatorOp: OperatorBase = await startOperatorBase(net, 'validator', o.validatorSeed);
     cleanups.push(() => validatorOp.stop());
@@ -211,7 +222,6 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
       COHORT_PRESET: preset,
       COHORT_DEVICE: 'cpu',
       COHORT_THREADS: '1',
-      COHORT_DATASET_MANIFEST: manifestPath,
       COHORT_EVAL_SAMPLES: String(innerSteps * batchSize),
       COHORT_EVAL_MICRO_BATCH: String(innerSteps * batchSize),
       COHORT_NOT_READY_RETRY_MS: '1000',
@@ -220,8 +230,10 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
       COHORT_TRUSTED_VALIDATOR: ss58(o.validatorSeed),
     };
     // Evaluator replicas share the work queue (each job is scored once).
-    const evaluators = Array.from({ length: o.evaluators ?? 2 }, () =>
-      spawnService('gauntlet-evaluator', { env: evaluatorEnv }),
+    const evaluators = Array.from({ length: o.evaluators ?? 2 }, (_, i) =>
+      spawnService('gauntlet-evaluator', {
+        env: { ...evaluatorEnv, ...datasetEnv(datasetSource, `evaluator${i}`) },
+      }),
     );
     for (const e of evaluators) cleanups.push(() => e.stop('SIGTERM'));
     for (const e of evaluators) await e.waitForEvent('service_serving', 60_000);
@@ -274,7 +286,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
     await aggregator.waitForEvent('service_serving', 60_000);
 
     const spec: MinerSpec = {
-      datasetManifest: manifestPath,
+      dataset: datasetSource,
       innerSteps,
       batchSize,
       trainer,

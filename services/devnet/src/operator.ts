@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSs58, hotkeyFromSeed } from '@cohort/core';
 import type { Preset } from '@cohort/native';
+import { datasetEnv } from './run-dataset.js';
+import type { RunDatasetSource } from './run-dataset.js';
 import { spawnService } from './service-process.js';
 import type { LogRecord, ServiceProcess } from './service-process.js';
 import { startNatsServer } from './nats-server.js';
@@ -29,7 +31,8 @@ export interface NetworkSpec {
 
 /** A miner's training settings. */
 export interface MinerSpec {
-  readonly datasetManifest: string;
+  /** Where the gpu-worker reads the dataset (a local manifest, or a prefix of the run's store). */
+  readonly dataset: RunDatasetSource;
   readonly innerSteps: number;
   readonly batchSize: number;
   readonly trainer: { lr: number; warmupSteps: number; totalSteps: number; microBatchSize: number };
@@ -124,7 +127,7 @@ export async function startMinerOperator(
     COHORT_SEED: '0',
     COHORT_DEVICE: 'cpu',
     COHORT_THREADS: '1',
-    COHORT_DATASET_MANIFEST: miner.datasetManifest,
+    ...datasetEnv(miner.dataset, `${name}-worker`),
     COHORT_EF_STATE_DIR: efStateDir,
     COHORT_STORE_ADDRESS: net.storeAddress,
     COHORT_INNER_LR: String(miner.trainer.lr),

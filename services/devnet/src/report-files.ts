@@ -34,7 +34,10 @@ export function reportMarkdown(r: DevnetReport): string {
     `  one checkpoint-store as the run's bucket (${o.s3 === undefined ? 'filesystem' : o.s3 === 'local' ? 'S3 on a local RADOS Gateway' : `S3 at ${o.s3}`}), every service a process over gRPC/NATS on loopback.`,
     `- ${o.miners} honest miner${o.miners === 1 ? '' : 's'} (gpu-worker + coordinator each), ${o.adversaries.length} adversarial miner${o.adversaries.length === 1 ? '' : 's'} ` +
       `(${o.adversaries.map((n) => DEVNET_DISPLAY_NAMES[n] ?? n).join(', ') || 'none'}), one validator with ${o.evaluators} evaluators, one aggregator with its compressor (which parses and aggregates the selected payloads).`,
-    `- Model preset \`${r.model.preset}\`${r.model.parameters === undefined ? '' : ` (${(r.model.parameters / 1e6).toFixed(2)} M parameters)`}, trained on the Brown corpus;`,
+    `- Model preset \`${r.model.preset}\`${r.model.parameters === undefined ? '' : ` (${(r.model.parameters / 1e6).toFixed(2)} M parameters)`}, trained on the Brown corpus` +
+      (o.localDataset
+        ? ' (read from its local directory);'
+        : " (published to the run's store; every worker and evaluator reads it by range into its own cache);"),
     `  ${o.windows} windows of ${o.blocksPerWindow} blocks × ${o.blockMs} ms; checkpoints every ${o.checkpointEvery} windows.`,
     `- Machine: ${r.machine.cores} cores; mean CPU use of the network ${r.machine.meanCpu === undefined ? '–' : `${(r.machine.meanCpu * 100).toFixed(0)}%`}.`,
     '',

@@ -34,6 +34,7 @@ test('each flag sets its option, the rest keep their defaults', () => {
       'poisoner,copier',
       '--preset',
       'devnet',
+      '--local-dataset',
     ]),
     {
       ...DEVNET_DEFAULTS,
@@ -45,6 +46,7 @@ test('each flag sets its option, the rest keep their defaults', () => {
       checkpointEvery: 2,
       out: '/tmp/r',
       keep: true,
+      localDataset: true,
       adversaries: ['flipped', 'copier'],
     },
   );

@@ -42,7 +42,9 @@ checkpoint in Hugging Face layout).
   --s3 <endpoint|local>    the run's bucket on S3 instead of the filesystem: an endpoint
                            (https://host:port; credentials from COHORT_S3_ACCESS_KEY_ID and
                            COHORT_S3_SECRET_ACCESS_KEY), or local to start a Ceph RADOS Gateway
-  --s3-bucket <name>       the bucket (default ${d.s3Bucket}; created when missing)`;
+  --s3-bucket <name>       the bucket (default ${d.s3Bucket}; created when missing)
+  --local-dataset          workers read the prepared dataset directory instead of the copy the
+                           devnet publishes to the run's store (read by range, per-process cache)`;
 
 /** Where the live view draws: the command's stderr (a TTY gets the redrawn view). */
 export interface DevnetTerminal {
@@ -86,6 +88,7 @@ export function devnetFlags(args: readonly string[]): DevnetOptions {
       keep: { type: 'boolean' },
       s3: { type: 'string' },
       's3-bucket': { type: 'string' },
+      'local-dataset': { type: 'boolean' },
     },
     0,
   );
@@ -105,6 +108,7 @@ export function devnetFlags(args: readonly string[]): DevnetOptions {
   partial.s3 = stringFlag(flags, 's3');
   partial.s3Bucket = stringFlag(flags, 's3-bucket');
   partial.keep = flags.values.keep === true ? true : undefined;
+  partial.localDataset = flags.values['local-dataset'] === true ? true : undefined;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   return devnetOptions(defined);
 }
