@@ -99,6 +99,8 @@ RUN groupadd --system --gid 10001 cohort \
   && useradd --system --uid 10001 --gid cohort --create-home --home-dir /home/cohort --shell /usr/sbin/nologin cohort
 WORKDIR /app
 COPY --from=prod /out/ ./
+# Relative state directories of the defaults (mount volumes here to keep them).
+RUN mkdir -p dataset-cache && chown cohort:cohort dataset-cache
 # Listen on every interface: the defaults bind 127.0.0.1, unreachable from outside the container.
 ENV NODE_ENV=production COHORT_GRPC_HOST=0.0.0.0 COHORT_METRICS_HOST=0.0.0.0
 USER 10001:10001

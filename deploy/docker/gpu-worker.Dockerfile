@@ -100,7 +100,7 @@ RUN groupadd --system --gid 10001 cohort \
 WORKDIR /app
 COPY --from=prod /out/ ./
 # Relative state directories of the defaults (mount volumes here to keep them).
-RUN mkdir -p gpu-worker-state && chown cohort:cohort gpu-worker-state
+RUN mkdir -p gpu-worker-state dataset-cache && chown cohort:cohort gpu-worker-state dataset-cache
 # Listen on every interface: the defaults bind 127.0.0.1, unreachable from outside the container.
 ENV NODE_ENV=production COHORT_GRPC_HOST=0.0.0.0 COHORT_METRICS_HOST=0.0.0.0
 USER 10001:10001
