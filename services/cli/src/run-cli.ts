@@ -24,7 +24,7 @@ const commands: Readonly<Record<string, Command>> = {
   },
   data: {
     summary:
-      'training data: cohort data prepare [--corpus brown | --input <path>] --out <dir>; cohort data inspect <dir>',
+      'training data: cohort data prepare [--corpus brown | --input <path>] --out <dir>; cohort data inspect <dir>; cohort data publish <dir> --store <addr> --prefix <p>',
     run: dataCommand,
   },
   devnet: {

@@ -4,7 +4,6 @@
  * per process, pinned by its manifest hash; ADR 0015), or from the local directory it was prepared in.
  */
 import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { publishDataset } from '@cohort/data';
@@ -20,12 +19,7 @@ export type RunDatasetSource =
 
 /** Publish the dataset of `manifestPath` to the run's store; returns the source the services read. */
 export async function publishToStore(store: StoreClient, manifestPath: string): Promise<RunDatasetSource> {
-  const writer = {
-    // Brown's files are a few MB: whole-object puts are enough here.
-    putFile: async (key: string, path: string, options: { readonly blake2b256: Uint8Array }) =>
-      store.put(key, await readFile(path), options),
-  };
-  const summary = await publishDataset(writer, dirname(manifestPath), DEVNET_DATASET_PREFIX);
+  const summary = await publishDataset(store, dirname(manifestPath), DEVNET_DATASET_PREFIX);
   return { kind: 'store', prefix: summary.prefix, manifestHash: summary.manifestBlake2b256 };
 }
 

@@ -2,8 +2,10 @@
  * A typed client of the checkpoint-store for the services that read and write run objects (coordinator,
  * aggregator, gpu-worker): whole-object put/get over the streaming RPCs, `undefined` for an absent key
  * instead of an error, and every listing page followed. Objects here are updates, aggregates, manifests
- * and checkpoints, read whole; dataset shards are read by range ({@link StoreClient.getRange}).
+ * and checkpoints, read whole; dataset shards are read by range ({@link StoreClient.getRange}) and
+ * published from files ({@link StoreClient.putFile}).
  */
+import { open } from 'node:fs/promises';
 import { CohortError, Code } from '@cohort/core';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
@@ -23,6 +25,27 @@ export interface StoreClientOptions {
 export interface StoredObject {
   readonly info: ObjectInfo;
   readonly bytes: Uint8Array;
+}
+
+/** Options of a Put: the content type and the end-to-end hash the store must find. */
+interface PutOptions {
+  readonly contentType?: string;
+  readonly blake2b256?: Uint8Array;
+}
+
+/** The first message of a streamed Put. */
+function putHeader(key: string, size: number, options: PutOptions) {
+  return {
+    part: {
+      case: 'header' as const,
+      value: {
+        key,
+        sizeBytes: BigInt(size),
+        contentType: options.contentType ?? 'application/octet-stream',
+        ...(options.blake2b256 ? { expectedBlake2b256: options.blake2b256 } : {}),
+      },
+    },
+  };
 }
 
 const isNotFound = (error: unknown): boolean => error instanceof CohortError && error.code === Code.NotFound;
@@ -56,23 +79,58 @@ export class StoreClient {
   ): Promise<{ info: ObjectInfo | undefined; created: boolean }> {
     const chunk = this.#chunk;
     function* requests() {
-      yield {
-        part: {
-          case: 'header' as const,
-          value: {
-            key,
-            sizeBytes: BigInt(bytes.length),
-            contentType: options.contentType ?? 'application/octet-stream',
-            ...(options.blake2b256 ? { expectedBlake2b256: options.blake2b256 } : {}),
-          },
-        },
-      };
+      yield putHeader(key, bytes.length, options);
       for (let at = 0; at < bytes.length; at += chunk) {
         yield { part: { case: 'chunk' as const, value: bytes.subarray(at, at + chunk) } };
       }
     }
     const response = await this.raw.put(requests(), options.signal ? { signal: options.signal } : {});
     return { info: response.info, created: response.created };
+  }
+
+  /**
+   * Stream the file at `path` to `key` with the same checks as {@link StoreClient.put}, for objects too
+   * big to hold in memory (published dataset shards): the size comes from `stat`, the bytes are read in
+   * chunks from one file handle, closed when the call settles. A file that shrinks while it is read fails
+   * (DataLoss, reason FILE_CHANGED); one that grows is sent up to its size at open, which the store
+   * refuses when an expected hash was given.
+   */
+  async putFile(
+    key: string,
+    path: string,
+    options: {
+      readonly contentType?: string;
+      readonly blake2b256?: Uint8Array;
+      readonly signal?: AbortSignal;
+    } = {},
+  ): Promise<{ info: ObjectInfo | undefined; created: boolean }> {
+    const file = await open(path, 'r');
+    const chunk = this.#chunk;
+    async function* requests() {
+      const size = (await file.stat()).size;
+      yield putHeader(key, size, options);
+      for (let at = 0; at < size;) {
+        const buffer = new Uint8Array(Math.min(chunk, size - at));
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
+        if (bytesRead === 0) {
+          throw new CohortError(Code.DataLoss, `${path} ended after ${at} of ${size} bytes while sent`, {
+            reason: 'FILE_CHANGED',
+          });
+        }
+        at += bytesRead;
+        yield { part: { case: 'chunk' as const, value: buffer.subarray(0, bytesRead) } };
+      }
+    }
+    const stream = requests();
+    try {
+      const response = await this.raw.put(stream, options.signal ? { signal: options.signal } : {});
+      return { info: response.info, created: response.created };
+    } finally {
+      // A call the store ended early can leave the generator suspended at a chunk: finish it first, so
+      // no read is in flight when the file closes.
+      await stream.return(undefined);
+      await file.close();
+    }
   }
 
   /** The whole object under `key`, or undefined when there is none. */

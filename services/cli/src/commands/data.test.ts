@@ -67,6 +67,11 @@ describe('cohort data prepare --corpus brown', () => {
     bytes[0] = bytes[0]! ^ 0xff;
     await writeFile(path, bytes);
     await assert.rejects(runCli(['data', 'inspect', dir]), reason('SHARD_HASH_MISMATCH', Code.DataLoss));
+    // publish verifies before it connects: nothing listens on port 1, and the corrupt shard is the error.
+    await assert.rejects(
+      runCli(['data', 'publish', dir, '--store', '127.0.0.1:1', '--prefix', 'datasets/small']),
+      reason('SHARD_HASH_MISMATCH', Code.DataLoss),
+    );
   });
 });
 
@@ -88,12 +93,23 @@ describe('misuse is InvalidArgument with a reason', () => {
       [['data', 'prepare', '--out', out, '--held-out-fraction', '1'], 'DATA_INVALID_OPTION'],
       [['data', 'prepare', '--out', out, '--input', join(root, 'missing.jsonl')], 'INPUT_UNREADABLE'],
       [['data', 'inspect'], 'MISSING_ARGUMENT'],
+      [['data', 'inspect', out, '--store', '127.0.0.1:1'], 'FLAG_CONFLICT'],
+      [['data', 'inspect', '--store', '127.0.0.1:1'], 'MISSING_FLAG'],
+      [['data', 'inspect', '--prefix', 'datasets/x'], 'MISSING_FLAG'],
+      [['data', 'inspect', '--store', '127.0.0.1:1', '--prefix', 'a//b'], 'DATA_INVALID_OPTION'],
+      [['data', 'publish'], 'MISSING_ARGUMENT'],
+      [['data', 'publish', out, 'stray'], 'INVALID_FLAGS'],
+      [['data', 'publish', out, '--prefix', 'datasets/x'], 'MISSING_FLAG'],
+      [['data', 'publish', out, '--store', '127.0.0.1:1'], 'MISSING_FLAG'],
+      [['data', 'publish', out, '--store', '127.0.0.1:1', '--prefix', '../x'], 'DATA_INVALID_OPTION'],
+      [['data', 'publish', out, '--store', '127.0.0.1:1', '--prefix', ' '], 'DATA_INVALID_OPTION'],
       [['data', 'frobnicate'], 'UNKNOWN_COMMAND'],
     ];
     for (const [argv, expected] of cases) {
       await assert.rejects(runCli(argv), reason(expected), argv.join(' '));
     }
     assert.match(await runCli(['data']), /usage: cohort data prepare/);
+    assert.match(await runCli(['data', 'help']), /usage: cohort data publish <dir> --store/);
   });
 
   test('the binary exits 2 on misuse, with the reason on stderr', () => {
