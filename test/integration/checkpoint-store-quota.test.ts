@@ -41,11 +41,16 @@ async function open() {
           };
       })(),
     );
+  const gauge = async (name: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+    return Number(line?.split(' ').at(-1));
+  };
   const close = async () => {
     transport.close();
     assert.equal(await proc.stop('SIGTERM'), 0, proc.stderr());
   };
-  return { client, put, close };
+  return { client, put, close, gauge };
 }
 
 async function reasonOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -69,10 +74,17 @@ test('puts past the bucket limit fail with BUCKET_FULL and leave nothing; delete
   );
   assert.equal(await reasonOf(store.client.head({ key: updateKey('quota', 2, hotkey) })), 'NOT_FOUND');
   assert.equal((await store.put(3, 300 * KB, false)).created, true, 'what fits still goes in');
+  assert.equal(await store.gauge('cohort_store_bucket_used_bytes'), 900 * KB, 'the gauge follows the puts');
+  assert.equal(await store.gauge('cohort_store_bucket_limit_bytes'), 1024 * KB);
   await store.close();
   store = await open();
   assert.equal(await reasonOf(store.put(4, 200 * KB, true)), 'BUCKET_FULL', 'usage measured at start');
   assert.equal((await store.client.delete({ key: updateKey('quota', 1, hotkey) })).deleted, true);
   assert.equal((await store.put(4, 200 * KB, true)).created, true, 'the delete freed space');
+  assert.equal(
+    await store.gauge('cohort_store_bucket_used_bytes'),
+    500 * KB,
+    'measured at start, less the delete',
+  );
   await store.close();
 });

@@ -14,7 +14,7 @@ import { PeerPool } from './peers/peer-pool.js';
 import { BucketUsage } from './bucket-usage.js';
 import { runRetention } from './retention.js';
 import { createStoreImpl } from './server.js';
-import { createStoreMetrics } from './store-metrics.js';
+import { createStoreMetrics, registerBucketGauges } from './store-metrics.js';
 
 /** Cross-key rules the per-key parsers cannot express. */
 export function checkBackend(config: Config): void {
@@ -41,6 +41,7 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
     const own = await createOwnBackend(config, (key, why) => log.warn('store_repaired', { key, why }));
     ctx.onShutdown('own-backend', () => own.close());
     const usage = await BucketUsage.measure(own, config.maxBucketBytes);
+    registerBucketGauges(ctx.metrics.registry, usage, config.maxBucketBytes);
     const peers = new PeerPool({
       createBackend: (peer) => createPeerBackend(config, peer),
       concurrencyPerPeer: config.peerConcurrency,

@@ -1,11 +1,12 @@
 /**
  * The checkpoint-store's metrics on the process registry: requests by RPC and result (ok or the stable
  * reason), bytes in and out split by own bucket vs peers', and time per RPC. Bounded labels only: never
- * a key, a peer endpoint or a window.
+ * a key, a peer endpoint or a window. With a bucket limit, also the bucket's usage against it.
  */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
+import type { BucketUsage } from './bucket-usage.js';
 import type { StoreMetrics } from './handlers/store-deps.js';
 
 /** Register the store metrics on `registry` (once per process). */
@@ -40,4 +41,26 @@ export function createStoreMetrics(registry: Registry): StoreMetrics {
       return seconds.startTimer({ rpc });
     },
   };
+}
+
+/**
+ * Gauges of the operator bucket against its limit (`maxBucketBytes`), read at scrape time, so an
+ * operator is warned before puts fail with BUCKET_FULL. Registered only when a limit is set: without
+ * one the store never lists the bucket, so it does not know its usage.
+ */
+export function registerBucketGauges(registry: Registry, usage: BucketUsage, limitBytes: number): void {
+  if (!usage.limited) return;
+  new Gauge({
+    name: 'cohort_store_bucket_used_bytes',
+    help: "Bytes in this operator's bucket: listed at start, then kept current by this store's puts and deletes",
+    registers: [registry],
+    collect() {
+      this.set(usage.used);
+    },
+  });
+  new Gauge({
+    name: 'cohort_store_bucket_limit_bytes',
+    help: "The bucket's size limit (maxBucketBytes)",
+    registers: [registry],
+  }).set(limitBytes);
 }
