@@ -2,8 +2,8 @@
  * A gpu-worker that reads the run's dataset from the run's checkpoint-store (`datasetPrefix`) instead of
  * a local directory, all real processes: Brown published under a key prefix of a filesystem-backed
  * checkpoint-store, one worker on the local copy and one reading by range through the store. The same
- * window trains to the same losses and the same data receipt, bit for bit; the worker fetched exactly the
- * window's samples (metrics), serves them from its cache on the next call and after a restart, and
+ * window trains to the same losses and the same data receipt, bit for bit; the worker fetched the window's
+ * samples (metrics) and then the next window's pages ahead, serves them from its cache on the next call and after a restart, and
  * refuses a manifest other than the pinned one at start.
  */
 import assert from 'node:assert/strict';
@@ -92,6 +92,8 @@ describe('gpu-worker with the dataset in the run store', () => {
   let manifestPath: string;
   let manifestHash: string;
   let ids: number[];
+  let poolSize: number;
+  const hotkey = encodeSs58(hotkeyFromSeed(Buffer.from(SEED_HEX, 'hex')).publicKey);
   const cacheDir = mkdtempSync(join(tmpdir(), 'cohort-dr-cache-'));
   const running: Worker[] = [];
 
@@ -119,14 +121,8 @@ describe('gpu-worker with the dataset in the run store', () => {
     await client.put(`${PREFIX}manifest.json`, manifestBytes);
     client.close();
     const local = await openDataset(manifestPath);
-    const hotkey = encodeSs58(hotkeyFromSeed(Buffer.from(SEED_HEX, 'hex')).publicKey);
-    ids = pagesFor({
-      runId: RUN,
-      hotkey,
-      window: 0,
-      poolSize: local.sampleCount('train'),
-      count: STEPS * BATCH,
-    });
+    poolSize = local.sampleCount('train');
+    ids = pagesFor({ runId: RUN, hotkey, window: 0, poolSize, count: STEPS * BATCH });
     local.close();
   });
   after(async () => {
@@ -162,8 +158,18 @@ describe('gpu-worker with the dataset in the run store', () => {
     assert.equal((await metric(remote, 'cohort_dataset_samples_total', 'fetched')) >= distinct, true);
     assert.equal(await metric(remote, 'cohort_dataset_samples_total', 'hit'), 0);
     const fetched = await metric(remote, 'cohort_dataset_samples_total', 'fetched');
-    assert.equal(await metric(remote, 'cohort_dataset_cached_samples'), fetched);
     assert.equal(await metric(local, 'cohort_dataset_samples_total', 'fetched'), 0, 'local: no cache');
+    // Then it fetches window 1's pages ahead; the local worker has nothing to prefetch.
+    const prefetched = await remote.proc.waitForEvent('pages_prefetched', 30_000);
+    assert.equal(prefetched.window, '1');
+    const next = pagesFor({ runId: RUN, hotkey, window: 1, poolSize, count: STEPS * BATCH });
+    const union = new Set([...ids, ...next]).size;
+    const ahead = await metric(remote, 'cohort_dataset_samples_total', 'prefetched');
+    assert.equal(ahead, prefetched.fetched);
+    assert.ok(ahead >= union - new Set(ids).size, `${ahead} prefetched`);
+    const cached = await metric(remote, 'cohort_dataset_cached_samples');
+    assert.ok(cached >= union && cached <= fetched + ahead, `${cached} cached`);
+    assert.equal(local.proc.records.filter((r) => r.event === 'pages_prefetched').length, 0);
 
     // Again (the inner optimizer moved on, so the losses differ): every sample is a hit, nothing is fetched.
     const again = await train(remote, ids);

@@ -2,7 +2,8 @@
  * TrainWindow: the inner steps of one window from θ_w on the assigned samples, one engine call per step so
  * every step streams a progress event and a cancellation (client cancel, the deadline at the window's
  * close, or shutdown) stops within one step. A cancelled or failed call puts the replica back at θ_w and
- * ends CANCELLED; a finished one ends with the losses, the throughput and the data receipt.
+ * ends CANCELLED; a finished one ends with the losses, the throughput and the data receipt, and starts
+ * fetching the next window's pages when the dataset comes from the store.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CallContext } from '@cohort/kit';
@@ -13,6 +14,7 @@ import type {
 
 import type { HandlerDeps } from './handler-deps.js';
 import type { PhaseResult } from './worker-metrics.js';
+import { prefetchNextPages } from './prefetch-pages.js';
 import { cancelledError } from './worker-errors.js';
 
 type TrainWindowResponse = MessageInitShape<typeof TrainWindowResponseSchema>;
@@ -60,6 +62,13 @@ export function createTrainWindow(
       }
       const receipt = replica.finishTraining(plan);
       finished = true;
+      const { hotkey, runId } = replica.deps;
+      void prefetchNextPages(
+        { source: plan.source, hotkey, runId, log },
+        plan.window,
+        plan.indices.length,
+        ctx.draining,
+      );
       const tokensPerSecond = seconds > 0 ? tokens / seconds : 0;
       metrics.tokensPerSecond(tokensPerSecond);
       log.info('window_trained', {

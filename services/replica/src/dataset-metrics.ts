@@ -8,8 +8,15 @@ import type { Registry } from 'prom-client';
 
 /** The instruments {@link openRunDataset} feeds. */
 export interface DatasetMetrics {
-  /** One ensure call: samples already local, samples and bytes fetched, GETs sent, seconds. */
-  ensured(stats: { hits: number; fetched: number; bytes: number; ranges: number }, seconds: number): void;
+  /**
+   * One ensure call: samples already local, samples and bytes fetched, GETs sent, seconds. A prefetch
+   * (`ahead`) counts its fetched samples as `prefetched` and neither its hits nor its time.
+   */
+  ensured(
+    stats: { hits: number; fetched: number; bytes: number; ranges: number },
+    seconds: number,
+    ahead?: boolean,
+  ): void;
   /** An ensure call that failed, by the error's reason code. */
   failed(reason: string): void;
   /** Samples held locally and in all. */
@@ -20,7 +27,7 @@ export interface DatasetMetrics {
 export function createDatasetMetrics(registry: Registry): DatasetMetrics {
   const samples = new Counter({
     name: 'cohort_dataset_samples_total',
-    help: 'Samples a training or evaluation call needed, by result: hit (already local) or fetched (by a ranged GET, verified)',
+    help: 'Samples a training or evaluation call needed, by result: hit (already local) or fetched (by a ranged GET, verified); prefetched: fetched ahead for the next window',
     labelNames: ['result'],
     registers: [registry],
   });
@@ -57,11 +64,15 @@ export function createDatasetMetrics(registry: Registry): DatasetMetrics {
     registers: [registry],
   });
   return {
-    ensured(stats, elapsed) {
-      samples.inc({ result: 'hit' }, stats.hits);
-      samples.inc({ result: 'fetched' }, stats.fetched);
+    ensured(stats, elapsed, ahead = false) {
       bytes.inc(stats.bytes);
       ranges.inc(stats.ranges);
+      if (ahead) {
+        samples.inc({ result: 'prefetched' }, stats.fetched);
+        return;
+      }
+      samples.inc({ result: 'hit' }, stats.hits);
+      samples.inc({ result: 'fetched' }, stats.fetched);
       seconds.observe(elapsed);
     },
     failed(reason) {

@@ -40,8 +40,15 @@ export interface RunDataset {
   readonly dataset: Dataset;
   /** Where it comes from, for logs and status: a directory, or `store:<prefix>`. */
   readonly origin: string;
+  /** True when samples come from the store (the cache); false for a local directory. */
+  readonly remote: boolean;
   /** Make `indices` of `split` readable by the engine (fetch and verify what the cache lacks). */
   ensure(split: Split, indices: Uint32Array, signal?: AbortSignal): Promise<void>;
+  /**
+   * Like {@link RunDataset.ensure} for samples a later call will need (the next window's pages): counted
+   * as `prefetched`, not as hits or fetches of a call. Resolves with the samples fetched.
+   */
+  prefetch(split: Split, indices: Uint32Array, signal?: AbortSignal): Promise<number>;
   /** Close the engine's mapping and the cache's files. */
   close(): Promise<void>;
 }
@@ -50,7 +57,9 @@ function localDataset(dataset: Dataset, origin: string): RunDataset {
   return {
     dataset,
     origin,
+    remote: false,
     ensure: () => Promise.resolve(),
+    prefetch: () => Promise.resolve(0),
     close: () => Promise.resolve(dataset.close()),
   };
 }
@@ -67,31 +76,33 @@ function cachedDataset(
     metrics.held(present, total);
   };
   held();
+  const run = async (split: Split, indices: Uint32Array, signal: AbortSignal | undefined, ahead: boolean) => {
+    const started = performance.now();
+    try {
+      const stats = await cache.ensure(split, indices, signal === undefined ? {} : { signal });
+      metrics.ensured(stats, (performance.now() - started) / 1000, ahead);
+      if (stats.fetched > 0) {
+        const fields = { split, samples: stats.fetched, bytes: stats.bytes, ranges: stats.ranges };
+        deps.log.debug(ahead ? 'dataset_prefetched' : 'dataset_fetched', fields);
+      }
+      return stats.fetched;
+    } catch (error) {
+      const reason = error instanceof CohortError ? (error.reason ?? 'UNKNOWN') : 'UNKNOWN';
+      metrics.failed(reason);
+      deps.log.warn('dataset_fetch_failed', { split, reason, prefetch: ahead, error: String(error) });
+      throw error;
+    } finally {
+      held();
+    }
+  };
   return {
     dataset,
     origin: `store:${prefix}`,
+    remote: true,
     async ensure(split, indices, signal) {
-      const started = performance.now();
-      try {
-        const stats = await cache.ensure(split, indices, signal === undefined ? {} : { signal });
-        metrics.ensured(stats, (performance.now() - started) / 1000);
-        if (stats.fetched > 0) {
-          deps.log.debug('dataset_fetched', {
-            split,
-            samples: stats.fetched,
-            bytes: stats.bytes,
-            ranges: stats.ranges,
-          });
-        }
-      } catch (error) {
-        const reason = error instanceof CohortError ? (error.reason ?? 'UNKNOWN') : 'UNKNOWN';
-        metrics.failed(reason);
-        deps.log.warn('dataset_fetch_failed', { split, reason, error: String(error) });
-        throw error;
-      } finally {
-        held();
-      }
+      await run(split, indices, signal, false);
     },
+    prefetch: (split, indices, signal) => run(split, indices, signal, true),
     async close() {
       dataset.close();
       await cache.close();
