@@ -185,7 +185,8 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
             COHORT_S3_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
           };
     const storeProc = spawnService('checkpoint-store', {
-      env: { ...backendEnv, COHORT_RUN_ID: o.runId },
+      // A bucket limit, as an operator sets one: the store then counts the bucket (its usage gauges).
+      env: { ...backendEnv, COHORT_RUN_ID: o.runId, COHORT_MAX_BUCKET_BYTES: String(64 * 1024 ** 3) },
     });
     cleanups.push(() => storeProc.stop('SIGTERM'));
     const storeAddress = `127.0.0.1:${(await storeProc.ports(60_000)).grpc}`;
