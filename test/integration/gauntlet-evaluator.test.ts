@@ -85,6 +85,18 @@ const GENESIS = 5;
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
 const resultId = (window: number, pair: HotkeyPair): string => `${window}/${ss58(pair)}`;
 
+/** The evaluator's `cohort_evaluator_queue_jobs` gauge, by state, from its /metrics. */
+async function queueJobs(evaluator: ServiceProcess): Promise<{ pending: number; in_progress: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${(await evaluator.ports()).metrics}/metrics`)).text();
+  const value = (state: string): number => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('cohort_evaluator_queue_jobs{') && l.includes(`state="${state}"`));
+    return Number(line?.slice(line.lastIndexOf(' ') + 1));
+  };
+  return { pending: value('pending'), in_progress: value('in_progress') };
+}
+
 async function until<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
@@ -500,6 +512,9 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     await until('job_deferred for window 7', () => recordsOf('job_deferred', 7)[0]);
     const deferred = recordsOf('job_deferred', 7)[0];
     assert.equal(deferred?.reason, 'AGGREGATE_NOT_READY');
+    // The deferred job is still in the work queue, and the evaluators' queue gauge says so.
+    const queued = await queueJobs(survivor);
+    assert.equal(queued.pending + queued.in_progress, 1, JSON.stringify(queued));
 
     // The honest window-5 job again (a validator's retry): its replica is past 5, so it reloads checkpoint 5;
     // the result is JetStream-deduplicated by <window>/<hotkey>.
@@ -523,6 +538,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.equal(byId(all).size, 9);
     const jobsLeft = (await jsm.streams.info(scoreJobsStream(RUN))).state.messages;
     assert.equal(jobsLeft, 0, 'every job acknowledged (work queue empty)');
+    assert.deepEqual(await queueJobs(survivor), { pending: 0, in_progress: 0 });
 
     const ports = await survivor.ports();
     const transport = createTransport(`127.0.0.1:${ports.grpc}`);

@@ -20,12 +20,13 @@ import { StoreClient, aggregateTrustOf, useNats } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
 import { createEngine, resolveDevice } from '@cohort/native';
 import { EvaluatorService } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import { openRunDataset, Replica } from '@cohort/replica';
 
 import { configSpec, evaluatorIdOf, validateConfig } from './config.js';
 import type { Config } from './config.js';
 import type { EvaluatorDeps } from './deps.js';
 import { createEvaluatorMetrics } from './evaluator-metrics.js';
-import { openRunDataset, Replica } from '@cohort/replica';
+import { registerQueueGauge } from './queue-depth.js';
 import { JobScorer } from './score-job.js';
 import { WorkQueue, declareWorkQueue } from './work-queue.js';
 import type { WorkQueueCounters } from './work-queue.js';
@@ -94,6 +95,7 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
       notReadyRetryMs: c.notReadyRetryMs,
     };
     const consumer = await declareWorkQueue(nats, settings);
+    registerQueueGauge(ctx.metrics.registry, nats.jsm, c.runId);
     if (c.datasetManifest === '' && c.datasetPrefix === '') {
       ctx.log.warn('evaluator_idle', {
         reason: 'NO_DATASET',
