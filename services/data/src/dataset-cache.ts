@@ -13,18 +13,18 @@
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { blake2b256, IllegalStateError, sampleIdBytes } from '@cohort/core';
+import { blake2b256, IllegalStateError } from '@cohort/core';
 import { writeFileAtomic } from './atomic-file.js';
+import { openChecked } from './dataset-reader.js';
 import { lockCacheDir } from './cache-lock.js';
 import { DataError } from './data-error.js';
 import { ID_BYTES, parseManifest, TOKEN_BYTES } from './manifest.js';
 import type { Manifest, ShardEntry, Split } from './manifest.js';
 import { loadPresence, PresenceSet, savePresence } from './presence-file.js';
-import type { DatasetStore } from './range-source.js';
+import type { DatasetStore, RangeSource } from './range-source.js';
 import { planRanges } from './range-plan.js';
 import type { SampleRange } from './range-plan.js';
-import { outOfRangeToken } from './shard-verify.js';
-import { bytesAsTokens } from './token-bytes.js';
+import { checkSamples } from './shard-verify.js';
 
 /** Options of {@link openDatasetCache}. */
 export interface DatasetCacheOptions {
@@ -87,6 +87,8 @@ interface CachedShard {
   readonly present: PresenceSet;
   readonly presencePath: string;
   readonly handle: FileHandle;
+  /** The store's `.tokens` file, opened (and size-checked) once at open. */
+  readonly remote: RangeSource;
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -158,16 +160,9 @@ async function localIds(
   if (existing?.length === entry.ids.bytes && hex(blake2b256(existing)) === entry.ids.blake2b256) {
     return new Uint8Array(existing);
   }
-  const remote = await source.open(entry.ids.file);
+  const remote = await openChecked(source, entry.ids);
   const bytes = new Uint8Array(entry.ids.bytes);
   try {
-    if (remote.size !== entry.ids.bytes) {
-      throw new DataError(
-        'SHARD_SIZE_MISMATCH',
-        `${source.location}${entry.ids.file} has ${remote.size} bytes but the manifest says ${entry.ids.bytes}`,
-        { details: { file: entry.ids.file, size: remote.size, expected: entry.ids.bytes } },
-      );
-    }
     for (let at = 0; at < bytes.length; at += chunk) {
       bytes.set(await remote.readRange(at, Math.min(chunk, bytes.length - at)), at);
     }
@@ -234,29 +229,16 @@ async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number
 
 /** Check the fetched samples `range` of `shard` against their ids and the vocabulary. */
 function verifyRange(shard: CachedShard, manifest: Manifest, range: SampleRange, bytes: Uint8Array): void {
-  const sampleBytes = manifest.seqLen * TOKEN_BYTES;
-  const { entry } = shard;
-  const problem = outOfRangeToken(
-    bytesAsTokens(bytes),
-    manifest.tokenizer.vocabSize,
-    entry.name,
+  const ids = shard.ids.subarray(range.first * ID_BYTES, (range.first + range.count) * ID_BYTES);
+  const problem = checkSamples(
+    shard.entry.name,
     range.first,
+    bytes,
+    ids,
     manifest.seqLen,
+    manifest.tokenizer.vocabSize,
   );
   if (problem !== undefined) throw problem;
-  for (let s = 0; s < range.count; s++) {
-    const id = sampleIdBytes(bytes.subarray(s * sampleBytes, (s + 1) * sampleBytes));
-    const at = (range.first + s) * ID_BYTES;
-    const stored = shard.ids.subarray(at, at + ID_BYTES);
-    if (hex(id) !== hex(stored)) {
-      const sample = range.first + s;
-      throw new DataError(
-        'SAMPLE_ID_MISMATCH',
-        `shard ${entry.name} sample ${sample} from the store hashes to ${hex(id)}, not its id ${hex(stored)}`,
-        { details: { shard: entry.name, sample } },
-      );
-    }
-  }
 }
 
 /**
@@ -288,7 +270,10 @@ export async function openDatasetCache(options: DatasetCacheOptions): Promise<Da
   const shards: CachedShard[] = [];
   let locked = true;
   const closeAll = async (): Promise<void> => {
-    for (const shard of shards.splice(0)) await shard.handle.close();
+    for (const shard of shards.splice(0)) {
+      await shard.handle.close();
+      await shard.remote.close();
+    }
     if (locked) {
       locked = false;
       await unlock();
@@ -299,8 +284,12 @@ export async function openDatasetCache(options: DatasetCacheOptions): Promise<Da
     if (local === undefined || hex(blake2b256(local)) !== remote.hash) await clearPrevious(dir);
     for (const entry of manifest.shards) {
       const ids = await localIds(source, dir, entry, maxRangeBytes);
-      const tokens = await localTokens(dir, entry);
-      shards.push({ entry, ids, ...tokens, presencePath: join(dir, presenceFile(entry)) });
+      const remote = await openChecked(source, entry.tokens);
+      const tokens = await localTokens(dir, entry).catch(async (error: unknown) => {
+        await remote.close();
+        throw error;
+      });
+      shards.push({ entry, ids, ...tokens, remote, presencePath: join(dir, presenceFile(entry)) });
     }
     await writeFileAtomic(manifestPath, remote.bytes); // last: the engine may open the copy from now on
   } catch (error) {
@@ -317,7 +306,6 @@ export async function openDatasetCache(options: DatasetCacheOptions): Promise<Da
     ranges: readonly SampleRange[],
     signal?: AbortSignal,
   ): Promise<{ fetched: number; bytes: number }> {
-    const tokens = await source.open(shard.entry.tokens.file);
     let fetched = 0;
     let bytes = 0;
     const stored: SampleRange[] = [];
@@ -325,7 +313,7 @@ export async function openDatasetCache(options: DatasetCacheOptions): Promise<Da
       await runLimited(
         ranges.map((range) => async () => {
           signal?.throwIfAborted();
-          const data = await tokens.readRange(range.first * sampleBytes, range.count * sampleBytes);
+          const data = await shard.remote.readRange(range.first * sampleBytes, range.count * sampleBytes);
           verifyRange(shard, manifest, range, data);
           let written = 0;
           while (written < data.length) {
@@ -344,7 +332,6 @@ export async function openDatasetCache(options: DatasetCacheOptions): Promise<Da
         concurrency,
       );
     } finally {
-      await tokens.close();
       if (stored.length > 0) {
         // Flush the bytes before any bit says they are there.
         await shard.handle.datasync();

@@ -40,7 +40,8 @@ export interface Dataset {
   close(): Promise<void>;
 }
 
-async function openChecked(store: DatasetStore, file: ShardFile): Promise<RangeSource> {
+/** Open one of a manifest's files, checking its size against the manifest (SHARD_SIZE_MISMATCH). */
+export async function openChecked(store: DatasetStore, file: ShardFile): Promise<RangeSource> {
   const source = await store.open(file.file);
   if (source.size !== file.bytes) {
     await source.close();

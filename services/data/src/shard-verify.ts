@@ -39,6 +39,38 @@ export function outOfRangeToken(
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
+/**
+ * The first problem of whole samples `tokenBytes` (samples `firstSample`, `firstSample + 1`, ... of shard
+ * `shard`) against their stored ids `idBytes`: a token outside the vocabulary (TOKEN_OUT_OF_RANGE) or a
+ * sample whose tokens do not hash to its id (SAMPLE_ID_MISMATCH); undefined when all are good.
+ */
+export function checkSamples(
+  shard: string,
+  firstSample: number,
+  tokenBytes: Uint8Array,
+  idBytes: Uint8Array,
+  seqLen: number,
+  vocabSize: number,
+): DataError | undefined {
+  const values = bytesAsTokens(tokenBytes);
+  const problem = outOfRangeToken(values, vocabSize, shard, firstSample, seqLen);
+  if (problem !== undefined) return problem;
+  const count = values.length / seqLen;
+  for (let s = 0; s < count; s++) {
+    const id = sampleIdBytes(tokensAsBytes(values.subarray(s * seqLen, (s + 1) * seqLen)));
+    const stored = idBytes.subarray(s * ID_BYTES, (s + 1) * ID_BYTES);
+    if (hex(id) !== hex(stored)) {
+      const sample = firstSample + s;
+      return new DataError(
+        'SAMPLE_ID_MISMATCH',
+        `shard ${shard} sample ${sample}: stored id ${hex(stored)} but its tokens hash to ${hex(id)}`,
+        { details: { shard, sample } },
+      );
+    }
+  }
+  return undefined;
+}
+
 /** Verify `entry`'s files (already size-checked) in one streaming pass; throws the first problem found. */
 export async function verifyShard(
   entry: ShardEntry,
@@ -60,20 +92,7 @@ export async function verifyShard(
     tokensHash.update(tokenBytes);
     idsHash.update(idBytes);
     if (problem !== undefined) continue;
-    const values = bytesAsTokens(tokenBytes);
-    problem = outOfRangeToken(values, vocabSize, entry.name, first, seqLen);
-    for (let s = 0; s < count && problem === undefined; s++) {
-      const id = sampleIdBytes(tokensAsBytes(values.subarray(s * seqLen, (s + 1) * seqLen)));
-      const stored = idBytes.subarray(s * ID_BYTES, (s + 1) * ID_BYTES);
-      if (hex(id) !== hex(stored)) {
-        const sample = first + s;
-        problem = new DataError(
-          'SAMPLE_ID_MISMATCH',
-          `shard ${entry.name} sample ${sample}: stored id ${hex(stored)} but its tokens hash to ${hex(id)}`,
-          { details: { shard: entry.name, sample } },
-        );
-      }
-    }
+    problem = checkSamples(entry.name, first, tokenBytes, idBytes, seqLen, vocabSize);
   }
   for (const [file, hash] of [
     [entry.tokens, tokensHash],
