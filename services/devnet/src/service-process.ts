@@ -35,12 +35,34 @@ export interface SpawnServiceOptions {
   readonly args?: readonly string[];
 }
 
-/** Start service `name` with ephemeral ports on loopback. */
+/**
+ * The parent's variables a child inherits: how this machine's math libraries must run, never a service's
+ * configuration (COHORT_* is always explicit). On some processors `OPENBLAS_CORETYPE` (and
+ * `OPENBLAS_L2_SIZE`) are set machine-wide because older OpenBLAS builds compute wrong results there:
+ * a service started without them picks another kernel and measures losses that differ from its
+ * parent's in the last bit, so bit-identical replicas would not be.
+ */
+const INHERITED = /^(OPENBLAS_\w+|OMP_\w+|GOTO_\w+|LD_LIBRARY_PATH|TMPDIR|CUDA_VISIBLE_DEVICES)$/;
+
+/** {@link INHERITED} variables of `env`. */
+export function platformEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && INHERITED.test(key)) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Start service `name` with ephemeral ports on loopback, in a minimal environment: PATH, the
+ * platform's math-library variables ({@link platformEnv}) and `options.env`.
+ */
 export function spawnService(name: string, options: SpawnServiceOptions = {}): ServiceProcess {
   const child = spawn(process.execPath, [serviceEntry(name), ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...platformEnv(),
       COHORT_GRPC_PORT: '0',
       COHORT_METRICS_PORT: '0',
       ...options.env,
