@@ -167,15 +167,18 @@ try {
       const entry = (b) => ({ sizeBytes: b.length, blake2b256: hex(blake2b256(b)) });
       await store.put(
         keys.manifest,
-        encodeCheckpointManifest({
-          runId: RUN,
-          window: WINDOW,
-          preset: 'devnet',
-          stateFingerprint: fingerprint,
-          model: entry(model),
-          config: entry(config),
-          createdUnixMs: Date.now(),
-        }),
+        encodeCheckpointManifest(
+          {
+            runId: RUN,
+            window: WINDOW,
+            preset: 'devnet',
+            stateFingerprint: fingerprint,
+            model: entry(model),
+            config: entry(config),
+            createdUnixMs: Date.now(),
+          },
+          WARMUP,
+        ),
       );
       await store.put(latestKey(RUN), encodeLatest(WINDOW));
     } finally {

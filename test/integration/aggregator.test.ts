@@ -592,7 +592,30 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
         assert.equal(worker.records.filter((r) => r.event === 'aggregate_verified').length, 1);
         assert.ok(!coordinator.records.some((r) => r.event === 'aggregate_applied'), 'never applied');
         workerTransport = createTransport(`127.0.0.1:${workerPorts.grpc}`);
-        const info = await createServiceClient(GpuWorkerService, workerTransport).getInfo({});
+        const workerClient = createServiceClient(GpuWorkerService, workerTransport);
+        // A load pinned to other manifest bytes than the store holds (changed after the coordinator
+        // checked it) is refused before anything is downloaded; a malformed pin is the caller's fault.
+        const manifestKey = checkpointKeys(RUN, 5).manifest;
+        await assert.rejects(
+          workerClient.loadCheckpoint({
+            key: manifestKey,
+            window: 5n,
+            manifestBlake2b256: new Uint8Array(32),
+          }),
+          (e) =>
+            e instanceof CohortError &&
+            e.reason === 'CHECKPOINT_CORRUPT' &&
+            /MANIFEST_CHANGED/.test(e.message),
+        );
+        await assert.rejects(
+          workerClient.loadCheckpoint({
+            key: manifestKey,
+            window: 5n,
+            manifestBlake2b256: new Uint8Array(5),
+          }),
+          (e) => e instanceof CohortError && e.reason === 'BAD_CHECKPOINT_PIN',
+        );
+        const info = await workerClient.getInfo({});
         assert.equal(info.stateWindow, 5n, 'the worker stays at θ_5');
 
         // The aggregator's real A_5 (a new object for window 5): audited afresh, passed, applied.
@@ -729,7 +752,7 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     const m8 = await manifestOf(8);
     await store.put(
       keys9.manifest,
-      encodeCheckpointManifest({ ...m8, window: 9, stateFingerprint: '0'.repeat(64) }),
+      encodeCheckpointManifest({ ...m8, window: 9, stateFingerprint: '0'.repeat(64) }, AGGREGATOR),
     );
     await store.put(latestKey(RUN), encodeLatest(9));
 

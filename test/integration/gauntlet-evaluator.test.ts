@@ -319,15 +319,18 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
       const entry = (b: Uint8Array) => ({ sizeBytes: b.length, blake2b256: hex(blake2b256(b)) });
       await store.put(
         keys.manifest,
-        encodeCheckpointManifest({
-          runId: RUN,
-          window: GENESIS,
-          preset: 'devnet',
-          stateFingerprint: theta.get(GENESIS) ?? '',
-          model: entry(model),
-          config: entry(config),
-          createdUnixMs: Date.now(),
-        }),
+        encodeCheckpointManifest(
+          {
+            runId: RUN,
+            window: GENESIS,
+            preset: 'devnet',
+            stateFingerprint: theta.get(GENESIS) ?? '',
+            model: entry(model),
+            config: entry(config),
+            createdUnixMs: Date.now(),
+          },
+          AGGREGATOR,
+        ),
       );
       await store.put(latestKey(RUN), encodeLatest(GENESIS));
     } finally {

@@ -15,8 +15,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkpointKeys, encodeSs58, hotkeyFromSeed } from '@cohort/core';
-import { createServiceClient, createTransport } from '@cohort/kit';
+import {
+  checkpointKeys,
+  encodeCheckpointManifest,
+  encodeSs58,
+  hotkeyFromSeed,
+  parseCheckpointManifest,
+} from '@cohort/core';
+import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
 import { createSubnet, devUri, registerNeuron, startBlockClock } from '@cohort/devchain';
 import type { BlockClock } from '@cohort/devchain';
 import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
@@ -175,6 +181,23 @@ describe(
       const model = readFileSync(modelPath);
       model.writeUInt8(model.readUInt8(model.length - 17) ^ 0x40, model.length - 17);
       writeFileSync(modelPath, model);
+      // Whoever can write the bucket adds a checkpoint between the last two, validly signed by a key of
+      // its own: the joiner's coordinator refuses its manifest before the worker downloads anything.
+      const forged = rotten - 1;
+      const client = new StoreClient(net.storeAddress);
+      try {
+        const stored = await client.get(checkpointKeys(RUN, rotten).manifest);
+        assert.ok(stored);
+        const real = { ...parseCheckpointManifest(stored.bytes) };
+        delete real.lineage; // the real one's aggregates reach past the forged window
+        const forger = hotkeyFromSeed(new Uint8Array(32).fill(0x66));
+        await client.put(
+          checkpointKeys(RUN, forged).manifest,
+          encodeCheckpointManifest({ ...real, window: forged }, forger),
+        );
+      } finally {
+        client.close();
+      }
       const joiner = await startMinerOperator(net, 'miner3', MINER_SEEDS[3]!, minerSpec);
       miners.push(joiner);
       const joined = await until(
@@ -184,11 +207,19 @@ describe(
         diag,
       );
       const joinedAt = num(joined, 'chainWindow');
-      // It tried LATEST: the rotten checkpoint (refused, then the previous one loaded) or a newer one.
+      // It tried LATEST: the rotten checkpoint (refused, then the forged and the previous one) or a newer one.
       const rejected = joiner.events('checkpoint_rejected').map((r) => [num(r, 'window'), r.reason]);
       assert.notEqual(num(joined, 'checkpoint'), rotten, 'the rotten checkpoint was not used');
+      assert.notEqual(num(joined, 'checkpoint'), forged, 'the forged checkpoint was not used');
       if (num(joined, 'checkpoint') < rotten) {
-        assert.deepEqual(rejected, [[rotten, 'CHECKPOINT_CORRUPT']], 'refused with its reason');
+        assert.deepEqual(
+          rejected,
+          [
+            [rotten, 'CHECKPOINT_CORRUPT'],
+            [forged, 'MANIFEST_UNTRUSTED'],
+          ],
+          'each refused with its reason',
+        );
       }
       assert.ok(
         joinedAt <= firstFull + 4,

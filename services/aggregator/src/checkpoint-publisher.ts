@@ -5,8 +5,9 @@
  * and the aggregates since), then `LATEST`. A checkpoint without
  * manifest does not exist for readers, so an interruption anywhere leaves nothing half-visible.
  *
- * Idempotent, because a restarted aggregator may publish the same window again: a manifest already
- * there with θ_c's fingerprint counts as published; identical files are no-ops for the store
+ * The manifest is signed with the aggregator's hotkey (ADR 0016): replicas load only checkpoints the
+ * run's aggregator signed. Idempotent, because a restarted aggregator may publish the same window again:
+ * a manifest already there, signed by this hotkey, with θ_c's fingerprint counts as published; identical files are no-ops for the store
  * (write-once keys accept the same bytes). The model is read into memory whole: fine for the presets
  * a single aggregator runs today; streaming from the file is a later change.
  */
@@ -19,6 +20,7 @@ import {
   checkpointKeys,
   encodeCheckpointManifest,
   encodeLatest,
+  encodeSs58,
   latestKey,
   parseCheckpointManifest,
 } from '@cohort/core';
@@ -64,29 +66,37 @@ async function writeLatest(deps: AggregatorDeps, window: number): Promise<void> 
 }
 
 /**
- * How θ_window came about: the newest checkpoint before it (null for the run's first), the aggregates
+ * How θ_window came about: the newest checkpoint before it that this aggregator signed (null for the
+ * run's first; a manifest another key wrote into the bucket is no part of the lineage), the aggregates
  * published for the windows between, as the store holds them (size, BLAKE2b-256), and the outer steps
  * since the run's first checkpoint (the previous manifest's count plus these).
  */
 async function lineageOf(deps: AggregatorDeps, window: number): Promise<CheckpointLineage> {
-  const previous = (await listCheckpointWindows(deps)).find((w) => w < window);
-  if (previous === undefined) return { previous: null, outerSteps: 0, aggregates: [] };
-  const before = await deps.store.get(checkpointKeys(deps.runId, previous).manifest, { signal: deps.signal });
-  const stepsOf = (bytes: Uint8Array): number => {
+  const own = { runId: deps.runId, aggregator: encodeSs58(deps.hotkey.publicKey) };
+  let previous: { window: number; outerSteps: number } | undefined;
+  for (const w of (await listCheckpointWindows(deps)).filter((w) => w < window)) {
+    const stored = await deps.store.get(checkpointKeys(deps.runId, w).manifest, { signal: deps.signal });
+    if (stored === undefined) continue;
     try {
-      return parseCheckpointManifest(bytes).lineage?.outerSteps ?? 0;
+      const manifest = parseCheckpointManifest(stored.bytes, { ...own, window: w });
+      previous = { window: w, outerSteps: manifest.lineage?.outerSteps ?? 0 };
+      break;
     } catch {
-      return 0; // listed a moment ago; an unreadable one starts the count afresh
+      continue; // not ours, or unreadable: never a link of the lineage
     }
-  };
-  const stepsBefore = before ? stepsOf(before.bytes) : 0;
+  }
+  if (previous === undefined) return { previous: null, outerSteps: 0, aggregates: [] };
   const aggregates: LineageAggregate[] = [];
-  for (let s = previous; s < window; s++) {
+  for (let s = previous.window; s < window; s++) {
     const info = await deps.store.head(aggregateKey(deps.runId, s));
     if (info === undefined) continue; // carried over: no aggregate for s
     aggregates.push({ window: s, sizeBytes: Number(info.sizeBytes), blake2b256: hex(info.blake2b256) });
   }
-  return { previous, outerSteps: stepsBefore + aggregates.length, aggregates };
+  return {
+    previous: previous.window,
+    outerSteps: previous.outerSteps + aggregates.length,
+    aggregates,
+  };
 }
 
 /**
@@ -103,7 +113,11 @@ export async function publishCheckpoint(deps: AggregatorDeps): Promise<boolean> 
     const existing = await store.get(keys.manifest, { signal: deps.signal });
     let created = false;
     if (existing !== undefined) {
-      const manifest = parseCheckpointManifest(existing.bytes, { runId, window });
+      const manifest = parseCheckpointManifest(existing.bytes, {
+        runId,
+        window,
+        aggregator: encodeSs58(deps.hotkey.publicKey),
+      });
       if (manifest.stateFingerprint !== fingerprint)
         throw conflict(window, manifest.stateFingerprint, fingerprint);
     } else {
@@ -116,16 +130,19 @@ export async function publishCheckpoint(deps: AggregatorDeps): Promise<boolean> 
           config: await upload(deps, keys.config, configBytes, 'application/json'),
         };
       });
-      const manifest = encodeCheckpointManifest({
-        runId,
-        window,
-        preset: deps.settings.preset,
-        stateFingerprint: fingerprint,
-        model,
-        config,
-        createdUnixMs: deps.clock.now(),
-        lineage: await lineageOf(deps, window),
-      });
+      const manifest = encodeCheckpointManifest(
+        {
+          runId,
+          window,
+          preset: deps.settings.preset,
+          stateFingerprint: fingerprint,
+          model,
+          config,
+          createdUnixMs: deps.clock.now(),
+          lineage: await lineageOf(deps, window),
+        },
+        deps.hotkey,
+      );
       await store.put(keys.manifest, manifest, { contentType: 'application/json', signal: deps.signal });
       created = true;
     }

@@ -1,13 +1,14 @@
 /**
  * Restore the replica at start from the run's checkpoints (protocol §9), the way a newcomer joins:
  * the checkpoint `LATEST` names, else (or when that one is refused) the next older one in the store.
- * A checkpoint is used only when its manifest parses and names this run, window and preset, both
+ * A checkpoint is used only when its manifest parses, is signed by this aggregator's own hotkey (a
+ * checkpoint another key signed is not this run's, ADR 0016) and names this run, window and preset, both
  * files match the manifest's sizes and BLAKE2b-256 (as the store hashed them), the engine loads the
  * model against that hash, and the loaded state has the manifest's fingerprint. Each refusal is logged
  * as `checkpoint_rejected` {window, reason, detail}. Store outages are not refusals: they propagate so
  * the caller retries.
  */
-import { Code, CohortError, latestKey, parseLatest } from '@cohort/core';
+import { Code, CohortError, encodeSs58, latestKey, parseLatest } from '@cohort/core';
 import { CheckpointRejected, listCheckpointWindows, loadCheckpoint } from '@cohort/replica';
 import type { RejectReason } from '@cohort/replica';
 
@@ -40,6 +41,7 @@ export async function restoreCheckpoint(deps: AggregatorDeps): Promise<number | 
     runId: deps.runId,
     store: deps.store,
     preset: deps.settings.preset,
+    aggregator: encodeSs58(deps.hotkey.publicKey),
     scratchDir: deps.settings.stateDir,
     signal: deps.signal,
   };

@@ -11,6 +11,7 @@ import {
   CohortError,
   aggregateKey,
   checkpointKeys,
+  encodeSs58,
   parseCheckpointManifest,
   verifyDigest,
 } from '@cohort/core';
@@ -69,7 +70,11 @@ export async function adoptPublished(deps: AggregatorDeps): Promise<Adopted | un
   if (next === undefined) return undefined;
   let fingerprint: string;
   try {
-    fingerprint = parseCheckpointManifest(next.bytes, { runId, window: window + 1 }).stateFingerprint;
+    fingerprint = parseCheckpointManifest(next.bytes, {
+      runId,
+      window: window + 1,
+      aggregator: encodeSs58(deps.hotkey.publicKey),
+    }).stateFingerprint;
   } catch {
     return undefined; // an unreadable manifest proves nothing; the window is computed instead
   }

@@ -8,6 +8,7 @@ import {
   parseCheckpointManifest,
   parseLatest,
 } from './checkpoint-manifest.js';
+import { encodeSs58, hotkeyFromSeed } from './hotkey-signature.js';
 
 const reason = (expected: string) => (error: unknown) =>
   error instanceof CheckpointManifestError && error.reason === expected;
@@ -21,14 +22,19 @@ const MANIFEST = {
   config: { sizeBytes: 612, blake2b256: '02'.repeat(32) },
   createdUnixMs: 1_795_000_000_000,
 };
+const AGGREGATOR = hotkeyFromSeed(new Uint8Array(32).fill(7));
+const OTHER = hotkeyFromSeed(new Uint8Array(32).fill(8));
+const AGGREGATOR_SS58 = encodeSs58(AGGREGATOR.publicKey);
 const AGG = (window: number) => ({ window, sizeBytes: 1000 + window, blake2b256: '0c'.repeat(32) });
 const text = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
 test('a manifest round-trips and is checked against the key it came from', () => {
-  const bytes = encodeCheckpointManifest(MANIFEST);
+  const bytes = encodeCheckpointManifest(MANIFEST, AGGREGATOR);
   assert.deepEqual(parseCheckpointManifest(bytes, { runId: 'devnet', window: 12 }), {
-    format: 'cohort-checkpoint/1',
+    format: 'cohort-checkpoint/2',
     ...MANIFEST,
+    signer: AGGREGATOR_SS58,
+    signature: (JSON.parse(new TextDecoder().decode(bytes)) as { signature: string }).signature,
   });
   assert.throws(() => parseCheckpointManifest(bytes, { window: 13 }), reason('MANIFEST_MISMATCH'));
   assert.throws(() => parseCheckpointManifest(bytes, { runId: 'other' }), reason('MANIFEST_MISMATCH'));
@@ -36,17 +42,20 @@ test('a manifest round-trips and is checked against the key it came from', () =>
 
 test('the lineage names the previous checkpoint and the aggregates applied since, in order', () => {
   const lineage = { previous: 5, outerSteps: 7, aggregates: [AGG(5), AGG(6), AGG(9)] };
-  const parsed = parseCheckpointManifest(encodeCheckpointManifest({ ...MANIFEST, lineage }));
+  const parsed = parseCheckpointManifest(encodeCheckpointManifest({ ...MANIFEST, lineage }, AGGREGATOR));
   assert.deepEqual(parsed.lineage, lineage);
   const first = parseCheckpointManifest(
-    encodeCheckpointManifest({ ...MANIFEST, lineage: { previous: null, outerSteps: 0, aggregates: [] } }),
+    encodeCheckpointManifest(
+      { ...MANIFEST, lineage: { previous: null, outerSteps: 0, aggregates: [] } },
+      AGGREGATOR,
+    ),
   );
   assert.deepEqual(first.lineage, { previous: null, outerSteps: 0, aggregates: [] });
-  assert.equal(parseCheckpointManifest(encodeCheckpointManifest(MANIFEST)).lineage, undefined);
+  assert.equal(parseCheckpointManifest(encodeCheckpointManifest(MANIFEST, AGGREGATOR)).lineage, undefined);
 });
 
 test('hostile manifests are refused with a reason, never a TypeError', () => {
-  const good = JSON.parse(new TextDecoder().decode(encodeCheckpointManifest(MANIFEST))) as Record<
+  const good = JSON.parse(new TextDecoder().decode(encodeCheckpointManifest(MANIFEST, AGGREGATOR))) as Record<
     string,
     unknown
   >;
@@ -54,7 +63,11 @@ test('hostile manifests are refused with a reason, never a TypeError', () => {
     null,
     [],
     'x',
-    { ...good, format: 'cohort-checkpoint/2' },
+    { ...good, format: 'cohort-checkpoint/3' },
+    { ...good, signer: 'not-an-address' },
+    { ...good, signer: 5 },
+    { ...good, signature: 'AB'.repeat(64) },
+    { ...good, signature: 'ab'.repeat(63) },
     { ...good, window: -1 },
     { ...good, window: 1.5 },
     { ...good, window: '12' },
@@ -89,7 +102,67 @@ test('hostile manifests are refused with a reason, never a TypeError', () => {
     () => parseCheckpointManifest(new Uint8Array(MAX_MANIFEST_BYTES + 1).fill(0x20)),
     reason('MANIFEST_TOO_LARGE'),
   );
-  assert.throws(() => encodeCheckpointManifest({ ...MANIFEST, window: -3 }), reason('MANIFEST_INVALID'));
+  assert.throws(
+    () => encodeCheckpointManifest({ ...MANIFEST, window: -3 }, AGGREGATOR),
+    reason('MANIFEST_INVALID'),
+  );
+});
+
+test('the signature binds every field to the aggregator, and only the trusted one is accepted', () => {
+  const lineage = { previous: 5, outerSteps: 7, aggregates: [AGG(5), AGG(9)] };
+  const bytes = encodeCheckpointManifest({ ...MANIFEST, lineage }, AGGREGATOR);
+  const good = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  assert.equal(parseCheckpointManifest(bytes, { aggregator: AGGREGATOR_SS58 }).signer, AGGREGATOR_SS58);
+  // The same key under another SS58 prefix is the same aggregator.
+  assert.equal(
+    parseCheckpointManifest(bytes, { aggregator: encodeSs58(AGGREGATOR.publicKey, 0) }).window,
+    12,
+  );
+  // Field order and whitespace are not signed; the fields are.
+  const reordered = Object.fromEntries(Object.entries(good).reverse());
+  assert.equal(
+    parseCheckpointManifest(new TextEncoder().encode(JSON.stringify(reordered, null, 2))).window,
+    12,
+  );
+  const altered: unknown[] = [
+    { ...good, window: 13 },
+    { ...good, runId: 'other' },
+    { ...good, preset: '150M' },
+    { ...good, stateFingerprint: 'cd'.repeat(32) },
+    { ...good, model: { sizeBytes: 28_905_984, blake2b256: '03'.repeat(32) } },
+    { ...good, config: { sizeBytes: 613, blake2b256: '02'.repeat(32) } },
+    { ...good, createdUnixMs: 1 },
+    { ...good, lineage: { ...lineage, outerSteps: 8 } },
+    { ...good, lineage: { ...lineage, aggregates: [AGG(5)] } },
+    { ...good, lineage: undefined },
+    { ...good, signer: encodeSs58(OTHER.publicKey) },
+    { ...good, signature: `${(good.signature as string).slice(0, 126)}00` },
+  ];
+  for (const value of altered) {
+    assert.throws(
+      () => parseCheckpointManifest(text(value)),
+      reason('MANIFEST_BAD_SIGNATURE'),
+      JSON.stringify(value),
+    );
+  }
+  // Re-signed by another key: a valid manifest, but not the run's aggregator's.
+  const forged = encodeCheckpointManifest({ ...MANIFEST, stateFingerprint: 'cd'.repeat(32) }, OTHER);
+  assert.equal(parseCheckpointManifest(forged).stateFingerprint, 'cd'.repeat(32));
+  assert.throws(
+    () => parseCheckpointManifest(forged, { aggregator: AGGREGATOR_SS58 }),
+    reason('MANIFEST_UNTRUSTED'),
+  );
+  // Unsigned manifests: format 1, or format 2 without signature.
+  const unsigned = { ...good, signer: undefined, signature: undefined }; // dropped by JSON
+  assert.throws(
+    () => parseCheckpointManifest(text({ ...unsigned, format: 'cohort-checkpoint/1' })),
+    reason('MANIFEST_UNSIGNED'),
+  );
+  assert.throws(() => parseCheckpointManifest(text(unsigned)), reason('MANIFEST_UNSIGNED'));
+  assert.throws(
+    () => parseCheckpointManifest(text({ ...good, signature: undefined })),
+    reason('MANIFEST_UNSIGNED'),
+  );
 });
 
 test('LATEST round-trips and refuses anything else', () => {

@@ -3,17 +3,24 @@
  * `checkpoints/<w>/` holds θ_w — the state every replica trains window w from — as `model.safetensors` +
  * `config.json`, and `manifest.json` (written last) names both with their sizes and BLAKE2b-256, the
  * state fingerprint of θ_w, the model preset and its lineage (the previous checkpoint and the aggregates
- * applied since, issue 9). A reader checks the files against the manifest and the
- * loaded replica's fingerprint against `stateFingerprint`: a checkpoint that fails either is corrupt and
- * the reader falls back to an older one.
+ * applied since, issue 9), signed by the aggregator that published it (checkpoint-signature.ts). A reader
+ * checks the signer against the run's aggregator, the files against the manifest and the loaded
+ * replica's fingerprint against `stateFingerprint`: a checkpoint that fails any is refused and the
+ * reader falls back to an older one.
  *
  * Both documents come from peers' buckets: {@link parseCheckpointManifest} and {@link parseLatest}
  * check every field and throw {@link CheckpointManifestError} with a reason code, never a TypeError.
+ * `LATEST` is not signed: it only says which signed manifest to try first, and one pointing at an old
+ * checkpoint costs a longer replay of signed aggregates, never a wrong state.
  */
+import { canonicalManifestText, manifestSignatureValid, signManifestBody } from './checkpoint-signature.js';
+import type { ManifestBody } from './checkpoint-signature.js';
 import { CohortError, Code } from './errors.js';
+import { decodeSs58, encodeSs58 } from './hotkey-signature.js';
+import type { HotkeyPair } from './hotkey-signature.js';
 
-/** The manifest format this module writes and reads. */
-export const CHECKPOINT_MANIFEST_FORMAT = 'cohort-checkpoint/1';
+/** The manifest format this module writes and reads (2: signed; 1 was unsigned and is refused). */
+export const CHECKPOINT_MANIFEST_FORMAT = 'cohort-checkpoint/2';
 /** The `LATEST` format this module writes and reads. */
 export const LATEST_FORMAT = 'cohort-latest/1';
 /** Largest manifest or `LATEST` document accepted (they are a few hundred bytes). */
@@ -64,7 +71,14 @@ export interface CheckpointManifest {
   readonly createdUnixMs: number;
   /** Where θ_w came from; absent in manifests written before it existed. */
   readonly lineage?: CheckpointLineage;
+  /** SS58 address of the hotkey that signed the manifest: the run's aggregator, for a trusted one. */
+  readonly signer: string;
+  /** sr25519 signature of `signer` over the other fields (checkpoint-signature.ts), 128 hex digits. */
+  readonly signature: string;
 }
+
+/** What a publisher fills in; {@link encodeCheckpointManifest} adds the format, signer and signature. */
+export type UnsignedCheckpointManifest = Omit<CheckpointManifest, 'format' | 'signer' | 'signature'>;
 
 /** `LATEST`: the window of the newest complete checkpoint. */
 export interface LatestPointer {
@@ -73,7 +87,18 @@ export interface LatestPointer {
 }
 
 /** Why a manifest or `LATEST` document was refused. */
-export type CheckpointManifestReason = 'MANIFEST_INVALID' | 'MANIFEST_TOO_LARGE' | 'MANIFEST_MISMATCH';
+export type CheckpointManifestReason =
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_TOO_LARGE'
+  | 'MANIFEST_MISMATCH'
+  /** No manifest where one was listed or pointed at (readers raise it; the parser never does). */
+  | 'MANIFEST_MISSING'
+  /** Format 1, which carried no signature: no replica loads a state nobody vouches for. */
+  | 'MANIFEST_UNSIGNED'
+  /** The signature is not the named signer's over these fields: altered after signing, or forged. */
+  | 'MANIFEST_BAD_SIGNATURE'
+  /** Validly signed, but not by the aggregator the reader trusts. */
+  | 'MANIFEST_UNTRUSTED';
 
 /** A refused manifest or `LATEST` document. */
 export class CheckpointManifestError extends CohortError {
@@ -84,6 +109,29 @@ export class CheckpointManifestError extends CohortError {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const HEX128 = /^[0-9a-f]{128}$/;
+
+/** What the reader knows the manifest must say, from its key and its configuration. */
+export interface ManifestExpectation {
+  readonly runId?: string;
+  readonly window?: number;
+  /** SS58 address of the run's aggregator: another signer is MANIFEST_UNTRUSTED. Absent: any signer. */
+  readonly aggregator?: string;
+}
+
+function isAddress(value: string): boolean {
+  try {
+    decodeSs58(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Two addresses of one key (the prefix may differ). `trusted` comes from config, checked there. */
+function sameKey(signer: string, trusted: string): boolean {
+  return Buffer.from(decodeSs58(signer)).equals(Buffer.from(decodeSs58(trusted)));
+}
 const PRESET = /^[A-Za-z0-9._-]{1,32}$/;
 
 function fail(message: string, reason: CheckpointManifestReason = 'MANIFEST_INVALID'): never {
@@ -155,49 +203,46 @@ function lineageOf(value: unknown, window: number): CheckpointLineage {
   return { previous, outerSteps, aggregates };
 }
 
-/** Serialize a manifest (canonical field order, UTF-8). */
-export function encodeCheckpointManifest(manifest: Omit<CheckpointManifest, 'format'>): Uint8Array {
-  const m: CheckpointManifest = { format: CHECKPOINT_MANIFEST_FORMAT, ...manifest };
-  const text = JSON.stringify({
-    format: m.format,
-    runId: m.runId,
-    window: m.window,
-    preset: m.preset,
-    stateFingerprint: m.stateFingerprint,
-    model: { sizeBytes: m.model.sizeBytes, blake2b256: m.model.blake2b256 },
-    config: { sizeBytes: m.config.sizeBytes, blake2b256: m.config.blake2b256 },
-    createdUnixMs: m.createdUnixMs,
-    ...(m.lineage === undefined
-      ? {}
-      : {
-          lineage: {
-            previous: m.lineage.previous,
-            outerSteps: m.lineage.outerSteps,
-            aggregates: m.lineage.aggregates.map((a) => ({
-              window: a.window,
-              sizeBytes: a.sizeBytes,
-              blake2b256: a.blake2b256,
-            })),
-          },
-        }),
-  });
-  // Round-trip through the parser: never publish what a reader would refuse.
+/**
+ * Sign and serialize a manifest with `signer` (the aggregator's hotkey): canonical field order, UTF-8,
+ * the signature last. Round-trips through the parser: never publishes what a reader would refuse.
+ */
+export function encodeCheckpointManifest(
+  manifest: UnsignedCheckpointManifest,
+  signer: HotkeyPair,
+): Uint8Array {
+  const body: ManifestBody = {
+    format: CHECKPOINT_MANIFEST_FORMAT,
+    ...manifest,
+    signer: encodeSs58(signer.publicKey),
+  };
+  const unsigned = canonicalManifestText(body); // a JSON object: the signature joins it last
+  const text = `${unsigned.slice(0, -1)},"signature":"${signManifestBody(body, signer)}"}`;
   const bytes = new TextEncoder().encode(text);
   parseCheckpointManifest(bytes);
   return bytes;
 }
 
 /**
- * Parse and check a manifest from a bucket; `expect` adds the run and window the key said. Throws
- * {@link CheckpointManifestError} (MANIFEST_INVALID, MANIFEST_TOO_LARGE, MANIFEST_MISMATCH).
+ * Parse and check a manifest from a bucket: every field, and the signature always (a manifest whose
+ * signature does not verify is refused whoever the reader trusts); `expect` adds the run and window the
+ * key said and the aggregator the reader trusts. Throws {@link CheckpointManifestError} with one of
+ * {@link CheckpointManifestReason}.
  */
 export function parseCheckpointManifest(
   bytes: Uint8Array,
-  expect: { readonly runId?: string; readonly window?: number } = {},
+  expect: ManifestExpectation = {},
 ): CheckpointManifest {
   const v = parseJson(bytes, 'the checkpoint manifest');
+  if (v.format === 'cohort-checkpoint/1')
+    fail('the manifest is format 1, which is unsigned: republish it signed (format 2)', 'MANIFEST_UNSIGNED');
   if (v.format !== CHECKPOINT_MANIFEST_FORMAT)
     fail(`the manifest format must be "${CHECKPOINT_MANIFEST_FORMAT}"`);
+  if (v.signer === undefined || v.signature === undefined)
+    fail('the manifest carries no signer or signature', 'MANIFEST_UNSIGNED');
+  if (typeof v.signer !== 'string' || !isAddress(v.signer)) fail('signer must be an SS58 address');
+  if (typeof v.signature !== 'string' || !HEX128.test(v.signature))
+    fail('signature must be 128 lowercase hex digits');
   if (typeof v.runId !== 'string' || v.runId.length === 0 || v.runId.length > 64)
     fail('runId must be a run id');
   if (typeof v.preset !== 'string' || !PRESET.test(v.preset)) fail('preset must be a preset name');
@@ -211,7 +256,18 @@ export function parseCheckpointManifest(
     config: fileEntry(v.config, 'config'),
     createdUnixMs: count(v.createdUnixMs, 'createdUnixMs'),
     ...(v.lineage === undefined ? {} : { lineage: lineageOf(v.lineage, count(v.window, 'window')) }),
+    signer: v.signer,
+    signature: v.signature,
   };
+  if (!manifestSignatureValid(manifest)) {
+    fail(`the manifest's signature is not ${manifest.signer}'s over its fields`, 'MANIFEST_BAD_SIGNATURE');
+  }
+  if (expect.aggregator !== undefined && !sameKey(manifest.signer, expect.aggregator)) {
+    fail(
+      `the manifest is signed by ${manifest.signer}, the run's aggregator is ${expect.aggregator}`,
+      'MANIFEST_UNTRUSTED',
+    );
+  }
   if (expect.runId !== undefined && manifest.runId !== expect.runId) {
     fail(`the manifest is of run "${manifest.runId}", not "${expect.runId}"`, 'MANIFEST_MISMATCH');
   }

@@ -14,6 +14,7 @@ export * from './weights-commit.js';
 export * from './miner-machine.js';
 export * from './lease.js';
 export * from './checkpoint-manifest.js';
+export * from './checkpoint-signature.js';
 export * from './score-quality.js';
 export * from './score-signals.js';
 export * from './score-copiers.js';

@@ -108,7 +108,7 @@ async function setup() {
       stateDir: '',
     },
   };
-  const checkpoint = (window: number, state: string, claimed = state): void => {
+  const checkpoint = (window: number, state: string, claimed = state, signer = AGGREGATOR): void => {
     const keys = checkpointKeys(RUN, window);
     const model = utf8(state);
     const config = utf8('{}');
@@ -117,15 +117,18 @@ async function setup() {
     const entry = (b: Uint8Array) => ({ sizeBytes: b.length, blake2b256: hex(blake2b256(b)) });
     store.objects.set(
       keys.manifest,
-      encodeCheckpointManifest({
-        runId: RUN,
-        window,
-        preset: 'devnet',
-        stateFingerprint: claimed,
-        model: entry(model),
-        config: entry(config),
-        createdUnixMs: 0,
-      }),
+      encodeCheckpointManifest(
+        {
+          runId: RUN,
+          window,
+          preset: 'devnet',
+          stateFingerprint: claimed,
+          model: entry(model),
+          config: entry(config),
+          createdUnixMs: 0,
+        },
+        signer,
+      ),
     );
   };
   const aggregate = (window: number, signer = AGGREGATOR): Uint8Array => {
@@ -227,6 +230,40 @@ test('a refused checkpoint falls back to an older one; a run without checkpoints
     syncTo(deps2, 5),
     (e) => e instanceof CannotScoreError && e.reason === 'NO_USABLE_CHECKPOINT',
   );
+});
+
+test("a checkpoint not signed by the run's aggregator is never loaded nor used to carry a window over", async () => {
+  const { engine, deps, replica, events, checkpoint, aggregate, latest } = await setup();
+  const forger = hotkeyFromSeed(new Uint8Array(32).fill(0x66));
+  const theta4 = fp('theta4');
+  checkpoint(4, theta4);
+  const theta5 = next(theta4, aggregate(4));
+  // Whoever can write the bucket publishes a newer checkpoint of a state of their own, validly signed.
+  checkpoint(6, fp('forged'), fp('forged'), forger);
+  latest(6);
+  await syncTo(deps, 5);
+  assert.equal(replica.fingerprint, theta5);
+  await assert.rejects(
+    syncTo(deps, 6),
+    (e) => e instanceof NotReadyError && e.reason === 'AGGREGATE_NOT_READY',
+  );
+  // Window 5 had no aggregate and a forged manifest says θ_6 = θ_5: not carried over on its word.
+  checkpoint(6, theta5, theta5, forger);
+  await assert.rejects(
+    syncTo(deps, 6),
+    (e) => e instanceof NotReadyError && e.reason === 'AGGREGATE_NOT_READY',
+  );
+  assert.equal(replica.window, 5);
+  const rejected = events.filter((e) => e.event === 'checkpoint_rejected');
+  assert.deepEqual(
+    rejected.map((e) => [e.window, e.reason]),
+    [
+      [6, 'MANIFEST_UNTRUSTED'],
+      [6, 'MANIFEST_UNTRUSTED'],
+    ],
+    'refused by each job, before any download',
+  );
+  assert.equal(engine.loads.length, 1, 'θ_5 kept: a refused manifest never costs a reload');
 });
 
 test("an aggregate not signed by the run's aggregator is never applied: the job cannot be scored", async () => {

@@ -56,7 +56,14 @@ async function loadInto(deps: EvaluatorDeps, window: number): Promise<void> {
   const scratchDir = deps.settings.stateDir === '' ? tmpdir() : deps.settings.stateDir;
   await mkdir(scratchDir, { recursive: true });
   const fingerprint = await loadCheckpoint(
-    { runId: deps.runId, store: deps.store, preset: deps.settings.preset, scratchDir, signal: deps.signal },
+    {
+      runId: deps.runId,
+      store: deps.store,
+      preset: deps.settings.preset,
+      aggregator: deps.trust.aggregator,
+      scratchDir,
+      signal: deps.signal,
+    },
     deps.replica,
     window,
   );
@@ -75,7 +82,7 @@ async function loadFirstUsable(
       return window;
     } catch (error) {
       if (!(error instanceof CheckpointRejected)) throw error;
-      deps.replica.invalidate();
+      if (!error.replicaIntact) deps.replica.invalidate();
       deps.metrics.checkpointRejected(error.reason);
       deps.log.warn('checkpoint_rejected', { window, reason: error.reason, detail: error.detail });
     }
@@ -130,7 +137,7 @@ async function reload(deps: EvaluatorDeps, window: number): Promise<void> {
  * Returns false when neither is published.
  */
 async function step(deps: EvaluatorDeps): Promise<boolean> {
-  const { replica, store, runId, log, metrics } = deps;
+  const { replica, store, runId, log, metrics, trust } = deps;
   const window = replica.window;
   const aggregate = await trustedAggregate(deps, window);
   if (aggregate !== undefined) {
@@ -152,7 +159,11 @@ async function step(deps: EvaluatorDeps): Promise<boolean> {
   const next = await store.get(checkpointKeys(runId, window + 1).manifest, { signal: deps.signal });
   if (next === undefined) return false;
   try {
-    const manifest = parseCheckpointManifest(next.bytes, { runId, window: window + 1 });
+    const manifest = parseCheckpointManifest(next.bytes, {
+      runId,
+      window: window + 1,
+      ...(trust.aggregator === undefined ? {} : { aggregator: trust.aggregator }),
+    });
     if (manifest.stateFingerprint !== replica.fingerprint) return false;
   } catch {
     return false; // an unreadable manifest proves nothing
@@ -172,7 +183,7 @@ export async function syncTo(deps: EvaluatorDeps, window: number): Promise<void>
       const s = replica.window;
       const newer = (await listCheckpointWindows(deps)).filter((w) => w > s && w <= window);
       if (newer.length > 0 && (await loadFirstUsable(deps, newer)) !== undefined) continue;
-      // (When every newer checkpoint was refused the replica is invalid: the next job reloads.)
+      // (When a newer checkpoint failed in the engine the replica is invalid: the next job reloads.)
       throw new NotReadyError(
         'AGGREGATE_NOT_READY',
         `θ_${window} needs aggregates/${s}, which is not published yet`,

@@ -1,6 +1,9 @@
 /**
  * LoadCheckpoint from the run's object store: the manifest names the model and config files with their
- * sizes and BLAKE2b-256 and θ_w's state fingerprint. The files are downloaded into a private temporary
+ * sizes and BLAKE2b-256 and θ_w's state fingerprint, and is signed (ADR 0016). The worker holds no trust
+ * of its own: its coordinator checks the manifest's signer against the run's aggregator and sends the
+ * manifest's BLAKE2b-256, and the worker loads only a manifest with exactly those bytes (without a pin,
+ * any validly signed one). The files are downloaded into a private temporary
  * directory, checked against the manifest (the store's hash of each object, then the engine's own hash
  * of the model while loading), loaded, and the replica's new fingerprint compared with the manifest's.
  * Any mismatch is CHECKPOINT_CORRUPT and the caller (the coordinator's resync) falls back to an older
@@ -9,7 +12,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointManifestError, checkpointKeys, parseCheckpointManifest, tryParseKey } from '@cohort/core';
+import {
+  CheckpointManifestError,
+  blake2b256,
+  checkpointKeys,
+  parseCheckpointManifest,
+  tryParseKey,
+} from '@cohort/core';
 import type { CheckpointManifest } from '@cohort/core';
 import type { StoreClient } from '@cohort/kit';
 
@@ -43,9 +52,16 @@ async function fetchManifest(
   key: string,
   run: string,
   window: number,
+  pin: Uint8Array,
 ): Promise<CheckpointManifest> {
   const object = await store.get(key);
   if (object === undefined) throw checkpointError('CHECKPOINT_MISSING', `no checkpoint manifest at ${key}`);
+  if (pin.length > 0 && !Buffer.from(blake2b256(object.bytes)).equals(Buffer.from(pin))) {
+    throw checkpointError(
+      'CHECKPOINT_CORRUPT',
+      `${key} hashes to ${hex(blake2b256(object.bytes))}, not the ${hex(pin)} the caller checked (MANIFEST_CHANGED)`,
+    );
+  }
   try {
     return parseCheckpointManifest(object.bytes, { runId: run, window });
   } catch (error) {
@@ -76,17 +92,21 @@ async function fetchFile(
 }
 
 /**
- * Load the checkpoint whose manifest is `key` into the replica as window `window`'s state. Returns θ_w's
- * fingerprint and the bytes downloaded.
+ * Load the checkpoint whose manifest is `key` into the replica as window `window`'s state. `pin` is the
+ * BLAKE2b-256 the manifest's bytes must have (empty: none). Returns θ_w's fingerprint and the bytes
+ * downloaded.
  */
 export async function loadCheckpointFromStore(
   store: StoreClient,
   replica: Replica,
   key: string,
   window: bigint,
+  pin: Uint8Array = new Uint8Array(),
 ): Promise<{ fingerprint: Uint8Array; downloadedBytes: number }> {
+  if (pin.length !== 0 && pin.length !== 32)
+    throw badRequest('BAD_CHECKPOINT_PIN', `manifest_blake2b256 has ${pin.length} bytes, not 32`);
   const target = manifestTarget(key, replica.deps.runId, window);
-  const manifest = await fetchManifest(store, key, target.run, target.window);
+  const manifest = await fetchManifest(store, key, target.run, target.window, pin);
   const keys = checkpointKeys(target.run, target.window);
   const dir = await mkdtemp(join(tmpdir(), 'cohort-checkpoint-'));
   try {

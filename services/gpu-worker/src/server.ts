@@ -29,7 +29,7 @@ export function createGpuWorkerImpl(
       const { fingerprint, downloadedBytes } = await replica.gate.run('LoadCheckpoint', async () =>
         store === null
           ? { fingerprint: await replica.load(request.key, request.window), downloadedBytes: 0 }
-          : loadCheckpointFromStore(store, replica, request.key, request.window),
+          : loadCheckpointFromStore(store, replica, request.key, request.window, request.manifestBlake2b256),
       );
       deps.metrics.downloaded(downloadedBytes);
       log.info('checkpoint_loaded', {

@@ -1,6 +1,7 @@
 /**
  * Loading a run's checkpoint into a {@link Replica} (protocol §9), the one way every follower of a run
- * does it: the manifest must parse and name this run, window and preset; both files must match the
+ * does it: the manifest must parse, carry a valid signature by the run's aggregator (when the source
+ * names one; ADR 0016) and name this run, window and preset; both files must match the
  * manifest's sizes and BLAKE2b-256 (as the store hashed them); the engine loads the model against that
  * hash; and the loaded state must have the manifest's fingerprint. Any refusal is a
  * {@link CheckpointRejected} with a stable reason — the caller logs it and tries an older checkpoint;
@@ -32,6 +33,9 @@ export type RejectReason =
   | 'MANIFEST_INVALID'
   | 'MANIFEST_TOO_LARGE'
   | 'MANIFEST_MISMATCH'
+  | 'MANIFEST_UNSIGNED'
+  | 'MANIFEST_BAD_SIGNATURE'
+  | 'MANIFEST_UNTRUSTED'
   | 'PRESET_MISMATCH'
   | 'FILE_MISSING'
   | 'FILE_MISMATCH'
@@ -45,6 +49,15 @@ export class CheckpointRejected extends Error {
     readonly detail: string,
   ) {
     super(`${reason}: ${detail}`);
+  }
+
+  /**
+   * Whether the refusal came before the engine saw the files (manifest, preset, files): the replica
+   * still holds what it held, so a caller need not invalidate it — a forged or broken newer
+   * checkpoint then costs nothing but the refusal.
+   */
+  get replicaIntact(): boolean {
+    return this.reason !== 'LOAD_FAILED' && this.reason !== 'STATE_MISMATCH';
   }
 }
 
@@ -63,6 +76,8 @@ export interface CheckpointSource {
   readonly store: StoreClient;
   /** The engine preset the replica runs: a checkpoint of another is refused (PRESET_MISMATCH). */
   readonly preset: string;
+  /** SS58 address of the run's aggregator: a manifest another key signed is MANIFEST_UNTRUSTED. Absent: any signer. */
+  readonly aggregator?: string | undefined;
   /** Directory for the files on their way from the store to the engine. */
   readonly scratchDir: string;
   readonly signal?: AbortSignal;
@@ -113,7 +128,10 @@ export async function loadCheckpoint(
   if (stored === undefined) throw new CheckpointRejected('MANIFEST_MISSING', `${keys.manifest} is absent`);
   let manifest;
   try {
-    manifest = parseCheckpointManifest(stored.bytes, { runId, window });
+    manifest = parseCheckpointManifest(
+      stored.bytes,
+      source.aggregator === undefined ? { runId, window } : { runId, window, aggregator: source.aggregator },
+    );
   } catch (error) {
     if (!(error instanceof CheckpointManifestError)) throw error;
     throw new CheckpointRejected((error.reason ?? 'MANIFEST_INVALID') as RejectReason, error.message);

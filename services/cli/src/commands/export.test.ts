@@ -12,6 +12,8 @@ import {
   encodeCheckpointManifest,
   encodeLatest,
   latestKey,
+  encodeSs58,
+  hotkeyFromSeed,
 } from '@cohort/core';
 import { StoreClient, createLogger, loadConfig, startService } from '@cohort/kit';
 import type { RunningService } from '@cohort/kit';
@@ -19,6 +21,7 @@ import { createEngine } from '@cohort/native';
 import { runCli } from '../run-cli.js';
 import { completeLlamaConfig, readSafetensorsHeader } from './hf-checkpoint.js';
 
+const SIGNER = hotkeyFromSeed(new Uint8Array(32).fill(9));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const reason =
   (r: string, code: number) =>
@@ -69,15 +72,18 @@ before(async () => {
 
   const client = new StoreClient(store);
   const manifestOf = (window: number): Uint8Array =>
-    encodeCheckpointManifest({
-      runId: 'devnet',
-      window,
-      preset: 'devnet',
-      stateFingerprint,
-      model: { sizeBytes: model.length, blake2b256: hex(blake2b256(model)) },
-      config: { sizeBytes: config.length, blake2b256: hex(blake2b256(config)) },
-      createdUnixMs: Date.now(),
-    });
+    encodeCheckpointManifest(
+      {
+        runId: 'devnet',
+        window,
+        preset: 'devnet',
+        stateFingerprint,
+        model: { sizeBytes: model.length, blake2b256: hex(blake2b256(model)) },
+        config: { sizeBytes: config.length, blake2b256: hex(blake2b256(config)) },
+        createdUnixMs: Date.now(),
+      },
+      hotkeyFromSeed(new Uint8Array(32).fill(9)),
+    );
   const publish = async (window: number, modelBytes: Uint8Array): Promise<void> => {
     const keys = checkpointKeys('devnet', window);
     await client.put(keys.model, modelBytes);
@@ -198,6 +204,25 @@ describe('cohort export', () => {
       [],
       'no temp or old directory left',
     );
+  });
+
+  test('--aggregator: the trusted signer exports, another is refused; the summary names the signer', async () => {
+    const signer = encodeSs58(SIGNER.publicKey);
+    const trusted = join(root, 'trusted');
+    const text = await runCli(['export', '--store', store, '--out', trusted, '--aggregator', signer]);
+    assert.match(text, new RegExp(`signed by ${signer}, the run's aggregator`));
+    const other = encodeSs58(hotkeyFromSeed(new Uint8Array(32).fill(10)).publicKey);
+    await assert.rejects(
+      runCli(['export', '--store', store, '--out', join(root, 'untrusted'), '--aggregator', other]),
+      (e: unknown) => reason('MANIFEST_UNTRUSTED', Code.DataLoss)(e) && (e as Error).message.includes(signer),
+    );
+    await assert.rejects(
+      runCli(['export', '--store', store, '--out', join(root, 'untrusted'), '--aggregator', 'nope']),
+      reason('BAD_SS58', Code.InvalidArgument),
+    );
+    assert.ok(!(await readdir(root)).some((n) => n.startsWith('untrusted')), 'nothing written');
+    const unchecked = await runCli(['export', '--store', store, '--out', join(root, 'unchecked')]);
+    assert.match(unchecked, /signed by \S+ \(not checked against the run: pass --aggregator\)/);
   });
 
   test('a window without a checkpoint names the available ones', async () => {

@@ -4,7 +4,8 @@
  * tokenizer). Both checkpoint files are streamed from the checkpoint-store and checked against the
  * manifest (size and BLAKE2b-256, as the store hashed them and as the bytes arrived) before anything is
  * published: the directory is built as `<out>.tmp-*` and renamed into place, so a failed export leaves
- * no output. `scripts/check-hf-export.py` loads the result with transformers and generates.
+ * no output. The manifest's signature is always checked; `--aggregator` also requires its signer to be
+ * the run's aggregator (ADR 0016), and the summary names the signer either way. `scripts/check-hf-export.py` loads the result with transformers and generates.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import {
   Code,
   checkpointKeys,
   createBlake2b256,
+  decodeSs58,
   latestKey,
   parseCheckpointManifest,
   parseLatest,
@@ -28,12 +30,14 @@ import { completeLlamaConfig, generationConfig, readSafetensorsHeader } from './
 import { numberFlag, parseFlags, stringFlag } from './parse-flags.js';
 
 /** Usage of `cohort export`. */
-export const exportUsage = `usage: cohort export --out <dir> [--window <w>] [--store host:port] [--run <run>] [--force]
+export const exportUsage = `usage: cohort export --out <dir> [--window <w>] [--store host:port] [--run <run>]
+                     [--aggregator <ss58>] [--force]
 
   --out <dir>      the directory to write (must not exist or be empty, unless --force)
   --window <w>     the checkpoint of window w (default: the newest, as LATEST names it)
   --store <addr>   the checkpoint-store (default 127.0.0.1:50053)
   --run <run>      the run (default devnet)
+  --aggregator <a> the run's aggregator (SS58): refuse a checkpoint another key signed
   --force          replace a non-empty --out
 
 Writes model.safetensors and config.json (LlamaForCausalLM), generation_config.json and the GPT-2
@@ -87,6 +91,7 @@ async function readManifest(
   run: string,
   window: number,
   store: string,
+  aggregator: string | undefined,
 ): Promise<CheckpointManifest> {
   const key = checkpointKeys(run, window).manifest;
   const object = await client.get(key);
@@ -102,7 +107,10 @@ async function readManifest(
     });
   }
   try {
-    return parseCheckpointManifest(object.bytes, { runId: run, window });
+    return parseCheckpointManifest(
+      object.bytes,
+      aggregator === undefined ? { runId: run, window } : { runId: run, window, aggregator },
+    );
   } catch (error) {
     const e = CohortError.from(error);
     throw new CohortError(Code.DataLoss, `${key}: ${e.message}`, {
@@ -255,6 +263,7 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
       out: { type: 'string' },
       store: { type: 'string' },
       run: { type: 'string' },
+      aggregator: { type: 'string' },
       force: { type: 'boolean' },
     },
     0,
@@ -266,8 +275,16 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
   const store = stringFlag(flags, 'store') ?? '127.0.0.1:50053';
   const run = stringFlag(flags, 'run') ?? 'devnet';
   runPrefix(run); // a bad run id is misuse, before any connection
+  const aggregator = stringFlag(flags, 'aggregator');
+  if (aggregator !== undefined) {
+    try {
+      decodeSs58(aggregator);
+    } catch {
+      throw misuse(`--aggregator "${aggregator}" is not an SS58 address`, 'BAD_SS58');
+    }
+  }
   const windowFlag = numberFlag(flags, 'window', true);
-  const done = await exportCheckpoint({ out, force, store, run, window: windowFlag }, io);
+  const done = await exportCheckpoint({ out, force, store, run, window: windowFlag, aggregator }, io);
   return done.summary;
 }
 
@@ -281,6 +298,8 @@ export interface ExportOptions {
   readonly run: string;
   /** The checkpoint's window (default: the newest). */
   readonly window: number | undefined;
+  /** SS58 address of the run's aggregator: a manifest another key signed is refused. */
+  readonly aggregator?: string | undefined;
 }
 
 /**
@@ -299,7 +318,7 @@ export async function exportCheckpoint(
   const tmp = join(dirname(out), `${basename(out)}.tmp-${randomBytes(4).toString('hex')}`);
   try {
     const window = windowFlag ?? (await newestWindow(client, run, store));
-    const manifest = await readManifest(client, run, window, store);
+    const manifest = await readManifest(client, run, window, store, o.aggregator);
     const keys = checkpointKeys(run, window);
     await mkdir(tmp, { recursive: true });
 
@@ -325,6 +344,7 @@ export async function exportCheckpoint(
     await publish(tmp, out, force);
     const summary = [
       `exported the checkpoint of window ${window} (run ${run}, preset ${manifest.preset}) to ${out}`,
+      `manifest           signed by ${manifest.signer}${o.aggregator === undefined ? ' (not checked against the run: pass --aggregator)' : ", the run's aggregator"}`,
       `model.safetensors  ${manifest.model.sizeBytes} bytes, BLAKE2b-256 ${manifest.model.blake2b256} (as the manifest says)`,
       `config.json        ${
         added.length === 0

@@ -43,6 +43,8 @@ export interface MinerLoopOptions {
   readonly innerSteps: number;
   readonly batchSize: number;
   readonly alpha: number;
+  /** SS58 address of the run's aggregator: resyncs load only its checkpoints; undefined: any signer. */
+  readonly aggregator: string | undefined;
   readonly aggregatePollMs: number;
   readonly resyncRetryMs: number;
   readonly maxLagWindows: number;
@@ -177,9 +179,11 @@ export class MinerLoop {
             store: this.#o.store,
             worker: this.#o.worker,
             alpha: this.#o.alpha,
+            aggregator: this.#o.aggregator,
             aggregates: this.#o.aggregates,
             log,
             downloaded: (n) => metrics.bytesDown(n),
+            rejected: (reason) => metrics.checkpointRejected(reason),
           },
           this.#chainWindow ?? 0,
           this.#stop.signal,

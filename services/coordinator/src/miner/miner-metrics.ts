@@ -29,6 +29,8 @@ export interface MinerMetrics {
   resync(reason: string): void;
   /** An aggregate not applied because it failed the trust checks or an audit (core's AGGREGATE_REFUSALS). */
   aggregateRefused(reason: string): void;
+  /** A checkpoint a resync refused (manifest trust, or the worker's checks), by reason. */
+  checkpointRejected(reason: string): void;
   /** An audit (re-derivation) of an aggregate that ran: passed, refused, or skipped_error (could not run). */
   audited(result: AuditResult): void;
   windows(chain: number, state: number | undefined): void;
@@ -94,6 +96,12 @@ export function createMinerMetrics(
     labelNames: ['reason'],
     registers: [registry],
   });
+  const checkpointsRejected = new Counter({
+    name: 'cohort_miner_checkpoints_rejected_total',
+    help: 'Checkpoints a resync refused, by reason: the manifest (MANIFEST_UNTRUSTED, MANIFEST_BAD_SIGNATURE, MANIFEST_UNSIGNED, …) or the worker (CHECKPOINT_CORRUPT, CHECKPOINT_MISSING)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const audits = new Counter({
     name: 'cohort_miner_aggregate_audits_total',
     help: 'Sampled audits (re-derivations from the payloads) of aggregates: passed, refused, or skipped_error when it could not run and the trusted aggregate was applied',
@@ -139,6 +147,7 @@ export function createMinerMetrics(
     resync: (reason) => resyncs.inc({ reason }),
     aggregateRefused: (reason) => refused.inc({ reason }),
     audited: (result) => audits.inc({ result }),
+    checkpointRejected: (reason) => checkpointsRejected.inc({ reason }),
     windows(chain, state) {
       chainWindow.set(chain);
       lag.set(state === undefined ? -1 : chain - state);

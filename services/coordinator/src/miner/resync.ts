@@ -4,15 +4,21 @@
  * fingerprint against the manifest, then replay the aggregates published since, in order, up to the
  * chain's window, each one trusted first, and audited on the sampled windows (audited-aggregate.ts; a
  * refused one ends the replay); each aggregate names the θ_s it was computed from, so the worker refuses
- * one that does not fit (WRONG_STATE) rather than drifting. A checkpoint the worker refuses (absent,
- * corrupt, wrong fingerprint) is skipped for the next older one. The replica ends at θ_s with s ≤ the
+ * one that does not fit (WRONG_STATE) rather than drifting. The coordinator reads each candidate's
+ * manifest first and checks its signature and signer (the run's aggregator, ADR 0016), then has the
+ * worker load exactly those manifest bytes (their BLAKE2b-256 pins the load). A checkpoint refused here
+ * (unsigned, forged, another signer) or by the worker (absent, corrupt, wrong fingerprint) is skipped
+ * for the next older one. The replica ends at θ_s with s ≤ the
  * chain window; the loop then waits for A_s (or trains s when s is the chain's window).
  */
 import {
   AggregateRefused,
+  CheckpointManifestError,
   CohortError,
   Code,
+  blake2b256,
   checkpointKeys,
+  parseCheckpointManifest,
   parseLatest,
   latestKey,
   runPrefix,
@@ -29,11 +35,15 @@ export interface ResyncDeps {
   readonly store: StoreClient;
   readonly worker: WorkerLink;
   readonly alpha: number;
+  /** SS58 address of the run's aggregator, whose checkpoints alone are loaded; undefined: any signer. */
+  readonly aggregator: string | undefined;
   /** The aggregates replayed (trusted, sampled ones audited); a refused one ends the replay there (`aggregate_refused`). */
   readonly aggregates: AggregateSource;
   readonly log: Logger;
   /** Bytes fetched from the store (aggregates) and by the worker (checkpoints). */
   readonly downloaded: (bytes: number) => void;
+  /** A checkpoint refused, with its reason (after it was logged as `checkpoint_rejected`). */
+  readonly rejected: (reason: string) => void;
 }
 
 /** How a resync ended. */
@@ -67,6 +77,22 @@ async function checkpointCandidates(deps: ResyncDeps): Promise<number[]> {
   return first === undefined ? [] : [first, ...rest.filter((w) => w !== first).sort((a, b) => b - a)];
 }
 
+/**
+ * The BLAKE2b-256 of checkpoint `window`'s manifest once it passed the signature and trust checks;
+ * throws {@link CheckpointManifestError} (or MANIFEST_MISSING) for a checkpoint to skip, and store errors.
+ */
+async function trustedManifest(deps: ResyncDeps, window: number): Promise<Uint8Array> {
+  const key = checkpointKeys(deps.runId, window).manifest;
+  const stored = await deps.store.get(key);
+  if (stored === undefined) throw new CheckpointManifestError(`${key} is absent`, 'MANIFEST_MISSING');
+  const expect = { runId: deps.runId, window };
+  parseCheckpointManifest(
+    stored.bytes,
+    deps.aggregator === undefined ? expect : { ...expect, aggregator: deps.aggregator },
+  );
+  return blake2b256(stored.bytes);
+}
+
 const unavailable = (error: unknown): boolean =>
   error instanceof CohortError && error.code === Code.Unavailable;
 
@@ -91,18 +117,27 @@ export async function resync(
     if (signal.aborted) return { ok: false, reason: 'CANCELLED' };
     if (checkpoint > chainWindow) continue; // from a chain this one has not reached (or a restarted devnet)
     const manifestKey = checkpointKeys(runId, checkpoint).manifest;
+    let pin: Uint8Array;
     try {
-      const loaded = await worker.load(manifestKey, checkpoint);
+      pin = await trustedManifest(deps, checkpoint);
+    } catch (error) {
+      if (!(error instanceof CheckpointManifestError)) {
+        return { ok: false, reason: `STORE_UNAVAILABLE: ${String(error)}` };
+      }
+      log.warn('checkpoint_rejected', { window: checkpoint, reason: error.reason, error: error.message });
+      deps.rejected(error.reason ?? 'MANIFEST_INVALID');
+      continue;
+    }
+    try {
+      const loaded = await worker.load(manifestKey, checkpoint, pin);
       deps.downloaded(loaded.downloadedBytes);
       downloadedBytes += loaded.downloadedBytes;
       log.info('checkpoint_loaded', { window: checkpoint, stateFingerprint: loaded.fingerprint });
     } catch (error) {
       if (unavailable(error)) return { ok: false, reason: 'WORKER_UNAVAILABLE' };
-      log.warn('checkpoint_rejected', {
-        window: checkpoint,
-        reason: error instanceof CohortError ? error.reason : undefined,
-        error: String(error),
-      });
+      const reason = error instanceof CohortError ? error.reason : undefined;
+      log.warn('checkpoint_rejected', { window: checkpoint, reason, error: String(error) });
+      deps.rejected(reason ?? 'LOAD_FAILED');
       continue;
     }
     let s = checkpoint;

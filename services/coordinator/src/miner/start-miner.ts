@@ -80,6 +80,7 @@ export function startMinerRole(
       innerSteps: c.innerSteps,
       batchSize: c.batchSize,
       alpha: c.outerLearningRate,
+      aggregator: trust.aggregator,
       aggregatePollMs: c.aggregatePollMs,
       resyncRetryMs: c.resyncRetryMs,
       maxLagWindows: c.maxLagWindows,

@@ -128,9 +128,20 @@ export class WorkerLink {
     };
   }
 
-  /** Load the checkpoint whose manifest is `manifestKey` as θ_window; its fingerprint (hex) and bytes. */
-  async load(manifestKey: string, window: number): Promise<{ fingerprint: string; downloadedBytes: number }> {
-    const r = await this.#client.loadCheckpoint({ key: manifestKey, window: BigInt(window) });
+  /**
+   * Load the checkpoint whose manifest is `manifestKey` as θ_window, only if the manifest's bytes hash
+   * to `manifestHash` (the one the caller checked); its fingerprint (hex) and bytes.
+   */
+  async load(
+    manifestKey: string,
+    window: number,
+    manifestHash: Uint8Array,
+  ): Promise<{ fingerprint: string; downloadedBytes: number }> {
+    const r = await this.#client.loadCheckpoint({
+      key: manifestKey,
+      window: BigInt(window),
+      manifestBlake2b256: manifestHash,
+    });
     return { fingerprint: hex(r.stateFingerprint), downloadedBytes: Number(r.downloadedBytes) };
   }
 
