@@ -93,8 +93,12 @@ async function trustedManifest(deps: ResyncDeps, window: number): Promise<Uint8A
   return blake2b256(stored.bytes);
 }
 
+/**
+ * The worker is not answering yet: down (UNAVAILABLE), or listening while it starts, before its
+ * GpuWorkerService is registered (UNIMPLEMENTED). Either way no checkpoint was refused: retry.
+ */
 const unavailable = (error: unknown): boolean =>
-  error instanceof CohortError && error.code === Code.Unavailable;
+  error instanceof CohortError && (error.code === Code.Unavailable || error.code === Code.Unimplemented);
 
 /**
  * Load the newest good checkpoint and replay the aggregates since, up to `chainWindow`. Fails (to be
