@@ -38,8 +38,10 @@ describe(
         adversarySeeds: ADVERSARY_SEEDS,
         validatorSeed: seedOf(0x40),
         aggregatorSeed: seedOf(0x41),
-        // 30 s windows: about ten updates to measure per window on two cores, inside the evaluation deadline.
-        blocksPerWindow: 30,
+        // 60 s windows: seventeen updates to measure per window by two evaluators sharing two cores with the
+        // miners, inside the evaluation deadline (75 % of the window). At 30 s a slower two-core machine
+        // left about half of them unjudged.
+        blocksPerWindow: 60,
       });
     });
 
