@@ -21,7 +21,7 @@
  * | noise        | random indices and codes, honest-sized, well-formed                 | NO_GAIN      |
  * | scaled       | its own honest update ×100                                          | NORM_OUTLIER |
  * | flipped      | its own honest update, sign-flipped                                 | HARMFUL      |
- * | lazy         | trains on other pages than assigned, claims the assigned receipt    | LAZY         |
+ * | lazy         | trains on other pages than assigned, claims the assigned receipt    | LAZY/NO_GAIN |
  */
 import { encodeSs58, hotkeyFromSeed, updateKey } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
@@ -391,8 +391,8 @@ const MAKERS: Readonly<Record<AdversaryName, { expected: string; make: Maker }>>
   lazy: {
     // Trains honestly — on somebody else's pages — and claims its own assigned receipt.
     expected: 'LAZY',
-    make: (self) =>
-      trainer(self, async (f, ctx) => {
+    make: (self) => ({
+      ...trainer(self, async (f, ctx) => {
         await f.engine.snapshot();
         await f.engine.trainInner(
           ctx.dataset,
@@ -409,6 +409,11 @@ const MAKERS: Readonly<Record<AdversaryName, { expected: string; make: Maker }>>
         signObject(bytes, self.pair);
         return bytes;
       }),
+      // Quality reasons are checked in order, first match wins (ADR 0012): a lazy update whose gain on
+      // other pages is also below a quarter of the window's typical gain is NO_GAIN before it is LAZY.
+      // Both zero its score and keep it out of the aggregate; which one it gets depends on the pages.
+      caught: (r: WindowScored) => penaltyIs(self.hotkey, 'LAZY')(r) || penaltyIs(self.hotkey, 'NO_GAIN')(r),
+    }),
   },
 };
 
