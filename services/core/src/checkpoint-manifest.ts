@@ -116,7 +116,7 @@ export interface ManifestExpectation {
   readonly runId?: string;
   readonly window?: number;
   /** SS58 address of the run's aggregator: another signer is MANIFEST_UNTRUSTED. Absent: any signer. */
-  readonly aggregator?: string;
+  readonly aggregator?: string | undefined;
 }
 
 function isAddress(value: string): boolean {

@@ -162,7 +162,7 @@ async function step(deps: EvaluatorDeps): Promise<boolean> {
     const manifest = parseCheckpointManifest(next.bytes, {
       runId,
       window: window + 1,
-      ...(trust.aggregator === undefined ? {} : { aggregator: trust.aggregator }),
+      aggregator: trust.aggregator,
     });
     if (manifest.stateFingerprint !== replica.fingerprint) return false;
   } catch {

@@ -56,10 +56,11 @@ async function fetchManifest(
 ): Promise<CheckpointManifest> {
   const object = await store.get(key);
   if (object === undefined) throw checkpointError('CHECKPOINT_MISSING', `no checkpoint manifest at ${key}`);
-  if (pin.length > 0 && !Buffer.from(blake2b256(object.bytes)).equals(Buffer.from(pin))) {
+  const hash = pin.length > 0 ? hex(blake2b256(object.bytes)) : '';
+  if (hash !== hex(pin)) {
     throw checkpointError(
       'CHECKPOINT_CORRUPT',
-      `${key} hashes to ${hex(blake2b256(object.bytes))}, not the ${hex(pin)} the caller checked (MANIFEST_CHANGED)`,
+      `${key} hashes to ${hash}, not the ${hex(pin)} the caller checked (MANIFEST_CHANGED)`,
     );
   }
   try {

@@ -128,10 +128,7 @@ export async function loadCheckpoint(
   if (stored === undefined) throw new CheckpointRejected('MANIFEST_MISSING', `${keys.manifest} is absent`);
   let manifest;
   try {
-    manifest = parseCheckpointManifest(
-      stored.bytes,
-      source.aggregator === undefined ? { runId, window } : { runId, window, aggregator: source.aggregator },
-    );
+    manifest = parseCheckpointManifest(stored.bytes, { runId, window, aggregator: source.aggregator });
   } catch (error) {
     if (!(error instanceof CheckpointManifestError)) throw error;
     throw new CheckpointRejected((error.reason ?? 'MANIFEST_INVALID') as RejectReason, error.message);

@@ -107,10 +107,7 @@ async function readManifest(
     });
   }
   try {
-    return parseCheckpointManifest(
-      object.bytes,
-      aggregator === undefined ? { runId: run, window } : { runId: run, window, aggregator },
-    );
+    return parseCheckpointManifest(object.bytes, { runId: run, window, aggregator });
   } catch (error) {
     const e = CohortError.from(error);
     throw new CohortError(Code.DataLoss, `${key}: ${e.message}`, {

@@ -85,11 +85,7 @@ async function trustedManifest(deps: ResyncDeps, window: number): Promise<Uint8A
   const key = checkpointKeys(deps.runId, window).manifest;
   const stored = await deps.store.get(key);
   if (stored === undefined) throw new CheckpointManifestError(`${key} is absent`, 'MANIFEST_MISSING');
-  const expect = { runId: deps.runId, window };
-  parseCheckpointManifest(
-    stored.bytes,
-    deps.aggregator === undefined ? expect : { ...expect, aggregator: deps.aggregator },
-  );
+  parseCheckpointManifest(stored.bytes, { runId: deps.runId, window, aggregator: deps.aggregator });
   return blake2b256(stored.bytes);
 }
 
