@@ -532,7 +532,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
 
     await store.put(aggregateKey(RUN, 6), a6);
     const r7 = await resultFor(7, HONEST);
-    assert.equal(r7.fault, '');
+    assert.equal(r7.fault, '', `${r7.fault} (${r7.rejectionReason}): ${r7.detail}`);
     assert.equal(hex(r7.stateFingerprint), theta.get(7));
     assert.ok(r7.attempt >= 2, 'deferred at least once');
 

@@ -49,9 +49,11 @@ import type {
 
 const RUN = 'window-loop';
 const BLOCK_MS = 1000;
-// 10 s windows: a devnet window trains in about 5 s here while four miners, the aggregator and the
-// validators share two cores, and a killed worker must restart, resync and train within one window.
-const BLOCKS_PER_WINDOW = 10;
+// 12 s windows: a devnet window trains in 5–7 s here while four miners and the aggregator share two
+// cores, and a killed worker must restart (about 5 s), resync (a checkpoint and up to three aggregates,
+// about 5 s, partly while A_{w-1} is awaited anyway) and train within the next window; with 10 s windows
+// the restarted worker finished its resync 3 s into that window and sometimes could not train it in time.
+const BLOCKS_PER_WINDOW = 12;
 const MINER_SEEDS = ['21', '22', '23', '24'].map((b) => b.repeat(32));
 const AGGREGATOR_SEED = 'ee'.repeat(32);
 const ENV = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
@@ -279,10 +281,16 @@ describe(
       );
       // The window it was killed in may be lost (its update was being encoded); the next one must not be.
       const lost = num(back, 'window') - killWindow - 1;
+      const timeline = (): string =>
+        [...victim.coordinator.records, ...victim.worker.records, ...published()]
+          .filter((r) => String(r.ts) >= String(trainedAt.ts))
+          .sort((a, b) => String(a.ts).localeCompare(String(b.ts)))
+          .map((r) => `${String(r.ts).slice(14, 23)} ${brief(r)}`)
+          .join('\n');
       assert.equal(
         lost,
         0,
-        `after the kill in window ${killWindow} the miner next contributed in ${num(back, 'window')}`,
+        `after the kill in window ${killWindow} the miner next contributed in ${num(back, 'window')}:\n${timeline()}`,
       );
       t.diagnostic(
         `worker killed after training window ${killWindow}; next upload window ${num(back, 'window')}`,
