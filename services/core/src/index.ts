@@ -28,3 +28,4 @@ export * from './index-sample.js';
 export * from './aggregate-envelope.js';
 export * from './aggregate-trust.js';
 export * from './audit-sample.js';
+export * from './evaluation-order.js';

@@ -3,6 +3,7 @@
  * and while this replica leads, run the {@link ValidatorLoop} — jobs to the evaluators, scores,
  * explanation records, the selection, weights. A follower keeps its hands off the store and the chain.
  */
+import { randomBytes } from 'node:crypto';
 import { decodeSs58 } from '@cohort/core';
 import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
 import type { NatsHandle, ServiceContext } from '@cohort/kit';
@@ -50,6 +51,7 @@ export function startValidatorRole(
         windowsPerWeights: c.windowsPerWeights,
         selectionCount: c.selectionCount,
         copierThreshold: c.copierThreshold,
+        evaluationSalt: randomBytes(32), // this process's job order: unknown to the miners
         innerSteps: c.innerSteps,
         batchSize: c.batchSize,
         metrics,

@@ -3,7 +3,8 @@
  *
  *   window w begins      → watch `updates/<w>/` (first-seen by this validator's clock)
  *   window w + 1 begins  → w's upload slot is open for `uploadSlotMs`; at its close:
- *     metagraph → jobs for the updates seen in the slot → evaluators' results (or a deadline), and
+ *     metagraph → jobs for the updates seen in the slot, in a keyed order of their own each window →
+ *     evaluators' results (or a deadline), and
  *     one more listing: what arrived after the close is LATE
  *     → verdicts (early, late, inactive, faults) → copiers from index samples and first-seen
  *     → scoreWindow (with the quality checks: NORM_OUTLIER, HARMFUL, NO_GAIN, LAZY)
@@ -20,6 +21,7 @@ import {
   chooseContributors,
   encodeScoreRecord,
   encodeSelection,
+  evaluationOrder,
   findCopiers,
   sampleOverlap,
   scoreKey,
@@ -55,6 +57,12 @@ export interface ValidatorLoopOptions {
   readonly windowsPerWeights: number;
   readonly selectionCount: number;
   readonly copierThreshold: number;
+  /**
+   * Secret bytes drawn once per process: each window's jobs are queued in a keyed order no miner can
+   * predict (core's evaluationOrder), so whoever the evaluators have no time left for is a different
+   * miner each window, not the one whose address sorts last.
+   */
+  readonly evaluationSalt: Uint8Array;
   readonly innerSteps: number;
   readonly batchSize: number;
   readonly weightsShape?: WeightsShape;
@@ -129,7 +137,13 @@ export class ValidatorLoop {
     const firstSeenMs = new Map([...seen].filter(([h]) => uidOf.has(h)).map(([h, s]) => [h, s.firstSeenMs]));
     const slot = { openMs, closeMs };
     const prelim = windowVerdicts({ registered, firstSeenMs, slot, evaluations: new Map() });
-    const jobs = prelim.inSlot.map((hotkey) => ({
+    const order = evaluationOrder({
+      runId: o.runId,
+      window: w,
+      hotkeys: prelim.inSlot,
+      salt: o.evaluationSalt,
+    });
+    const jobs = order.map((hotkey) => ({
       uid: uidOf.get(hotkey)!,
       hotkey,
       payloadKey: seen.get(hotkey)!.key,

@@ -23,6 +23,7 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
     scored: ['a', 'b', 'c'],
     faults: { d: 'INVALID' },
     inactive: ['e'],
+    unjudged: ['f', 'g'],
     penalties: { c: ['COPIER', 'LAZY'] },
     selected: 2,
     finalScores: { a: 1.5, b: 0.5, c: 0 },
@@ -32,6 +33,8 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'scored' }), 3);
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'fault' }), 1);
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'penalised' }), 1);
+  assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'unjudged' }), 2);
+  assert.equal(await value(r, 'cohort_validator_unjudged_total'), 2);
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'selected' }), 2);
   assert.equal(await value(r, 'cohort_validator_penalties_total', { reason: 'COPIER' }), 1);
   assert.equal(await value(r, 'cohort_validator_penalties_total', { reason: 'INVALID' }), 1);
@@ -43,6 +46,7 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
     scored: ['b'],
     faults: {},
     inactive: [],
+    unjudged: ['g'],
     penalties: {},
     selected: 1,
     finalScores: { b: 2 },
@@ -51,6 +55,8 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
   assert.equal(await value(r, 'cohort_validator_final_score', { hotkey: 'a' }), undefined);
   assert.equal(await value(r, 'cohort_validator_model_loss'), 8.5, 'no measurement keeps the last loss');
   assert.equal(await value(r, 'cohort_validator_windows_scored_total'), 2);
+  assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'unjudged' }), 1);
+  assert.equal(await value(r, 'cohort_validator_unjudged_total'), 3, 'counted across windows');
 });
 
 test('weights: the last successful set by uid; a failure only counts', async () => {

@@ -13,6 +13,8 @@ export interface ScoredWindow {
   readonly scored: readonly string[];
   readonly faults: Readonly<Record<string, string>>;
   readonly inactive: readonly string[];
+  /** Uploaded in the slot but left without a verdict (no evaluation in time, or the evaluator failed). */
+  readonly unjudged: readonly string[];
   /** Quality penalties (copiers included) by hotkey. */
   readonly penalties: Readonly<Record<string, readonly string[]>>;
   readonly selected: number;
@@ -48,7 +50,7 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
   });
   const miners = new Gauge({
     name: 'cohort_validator_miners',
-    help: 'Miners in the last scored window by verdict: scored, fault, inactive, penalised, selected',
+    help: 'Miners in the last scored window by verdict: scored, fault, inactive, unjudged, penalised, selected',
     labelNames: ['verdict'],
     registers: [registry],
   });
@@ -56,6 +58,11 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
     name: 'cohort_validator_penalties_total',
     help: 'Faults and quality penalties given, one per miner and window, by reason code',
     labelNames: ['reason'],
+    registers: [registry],
+  });
+  const unjudged = new Counter({
+    name: 'cohort_validator_unjudged_total',
+    help: 'Updates uploaded in the slot that got no verdict (no evaluation before the deadline, or the evaluator failed): not scored, not aggregated',
     registers: [registry],
   });
   const score = new Gauge({
@@ -89,6 +96,8 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
       miners.set({ verdict: 'scored' }, w.scored.length);
       miners.set({ verdict: 'fault' }, Object.keys(w.faults).length);
       miners.set({ verdict: 'inactive' }, w.inactive.length);
+      miners.set({ verdict: 'unjudged' }, w.unjudged.length);
+      unjudged.inc(w.unjudged.length);
       miners.set({ verdict: 'penalised' }, penalised);
       miners.set({ verdict: 'selected' }, w.selected);
       for (const reason of Object.values(w.faults)) penalties.inc({ reason });
