@@ -91,7 +91,12 @@ const result = {
   bench: 'engine',
   date: new Date().toISOString(),
   quick,
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: threads },
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: threads,
+    // The BLAS kernel changes the figures (and the bits): OpenBLAS picks one per CPU unless told.
+    openblasCoretype: process.env.OPENBLAS_CORETYPE ?? 'auto',
+  },
   flopsConvention: '6 x matmul parameters + 12 x layers x dim x seq per token (forward + backward)',
   cpu: cpuRuns,
   gpu: gpu ?? null,
