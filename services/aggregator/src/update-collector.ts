@@ -10,9 +10,8 @@
  * With a validator's selection, only the selected updates are taken (others: NOT_SELECTED, a selected
  * one never uploaded: MISSING), and each must be the very bytes the validator scored (SELECTION_MISMATCH).
  */
-import { decodeSs58, tryParseKey, updatesPrefix } from '@cohort/core';
+import { decodeSs58, forEachLimited, tryParseKey, updatesPrefix } from '@cohort/core';
 import type { Selection } from '@cohort/core';
-import { forEachLimited } from '@cohort/kit';
 import { decodeUpdate } from '@cohort/native';
 import { isTransient } from '@cohort/replica';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';

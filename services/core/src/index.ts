@@ -29,3 +29,4 @@ export * from './aggregate-envelope.js';
 export * from './aggregate-trust.js';
 export * from './audit-sample.js';
 export * from './evaluation-order.js';
+export * from './for-each-limited.js';

@@ -13,7 +13,7 @@
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { blake2b256, IllegalStateError } from '@cohort/core';
+import { blake2b256, forEachLimited, IllegalStateError } from '@cohort/core';
 import { writeFileAtomic } from './atomic-file.js';
 import { openChecked } from './dataset-reader.js';
 import { lockCacheDir } from './cache-lock.js';
@@ -209,24 +209,6 @@ async function localTokens(
   return { handle: await open(path, 'r+'), present, tokensHash };
 }
 
-/** Run `tasks` with at most `limit` at once; the first failure aborts the rest and is thrown. */
-async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && next < tasks.length) {
-      const task = tasks[next++]!;
-      try {
-        await task();
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
-  if (failure !== undefined) throw failure.error;
-}
-
 /** Check the fetched samples `range` of `shard` against their ids and the vocabulary. */
 function verifyRange(shard: CachedShard, manifest: Manifest, range: SampleRange, bytes: Uint8Array): void {
   const ids = shard.ids.subarray(range.first * ID_BYTES, (range.first + range.count) * ID_BYTES);
@@ -310,27 +292,25 @@ export async function openDatasetCache(options: DatasetCacheOptions): Promise<Da
     let bytes = 0;
     const stored: SampleRange[] = [];
     try {
-      await runLimited(
-        ranges.map((range) => async () => {
-          signal?.throwIfAborted();
-          const data = await shard.remote.readRange(range.first * sampleBytes, range.count * sampleBytes);
-          verifyRange(shard, manifest, range, data);
-          let written = 0;
-          while (written < data.length) {
-            const r = await shard.handle.write(
-              data,
-              written,
-              data.length - written,
-              range.first * sampleBytes + written,
-            );
-            written += r.bytesWritten;
-          }
-          stored.push(range);
-          fetched += range.count;
-          bytes += data.length;
-        }),
-        concurrency,
-      );
+      // No range starts after a failure, and every range in flight ends before the presence is saved.
+      await forEachLimited(ranges, concurrency, async (range) => {
+        signal?.throwIfAborted();
+        const data = await shard.remote.readRange(range.first * sampleBytes, range.count * sampleBytes);
+        verifyRange(shard, manifest, range, data);
+        let written = 0;
+        while (written < data.length) {
+          const r = await shard.handle.write(
+            data,
+            written,
+            data.length - written,
+            range.first * sampleBytes + written,
+          );
+          written += r.bytesWritten;
+        }
+        stored.push(range);
+        fetched += range.count;
+        bytes += data.length;
+      });
     } finally {
       if (stored.length > 0) {
         // Flush the bytes before any bit says they are there.

@@ -33,5 +33,4 @@ export { StoreClient } from './store-client.js';
 export type { StoreClientOptions, StoredObject } from './store-client.js';
 export { declareScoreStreams, SCORE_RESULTS_DUPLICATE_WINDOW_MS } from './score-streams.js';
 export { aggregateTrustOf, fetchSelection, fetchTrustedAggregate } from './trusted-aggregate.js';
-export { forEachLimited } from './for-each-limited.js';
 export type { AggregateFetch, TrustedAggregate } from './trusted-aggregate.js';

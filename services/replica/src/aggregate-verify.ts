@@ -20,9 +20,9 @@ import {
   checkAggregate,
   decodeSs58,
   updateKey,
+  forEachLimited,
 } from '@cohort/core';
 import type { AggregateRefusal, AggregateTrust, Selection } from '@cohort/core';
-import { forEachLimited } from '@cohort/kit';
 import type { StoreClient } from '@cohort/kit';
 import { NoValidUpdatesError, aggregateUpdates, objectDigest } from '@cohort/native';
 
