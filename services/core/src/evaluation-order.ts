@@ -5,7 +5,7 @@
  * addresses) left the same miners at the tail every window, and an address can be ground to sort first.
  * Here each window gets its own order, a keyed shuffle no miner can predict: the rank of a hotkey is
  * BLAKE2b-256 over ("cohort-eval-order/1", run id, window, hotkey, salt), where the salt is bytes the
- * validator draws once per process and never publishes. Pure: the salt is injected.
+ * validator draws when it takes the lead and never publishes. Pure: the salt is injected.
  */
 import { blake2b256 } from './blake2b.js';
 import { InvalidArgumentError } from './errors.js';

@@ -51,7 +51,7 @@ export function startValidatorRole(
         windowsPerWeights: c.windowsPerWeights,
         selectionCount: c.selectionCount,
         copierThreshold: c.copierThreshold,
-        evaluationSalt: randomBytes(32), // this process's job order: unknown to the miners
+        evaluationSalt: randomBytes(32), // this term's job order: unknown to the miners
         innerSteps: c.innerSteps,
         batchSize: c.batchSize,
         metrics,

@@ -58,9 +58,9 @@ export interface ValidatorLoopOptions {
   readonly selectionCount: number;
   readonly copierThreshold: number;
   /**
-   * Secret bytes drawn once per process: each window's jobs are queued in a keyed order no miner can
-   * predict (core's evaluationOrder), so whoever the evaluators have no time left for is a different
-   * miner each window, not the one whose address sorts last.
+   * Secret bytes drawn when this loop starts (each leadership term): each window's jobs are queued in
+   * a keyed order no miner can predict (core's evaluationOrder), so whoever the evaluators have no time
+   * left for is a different miner each window, not the one whose address sorts last.
    */
   readonly evaluationSalt: Uint8Array;
   readonly innerSteps: number;
