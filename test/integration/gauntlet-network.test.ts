@@ -141,7 +141,13 @@ describe(
             (r) => r.event === 'weights_set' && Number(r.window) >= busy && r.status === 1,
           ),
         120_000,
-        net.diag,
+        () =>
+          [
+            ...net.validator.records
+              .filter((r) => r.event === 'weights_set' || r.event === 'weights_failed')
+              .map((r) => JSON.stringify({ ...r, uids: undefined, weights: undefined })),
+            net.diag(),
+          ].join('\n'),
       );
       const onChain = await net.weightsOnChain();
       const w = (h: string): number => onChain.get(net.uids.get(h)!) ?? 0;
