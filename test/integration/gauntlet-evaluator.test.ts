@@ -521,12 +521,15 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
 
     // The honest window-5 job again (a validator's retry): its replica is past 5, so it reloads checkpoint 5;
     // the result is JetStream-deduplicated by <window>/<hotkey>.
-    const before5 = survivor.records.filter((r) => r.event === 'result_duplicate').length;
+    // The evaluator publishes (and logs result_duplicate) before it acks and logs job_scored: wait for
+    // this job's own job_scored record, not merely the last one of window 5.
+    const honest5 = (event: string): LogRecord[] =>
+      survivor.records.filter((r) => r.event === event && r.window === '5' && r.hotkey === ss58(HONEST));
+    const scoredBefore = honest5('job_scored').length;
+    const duplicatesBefore = honest5('result_duplicate').length;
     await publishJob(5, HONEST, 1);
-    await until('the duplicate result', () =>
-      survivor.records.filter((r) => r.event === 'result_duplicate').length > before5 ? true : undefined,
-    );
-    const rescored = survivor.records.filter((r) => r.event === 'job_scored' && r.window === '5').at(-1);
+    await until('the duplicate result', () => honest5('result_duplicate')[duplicatesBefore]);
+    const rescored = await until('the repeated job scored', () => honest5('job_scored')[scoredBefore]);
     assert.equal(rescored?.fault, '');
     assert.equal(rescored?.lossAssignedBefore, expected.assignedBefore, 'the same θ_5, the same losses');
 
