@@ -25,6 +25,31 @@ const DOMAIN = new TextEncoder().encode('cohort-audit/1');
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /**
+ * BLAKE2b-256 over (domain, run id, hotkey, window as u64 LE, salt), each text field ended by a zero byte
+ * so ("ab", "c") ≠ ("a", "bc"): a per-hotkey, per-window draw only the salt's holder can predict. Shared
+ * by the audit schedule and the validator's job order (evaluation-order.ts).
+ */
+export function saltedDigest(
+  domain: Uint8Array,
+  runId: string,
+  hotkey: string,
+  window: number,
+  salt: Uint8Array,
+): Uint8Array {
+  const parts = [domain, text(runId), text(hotkey)];
+  const length = parts.reduce((n, p) => n + p.length + 1, 0) + 8 + salt.length;
+  const message = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    message.set(part, at);
+    at += part.length + 1;
+  }
+  new DataView(message.buffer).setBigUint64(at, BigInt(window), true);
+  message.set(salt, at + 8);
+  return blake2b256(message);
+}
+
+/**
  * True when the replica audits `window`: the first 8 bytes of BLAKE2b-256 over
  * ("cohort-audit/1", run id, hotkey, window, salt), read as a little-endian uint64, fall below
  * rate · 2^64. Throws InvalidArgumentError for a rate outside [0, 1] or a window that is not a
@@ -40,20 +65,7 @@ export function auditSampled(input: AuditSampleInput): boolean {
   }
   if (rate === 0) return false;
   if (rate === 1) return true;
-  const parts = [DOMAIN, text(runId), text(hotkey)];
-  const sep = 1;
-  const windowBytes = new Uint8Array(8);
-  new DataView(windowBytes.buffer).setBigUint64(0, BigInt(window), true);
-  const length = parts.reduce((n, p) => n + p.length + sep, 0) + 8 + salt.length;
-  const message = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    message.set(part, at);
-    at += part.length + sep; // a zero byte ends each text field, so ("ab", "c") ≠ ("a", "bc")
-  }
-  message.set(windowBytes, at);
-  message.set(salt, at + 8);
-  const digest = blake2b256(message);
+  const digest = saltedDigest(DOMAIN, runId, hotkey, window, salt);
   const draw = new DataView(digest.buffer, digest.byteOffset, 8).getBigUint64(0, true);
   const threshold = BigInt(Math.floor(rate * 2 ** 53)) << 11n;
   return draw < threshold;

@@ -4,10 +4,10 @@
  * left `unjudged`: no score and no place in the aggregate for that window. A fixed order (sorted
  * addresses) left the same miners at the tail every window, and an address can be ground to sort first.
  * Here each window gets its own order, a keyed shuffle no miner can predict: the rank of a hotkey is
- * BLAKE2b-256 over ("cohort-eval-order/1", run id, window, hotkey, salt), where the salt is bytes the
+ * BLAKE2b-256 over ("cohort-eval-order/1", run id, hotkey, window, salt) (audit-sample.ts' saltedDigest), where the salt is bytes the
  * validator draws when it takes the lead and never publishes. Pure: the salt is injected.
  */
-import { blake2b256 } from './blake2b.js';
+import { saltedDigest } from './audit-sample.js';
 import { InvalidArgumentError } from './errors.js';
 
 /** What the order depends on. */
@@ -21,17 +21,6 @@ export interface EvaluationOrderInput {
 }
 
 const DOMAIN = new TextEncoder().encode('cohort-eval-order/1');
-const encoder = new TextEncoder();
-
-/** The 32-byte rank of one hotkey in one window. */
-function rank(prefix: Uint8Array, hotkey: string, salt: Uint8Array): Uint8Array {
-  const key = encoder.encode(hotkey);
-  const message = new Uint8Array(prefix.length + key.length + 1 + salt.length);
-  message.set(prefix, 0);
-  message.set(key, prefix.length); // a zero byte ends the address, so no hotkey is a prefix of another's input
-  message.set(salt, prefix.length + key.length + 1);
-  return blake2b256(message);
-}
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
@@ -48,12 +37,10 @@ export function evaluationOrder(input: EvaluationOrderInput): string[] {
   if (!Number.isSafeInteger(window) || window < 0) {
     throw new InvalidArgumentError(`Expected a non-negative integer for window but received ${window}`);
   }
-  const run = encoder.encode(runId);
-  const prefix = new Uint8Array(DOMAIN.length + 1 + run.length + 1 + 8);
-  prefix.set(DOMAIN, 0);
-  prefix.set(run, DOMAIN.length + 1);
-  new DataView(prefix.buffer).setBigUint64(DOMAIN.length + 1 + run.length + 1, BigInt(window), true);
-  const ranked = [...new Set(input.hotkeys)].map((hotkey) => ({ hotkey, rank: rank(prefix, hotkey, salt) }));
+  const ranked = [...new Set(input.hotkeys)].map((hotkey) => ({
+    hotkey,
+    rank: saltedDigest(DOMAIN, runId, hotkey, window, salt),
+  }));
   ranked.sort((a, b) => compareBytes(a.rank, b.rank) || (a.hotkey < b.hotkey ? -1 : 1));
   return ranked.map((r) => r.hotkey);
 }
