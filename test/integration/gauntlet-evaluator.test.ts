@@ -13,7 +13,9 @@
  *   other after ackWaitMs and is answered once (replayed A_5 to θ_6).
  * - Window 7 before A_6 exists: deferred (nak with delay), scored once A_6 is published (θ_7); a repeated
  *   window-5 job on a replica at a later window reloads checkpoint 5 and its result is dropped as a
- *   duplicate: exactly one result per (window, hotkey).
+ *   duplicate: exactly one result per (window, hotkey). Meanwhile a sample job of that update (ADR 0018)
+ *   is answered at once, with no replica (the same index sample as its score later), and a job past its
+ *   deadline is dropped unanswered.
  * - A job whose only delivery dies with its evaluator (maxDeliver 1) is answered EVALUATOR_FAILED
  *   (MAX_DELIVERIES) by the other evaluator from JetStream's advisory, and removed from the queue.
  */
@@ -47,10 +49,11 @@ import { aggregateUpdates, createEngine, openDataset, signObject } from '@cohort
 import type { Dataset, Engine } from '@cohort/native';
 import {
   EvaluatorService,
+  JobKind,
   ScoreJobSchema,
   ScoreResultSchema,
 } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
-import type { ScoreResult } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import type { ScoreJob, ScoreResult } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -186,6 +189,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     pair: HotkeyPair,
     uid: number,
     bucket?: { endpoint: string; bucket: string },
+    extra: Partial<Pick<ScoreJob, 'kind' | 'deadlineUnixMs'>> = {},
   ): Promise<void> {
     const job = create(ScoreJobSchema, {
       runId: RUN,
@@ -197,6 +201,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
       innerSteps: STEPS,
       batchSize: BATCH,
       ...(bucket === undefined ? {} : { bucket }),
+      ...extra,
     });
     await js.publish(runSubjects(RUN).scoreJobs, toBinary(ScoreJobSchema, job));
   }
@@ -213,7 +218,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
   }
 
   const byId = (all: ScoreResult[]): Map<string, ScoreResult> =>
-    new Map(all.map((r) => [`${r.window}/${r.hotkey}`, r]));
+    new Map(all.map((r) => [`${r.window}/${r.hotkey}${r.kind === JobKind.SAMPLE ? '/sample' : ''}`, r]));
 
   async function resultFor(window: number, pair: HotkeyPair, timeoutMs = 60_000): Promise<ScoreResult> {
     return until(
@@ -519,6 +524,28 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     const queued = await queueJobs(survivor);
     assert.equal(queued.pending + queued.in_progress, 1, JSON.stringify(queued));
 
+    // A sample job needs no θ (ADR 0018): answered while the score job of the same update waits for A_6.
+    await publishJob(7, HONEST, 1, undefined, { kind: JobKind.SAMPLE });
+    const sampled = await until('the window-7 sample result', () =>
+      results().then((all) => byId(all).get(`${resultId(7, HONEST)}/sample`)),
+    );
+    assert.equal(sampled.fault, '', sampled.detail);
+    assert.equal(sampled.kind, JobKind.SAMPLE);
+    assert.ok(decodeIndexSample(sampled.indexSample).length > 0, 'an index sample');
+    assert.equal(hex(sampled.objectBlake2b256), hex(blake2b256(updates.get(7)![0]!)));
+    assert.equal(sampled.payloadBlake2b256.length, 32);
+    assert.equal(sampled.lossAssignedBefore, 0, 'no losses measured');
+    assert.equal(sampled.stateFingerprint.length, 0, 'no replica used');
+    assert.equal(byId(await results()).get(resultId(7, HONEST)), undefined, 'the score job still waits');
+
+    // A job pulled past its deadline (the validator no longer waits) is dropped, unanswered.
+    await publishJob(7, ABSENT, 6, undefined, { deadlineUnixMs: BigInt(Date.now() - 60_000) });
+    const dropped = await until('job_expired', () =>
+      survivor.records.find((r) => r.event === 'job_expired' && r.hotkey === ss58(ABSENT)),
+    );
+    assert.equal(dropped.kind, 'score');
+    assert.equal(byId(await results()).get(resultId(7, ABSENT)), undefined, 'no answer for nobody');
+
     // The honest window-5 job again (a validator's retry): its replica is past 5, so it reloads checkpoint 5;
     // the result is JetStream-deduplicated by <window>/<hotkey>.
     // The evaluator publishes (and logs result_duplicate) before it acks and logs job_scored: wait for
@@ -538,10 +565,13 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.equal(r7.fault, '', `${r7.fault} (${r7.rejectionReason}): ${r7.detail}`);
     assert.equal(hex(r7.stateFingerprint), theta.get(7));
     assert.ok(r7.attempt >= 2, 'deferred at least once');
+    assert.equal(r7.kind, JobKind.UNSPECIFIED);
+    assert.equal(hex(r7.indexSample), hex(sampled.indexSample), 'the sample job sampled the same');
+    assert.equal(hex(r7.objectBlake2b256), hex(sampled.objectBlake2b256));
 
     const all = await results();
-    assert.equal(all.length, 9);
-    assert.equal(byId(all).size, 9);
+    assert.equal(all.length, 10);
+    assert.equal(byId(all).size, 10);
     const jobsLeft = (await jsm.streams.info(scoreJobsStream(RUN))).state.messages;
     assert.equal(jobsLeft, 0, 'every job acknowledged (work queue empty)');
     assert.deepEqual(await queueJobs(survivor), { pending: 0, in_progress: 0 });
@@ -556,6 +586,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
       assert.ok(status.jobsCompleted >= 4n);
       assert.ok(status.attemptsFailed >= 1n);
       assert.equal(status.jobsFailed, 0n);
+      assert.equal(status.jobsExpired, 1n);
     } finally {
       transport.close();
     }
@@ -572,6 +603,8 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     };
     assert.ok((sample('cohort_evaluator_jobs_total', { result: 'scored', fault: '' }) ?? 0) >= 3);
     assert.ok((sample('cohort_evaluator_jobs_total', { result: 'deferred', fault: '' }) ?? 0) >= 1);
+    assert.equal(sample('cohort_evaluator_jobs_total', { result: 'sampled', fault: '' }), 1);
+    assert.equal(sample('cohort_evaluator_jobs_total', { result: 'expired', fault: '' }), 1);
     assert.equal(sample('cohort_evaluator_state_window', {}), 7);
     assert.equal(sample('cohort_evaluator_jobs_in_flight', {}), 0);
     assert.ok((sample('cohort_evaluator_phase_seconds_count', { phase: 'measure', result: 'ok' }) ?? 0) >= 3);
@@ -613,8 +646,8 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.equal(dead.reason, 'MAX_DELIVERIES');
     assert.equal((await jsm.streams.info(scoreJobsStream(RUN))).state.messages, 0, 'removed from the queue');
     const all = await results();
-    assert.equal(all.length, 10);
-    assert.equal(byId(all).size, 10);
+    assert.equal(all.length, 11);
+    assert.equal(byId(all).size, 11);
     assert.equal(await survivor.stop('SIGTERM'), 0, survivor.stderr());
     assert.equal(survivor.stderr(), '');
   });

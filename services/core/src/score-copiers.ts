@@ -7,6 +7,7 @@
  * punished for being copied fast), reported as a suspect pair so the explanation shows it.
  */
 import { InvalidArgumentError } from './errors.js';
+import { sampleOverlap } from './index-sample.js';
 
 /** The mean fraction of one payload's kept indices the other payload also kept (0..1, symmetric use). */
 export interface OverlapPair {
@@ -74,4 +75,27 @@ export function findCopiers(
     x.hotkey < y.hotkey ? -1 : x.hotkey > y.hotkey ? 1 : 0,
   );
   return { copiers, ties };
+}
+
+/**
+ * The pairs a window's copy check compares: every two hotkeys with an index sample of which at least one
+ * was scored (only a scored update can be penalised). Samples come from score results and, for updates
+ * left unjudged, from sample jobs (ADR 0018), so a scored copier is caught even when its victim was not
+ * scored. Hotkeys ascend, so the pairs and their order depend only on the inputs.
+ */
+export function samplePairs(
+  samples: ReadonlyMap<string, BigUint64Array>,
+  scored: ReadonlySet<string>,
+): OverlapPair[] {
+  const hotkeys = [...samples.keys()].filter((h) => samples.get(h)!.length > 0).sort();
+  const pairs: OverlapPair[] = [];
+  for (let i = 0; i < hotkeys.length; i++) {
+    for (let j = i + 1; j < hotkeys.length; j++) {
+      const a = hotkeys[i]!;
+      const b = hotkeys[j]!;
+      if (!scored.has(a) && !scored.has(b)) continue;
+      pairs.push({ a, b, overlap: sampleOverlap(samples.get(a)!, samples.get(b)!) });
+    }
+  }
+  return pairs;
 }

@@ -36,10 +36,18 @@ export function scoreResultsStream(runId: string): string {
   return `cohort-${runId}-score-results`;
 }
 
+/** A job's kind on the wire ids: a full score, or only an index sample for the copy check (ADR 0018). */
+export type ScoreJobKind = 'score' | 'sample';
+
 /**
- * The JetStream message id of a score result: one result per (window, hotkey), so a job redelivered
- * after a crash between publish and ack is still recorded once.
+ * The JetStream message id of a score job and of its result: one per (window, hotkey, kind), so a job
+ * queued twice or redelivered after a crash between publish and ack is still recorded once.
+ * `<window>/<hotkey>` for a score, `<window>/<hotkey>/sample` for a sample.
  */
-export function scoreResultMsgId(window: bigint | number, hotkey: string): string {
-  return `${window}/${hotkey}`;
+export function scoreResultMsgId(
+  window: bigint | number,
+  hotkey: string,
+  kind: ScoreJobKind = 'score',
+): string {
+  return kind === 'score' ? `${window}/${hotkey}` : `${window}/${hotkey}/${kind}`;
 }

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 export type Phase = 'fetch' | 'validate' | 'sync' | 'measure' | 'publish';
 
 /** How a delivery of a job ended. */
-export type JobResult = 'scored' | 'fault' | 'dead_lettered' | 'deferred' | 'failed';
+export type JobResult = 'scored' | 'sampled' | 'fault' | 'dead_lettered' | 'deferred' | 'failed' | 'expired';
 
 /** The instruments the work queue and the job pipeline feed. */
 export interface EvaluatorMetrics {
@@ -53,7 +53,7 @@ export function createEvaluatorMetrics(registry: Registry): EvaluatorMetrics {
   });
   const jobs = new Counter({
     name: 'cohort_evaluator_jobs_total',
-    help: 'Deliveries of scoring jobs by result (scored, fault, dead_lettered, deferred, failed) and fault (MISSING, INVALID, OUT_OF_SYNC, RECEIPT_MISMATCH, EVALUATOR_FAILED)',
+    help: 'Deliveries of scoring jobs by result (scored, sampled, fault, dead_lettered, deferred, failed, expired) and fault (MISSING, INVALID, OUT_OF_SYNC, RECEIPT_MISMATCH, EVALUATOR_FAILED)',
     labelNames: ['result', 'fault'],
     registers,
   });

@@ -13,7 +13,8 @@
  *
  * Assigned pages are the first `evalSamples` of the miner's pages (pagesFor with inner_steps ×
  * batch_size samples of the train split); control pages are controlPagesFor the same run, hotkey and
- * window, `evalSamples` of them. Losses on θ_w are cached per θ fingerprint and page set, so a redelivered
+ * window, `evalSamples` of them. A sample job (ADR 0018) stops after validate and answers the payload's
+ * index sample and digests. Losses on θ_w are cached per θ fingerprint and page set, so a redelivered
  * job or a repeated page set costs no second pass.
  */
 import {
@@ -27,6 +28,7 @@ import {
   sampleKeptIndices,
 } from '@cohort/core';
 import { aggregateUpdates, decodeUpdate, objectDigest, signObject } from '@cohort/native';
+import type { SparseTensor, UpdateSummary } from '@cohort/native';
 import type { ScoreJob } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 
 import type { EvaluatorDeps } from './deps.js';
@@ -96,6 +98,24 @@ interface CheckedJob {
   readonly sampleCount: number;
 }
 
+/** What {@link JobScorer} opened: a fault answer, or the decoded payload and the answer's builders. */
+type Opened =
+  | { readonly kind: 'fault'; readonly answer: ScoreAnswer }
+  | {
+      readonly kind: 'opened';
+      readonly base: Pick<ScoreAnswer, 'runId' | 'window' | 'uid' | 'hotkey' | 'evalSamples'>;
+      readonly fault: (
+        f: MinerFault,
+        detail: string,
+        extra?: Omit<Partial<ScoreAnswer>, 'fault'>,
+      ) => ScoreAnswer;
+      readonly bytes: Uint8Array;
+      readonly decoded: {
+        readonly summary: UpdateSummary;
+        readonly tensors: readonly SparseTensor[];
+      };
+    };
+
 /** Scores jobs on one replica, one at a time (the caller serialises). */
 export class JobScorer {
   readonly #deps: EvaluatorDeps;
@@ -111,72 +131,23 @@ export class JobScorer {
     const deps = this.#deps;
     const checked = this.#check(job);
     const { window, publicKey } = checked;
-    const base = {
-      runId: job.runId,
-      window: job.window,
-      uid: job.uid,
+    const opened = await this.#open(job, checked);
+    if (opened.kind === 'fault') return opened.answer;
+    const { base, fault, bytes, decoded } = opened;
+    const { summary } = decoded;
+
+    // The receipt the header must carry: over the sample ids of the miner's assigned pages.
+    const pages = pagesFor({
+      runId: deps.runId,
       hotkey: job.hotkey,
-      evalSamples: 0,
-    };
-    const fault = (
-      f: MinerFault,
-      detail: string,
-      extra: Omit<Partial<ScoreAnswer>, 'fault'> = {},
-    ): ScoreAnswer => ({
-      ...base,
-      ...extra,
-      fault: f,
-      detail,
+      window,
+      poolSize: deps.trainSamples,
+      count: checked.sampleCount,
     });
-
-    const fetched = await this.#timed('fetch', () =>
-      fetchPayload(deps.store, job.payloadKey, job.bucket, deps.settings.maxPayloadBytes, deps.signal),
-    );
-    if (fetched.kind === 'missing') return fault('MISSING', `${job.payloadKey} is absent`);
-    if (fetched.kind === 'too_large') {
-      return fault(
-        'INVALID',
-        `${fetched.sizeBytes} bytes, over maxPayloadBytes ${deps.settings.maxPayloadBytes}`,
-        { rejectionReason: 'TOO_LARGE' },
-      );
-    }
-    const { bytes } = fetched;
-
-    const validated = await this.#timed('validate', async () => {
-      const decoded = await decodeUpdate(bytes, {
-        expect: { runId: deps.runId, window, hotkey: publicKey },
-        limits: { maxBytes: deps.settings.maxPayloadBytes },
-        tensors: true,
-      });
-      if (!decoded.ok) return decoded;
-      const pages = pagesFor({
-        runId: deps.runId,
-        hotkey: job.hotkey,
-        window,
-        poolSize: deps.trainSamples,
-        count: checked.sampleCount,
-      });
-      const receipt = dataReceipt([...deps.dataset.sampleIds('train', Uint32Array.from(pages))]);
-      return { ...decoded, pages, receipt };
-    });
-    if (!validated.ok) {
-      let digest = new Uint8Array();
-      try {
-        digest = Uint8Array.from(objectDigest(bytes));
-      } catch {
-        // too short to carry a trailer
-      }
-      return fault('INVALID', validated.detail, {
-        rejectionReason: validated.reason,
-        payloadBlake2b256: digest,
-      });
-    }
-    const { summary, pages, receipt } = validated;
+    const receipt = dataReceipt([...deps.dataset.sampleIds('train', Uint32Array.from(pages))]);
     const payloadBlake2b256 = Uint8Array.from(summary.digest);
     const objectBlake2b256 = blake2b256(bytes);
-    const indexSample = encodeIndexSample(
-      sampleKeptIndices(validated.tensors ?? [], overlapSampleOneIn(deps.parameterCount)),
-    );
+    const indexSample = this.#indexSample(decoded.tensors);
 
     await this.#timed('sync', () => syncTo(deps, window));
     const theta = deps.replica.fingerprintBytes;
@@ -216,11 +187,103 @@ export class JobScorer {
       lossAssignedAfter: losses.assignedAfter,
       lossRandomBefore: losses.randomBefore,
       lossRandomAfter: losses.randomAfter,
-      updateNorm: updateNorm(validated.tensors ?? []),
+      updateNorm: updateNorm(decoded.tensors),
       payloadBlake2b256,
       objectBlake2b256,
       indexSample,
       stateFingerprint: theta,
+    };
+  }
+
+  /**
+   * A sample job (ADR 0018): fetch and validate the payload like {@link score}, then answer its index
+   * sample and digests, with no replica and no losses, so the validator's copy check covers an update the
+   * evaluators had no time to score. MISSING and INVALID answer as they would for a score.
+   */
+  async sample(job: ScoreJob): Promise<ScoreAnswer> {
+    const opened = await this.#open(job, this.#check(job));
+    if (opened.kind === 'fault') return opened.answer;
+    const { base, bytes, decoded } = opened;
+    return {
+      ...base,
+      fault: '',
+      payloadBlake2b256: Uint8Array.from(decoded.summary.digest),
+      objectBlake2b256: blake2b256(bytes),
+      indexSample: this.#indexSample(decoded.tensors),
+    };
+  }
+
+  /** The sample of the kept coordinates the validator compares (core index-sample.ts). */
+  #indexSample(tensors: readonly { readonly indices: Uint32Array }[]): Uint8Array {
+    return encodeIndexSample(sampleKeptIndices(tensors, overlapSampleOneIn(this.#deps.parameterCount)));
+  }
+
+  /** Fetch and decode the job's payload against its run, window and hotkey: the bytes, or the fault. */
+  async #open(job: ScoreJob, checked: CheckedJob): Promise<Opened> {
+    const deps = this.#deps;
+    const { window, publicKey } = checked;
+    const base = {
+      runId: job.runId,
+      window: job.window,
+      uid: job.uid,
+      hotkey: job.hotkey,
+      evalSamples: 0,
+    };
+    const fault = (
+      f: MinerFault,
+      detail: string,
+      extra: Omit<Partial<ScoreAnswer>, 'fault'> = {},
+    ): ScoreAnswer => ({
+      ...base,
+      ...extra,
+      fault: f,
+      detail,
+    });
+    const fetched = await this.#timed('fetch', () =>
+      fetchPayload(deps.store, job.payloadKey, job.bucket, deps.settings.maxPayloadBytes, deps.signal),
+    );
+    if (fetched.kind === 'missing') {
+      return { kind: 'fault', answer: fault('MISSING', `${job.payloadKey} is absent`) };
+    }
+    if (fetched.kind === 'too_large') {
+      return {
+        kind: 'fault',
+        answer: fault(
+          'INVALID',
+          `${fetched.sizeBytes} bytes, over maxPayloadBytes ${deps.settings.maxPayloadBytes}`,
+          { rejectionReason: 'TOO_LARGE' },
+        ),
+      };
+    }
+    const { bytes } = fetched;
+    const decoded = await this.#timed('validate', () =>
+      decodeUpdate(bytes, {
+        expect: { runId: deps.runId, window, hotkey: publicKey },
+        limits: { maxBytes: deps.settings.maxPayloadBytes },
+        tensors: true,
+      }),
+    );
+    if (!decoded.ok) {
+      let digest = new Uint8Array();
+      try {
+        digest = Uint8Array.from(objectDigest(bytes));
+      } catch {
+        // too short to carry a trailer
+      }
+      return {
+        kind: 'fault',
+        answer: fault('INVALID', decoded.detail, {
+          rejectionReason: decoded.reason,
+          payloadBlake2b256: digest,
+        }),
+      };
+    }
+    return {
+      kind: 'opened',
+      base,
+      fault,
+      bytes,
+      decoded: { summary: decoded.summary, tensors: decoded.tensors ?? [] },
     };
   }
 

@@ -19,7 +19,7 @@ import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, aggregateTrustOf, useNats } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
 import { createEngine, resolveDevice } from '@cohort/native';
-import { EvaluatorService } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import { EvaluatorService, JobKind } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { openRunDataset, Replica } from '@cohort/replica';
 
 import { configSpec, evaluatorIdOf, validateConfig } from './config.js';
@@ -57,6 +57,7 @@ function statusOf(
   jobsCompleted: bigint;
   jobsFailed: bigint;
   attemptsFailed: bigint;
+  jobsExpired: bigint;
   stateWindow: bigint;
   stateFingerprint: Uint8Array;
   evaluatorId: string;
@@ -67,6 +68,7 @@ function statusOf(
     jobsCompleted: counters?.completed ?? 0n,
     jobsFailed: counters?.failed ?? 0n,
     attemptsFailed: counters?.attemptsFailed ?? 0n,
+    jobsExpired: counters?.expired ?? 0n,
     stateWindow: BigInt(known ? replica.window : -1),
     stateFingerprint: known ? replica.fingerprintBytes : new Uint8Array(),
     evaluatorId,
@@ -150,7 +152,7 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
       nats,
       consumer,
       settings,
-      score: (job) => scorer.score(job),
+      score: (job) => (job.kind === JobKind.SAMPLE ? scorer.sample(job) : scorer.score(job)),
       metrics,
       log: ctx.log,
       signal: ctx.shutdownSignal,

@@ -4,9 +4,12 @@
  * one job at a time (never a prefetched second one whose ack clock would run while it works), so any
  * number of replicas split the queue and a dead one's job comes back after `ackWaitMs`.
  *
- * A delivery ends in one of four ways:
- * - an answer (scored, or the miner's fault): ScoreResult published to the run's results subject with
- *   JetStream msgID `<window>/<hotkey>` into the results stream (duplicates dropped inside its window), so
+ * A delivery ends in one of five ways:
+ * - past the job's deadline (the validator no longer waits for it): ack, no answer (`job_expired`), so
+ *   a backlog of a finished window never delays the next window's jobs;
+ * - an answer (scored, sampled, or the miner's fault): ScoreResult published to the run's results subject
+ *   with JetStream msgID `<window>/<hotkey>` (`…/sample` for a sample job, ADR 0018) into the results
+ *   stream (duplicates dropped inside its window), so
  *   a job redelivered after a crash between publish and ack is recorded once; the ack follows the
  *   publish's ack. While the job runs, `working()` every third of `ackWaitMs` keeps it from being
  *   redelivered as long as this evaluator is alive.
@@ -23,7 +26,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, CohortError, runSubjects, scoreJobsStream, scoreResultMsgId } from '@cohort/core';
 import { declareScoreStreams } from '@cohort/kit';
 import type { Logger, NatsHandle } from '@cohort/kit';
-import { ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import { JobKind, ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import type { ScoreJob } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { Consumer, ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
@@ -40,9 +43,25 @@ const PULL_EXPIRES_MS = 2000;
 const FAILURE_RETRY_MS = 1000;
 const nanos = (ms: number): number => ms * 1_000_000;
 
-/** The msgID of a job's result: one result per window and hotkey (core's {@link scoreResultMsgId}). */
-export function resultMsgId(job: Pick<ScoreJob, 'window' | 'hotkey'>): string {
-  return scoreResultMsgId(job.window, job.hotkey);
+/**
+ * How long past its deadline a job is still worked on: the validator's clock and this one may differ by
+ * this much before a job it still waits for is dropped.
+ */
+export const EXPIRY_GRACE_MS = 2000;
+
+/** The msgID of a job's result: one result per window, hotkey and kind (core's {@link scoreResultMsgId}). */
+export function resultMsgId(job: Pick<ScoreJob, 'window' | 'hotkey' | 'kind'>): string {
+  return scoreResultMsgId(job.window, job.hotkey, kindOf(job));
+}
+
+/** The job's kind as logs and msgIDs name it. */
+function kindOf(job: Pick<ScoreJob, 'kind'>): 'score' | 'sample' {
+  return job.kind === JobKind.SAMPLE ? 'sample' : 'score';
+}
+
+/** Whether `job` is past its deadline (plus {@link EXPIRY_GRACE_MS}) at `nowMs`; 0 never expires. */
+export function expired(job: Pick<ScoreJob, 'deadlineUnixMs'>, nowMs: number): boolean {
+  return job.deadlineUnixMs > 0n && nowMs > Number(job.deadlineUnixMs) + EXPIRY_GRACE_MS;
 }
 
 /** The work queue's knobs. */
@@ -60,6 +79,7 @@ export interface WorkQueueCounters {
   completed: bigint;
   failed: bigint;
   attemptsFailed: bigint;
+  expired: bigint;
 }
 
 /** Declare the jobs and results streams and the shared consumer (idempotent: any replica, any order). */
@@ -111,7 +131,13 @@ function reasonOf(error: unknown): string {
 
 /** The loop pulling and answering jobs, one at a time. */
 export class WorkQueue {
-  readonly counters: WorkQueueCounters = { inFlight: 0, completed: 0n, failed: 0n, attemptsFailed: 0n };
+  readonly counters: WorkQueueCounters = {
+    inFlight: 0,
+    completed: 0n,
+    failed: 0n,
+    attemptsFailed: 0n,
+    expired: 0n,
+  };
   readonly #nats: NatsHandle;
   readonly #consumer: Consumer;
   readonly #settings: WorkQueueSettings;
@@ -222,7 +248,16 @@ export class WorkQueue {
       this.#log.error('job_dead_lettered', { seq: msg.seq, attempt, reason: 'BAD_JOB', error });
       return 'dead_lettered';
     }
-    const facts = { window: job.window, hotkey: job.hotkey, attempt };
+    const kind = kindOf(job);
+    const facts = { window: job.window, hotkey: job.hotkey, kind, attempt };
+    if (expired(job, Date.now())) {
+      // Done with, not failed: an ack removes it from the work queue (a term does not, on NATS 2.9).
+      await this.#ack(msg, facts);
+      this.counters.expired += 1n;
+      this.#metrics.job('expired', '');
+      this.#log.info('job_expired', { ...facts, deadlineUnixMs: job.deadlineUnixMs });
+      return 'expired';
+    }
     this.#log.info('job_started', { ...facts, uid: job.uid, payloadKey: job.payloadKey });
     const last = attempt >= this.#settings.maxDeliver;
     try {
@@ -231,8 +266,9 @@ export class WorkQueue {
       await this.#ack(msg, facts);
       const fault = answer.fault;
       this.counters.completed += 1n;
-      this.#metrics.job(fault === '' ? 'scored' : 'fault', fault);
-      this.#log.info('job_scored', {
+      const result: JobResult = fault !== '' ? 'fault' : kind === 'sample' ? 'sampled' : 'scored';
+      this.#metrics.job(result, fault);
+      this.#log.info(kind === 'sample' ? 'job_sampled' : 'job_scored', {
         ...facts,
         fault,
         ...(fault === ''
@@ -245,7 +281,7 @@ export class WorkQueue {
         evalSamples: answer.evalSamples ?? 0,
         stateFingerprint: answer.stateFingerprint ?? new Uint8Array(),
       });
-      return fault === '' ? 'scored' : 'fault';
+      return result;
     } catch (error) {
       if (this.#stop.signal.aborted) {
         msg.nak(); // cut by shutdown: another evaluator takes it now
@@ -275,7 +311,7 @@ export class WorkQueue {
   async #deadLetter(msg: JsMsg, job: ScoreJob, attempt: number, error: unknown): Promise<JobResult> {
     const reason = reasonOf(error);
     const detail = error instanceof Error ? error.message : String(error);
-    const facts = { window: job.window, hotkey: job.hotkey, attempt };
+    const facts = { window: job.window, hotkey: job.hotkey, kind: kindOf(job), attempt };
     try {
       await this.#publishFailure(job, attempt, reason, detail);
     } catch (publishError) {
@@ -286,6 +322,7 @@ export class WorkQueue {
       return 'failed';
     }
     msg.term(reason);
+    await this.#remove(msg.seq);
     this.counters.failed += 1n;
     this.#metrics.job('dead_lettered', 'EVALUATOR_FAILED');
     this.#log.warn('job_dead_lettered', { ...facts, reason, error });
@@ -305,14 +342,33 @@ export class WorkQueue {
   }
 
   async #publish(job: ScoreJob, answer: ScoreAnswer): Promise<void> {
-    const result = create(ScoreResultSchema, { ...answer, evaluatorId: this.#settings.evaluatorId });
+    const result = create(ScoreResultSchema, {
+      ...answer,
+      kind: job.kind,
+      evaluatorId: this.#settings.evaluatorId,
+    });
     const ack = await this.#nats.js.publish(
       runSubjects(this.#settings.runId).scoreResults,
       toBinary(ScoreResultSchema, result),
       { msgID: resultMsgId(job) },
     );
     if (ack.duplicate) {
-      this.#log.info('result_duplicate', { window: job.window, hotkey: job.hotkey, seq: ack.seq });
+      this.#log.info('result_duplicate', {
+        window: job.window,
+        hotkey: job.hotkey,
+        kind: kindOf(job),
+        seq: ack.seq,
+      });
+    }
+  }
+
+  /** Delete a terminated job from the work queue (NATS 2.9 keeps a termed message in a work queue). */
+  async #remove(seq: number): Promise<void> {
+    try {
+      await this.#nats.jsm.streams.deleteMessage(scoreJobsStream(this.#settings.runId), seq, false);
+    } catch (error) {
+      // Already gone (a newer server removes it on term): nothing left to do.
+      this.#log.debug('job_remove_skipped', { seq, error: String(error) });
     }
   }
 

@@ -1,15 +1,18 @@
 /**
- * The validator's side of the Gauntlet's work queue: publish one ScoreJob per update seen in the slot
- * (JetStream, message id `<window>/<hotkey>` so a restarted coordinator does not queue a job twice) and
- * collect the evaluators' ScoreResults from the results subject until every job of the window answered
- * or the deadline passed. A job without an answer in time is no verdict (never the miner's fault).
+ * The validator's side of the Gauntlet's work queue: publish, for the updates seen in the slot, first one
+ * sample job each (ADR 0018: fetch, validate, index sample; cheap) and then one score job each, in the
+ * order given (JetStream message ids `<window>/<hotkey>/sample` and `<window>/<hotkey>`, so a restarted
+ * coordinator does not queue a job twice), every job carrying the deadline; then collect the evaluators'
+ * ScoreResults from the results subject until every score job answered or the deadline passed. A job
+ * without an answer in time is no verdict (never the miner's fault); the sample of an update left
+ * unjudged still takes part in the copy check.
  */
 import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
 import { decodeIndexSample, runSubjects, scoreResultMsgId } from '@cohort/core';
 import type { EvaluationOutcome } from '@cohort/core';
 import type { Logger, NatsHandle } from '@cohort/kit';
 import { declareScoreStreams } from '@cohort/kit';
-import { ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import { JobKind, ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import type { ScoreResult } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 
 /** One job to queue. */
@@ -34,6 +37,19 @@ export interface Evaluation {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 const MINER_FAULTS = ['MISSING', 'INVALID', 'OUT_OF_SYNC', 'RECEIPT_MISMATCH'] as const;
+
+/** What one window's jobs brought back. */
+export interface WindowEvaluations {
+  /** The score results by hotkey (the verdicts). */
+  readonly evaluations: Map<string, Evaluation>;
+  /**
+   * Every update's index sample that could be had, by hotkey: its score result's, else its sample
+   * job's (an update the evaluators had no time to score, or one that failed its score job).
+   */
+  readonly samples: Map<string, BigUint64Array>;
+}
+
+const kindOf = (kind: JobKind): 'score' | 'sample' => (kind === JobKind.SAMPLE ? 'sample' : 'score');
 
 /** A ScoreResult as core's evaluation outcome. */
 export function evaluationOf(r: ScoreResult): Evaluation {
@@ -76,7 +92,10 @@ export class EvaluationClient {
   readonly #runId: string;
   readonly #log: Logger;
   /** Results by message id, with their window (results of windows nobody awaits any more are dropped). */
-  readonly #results = new Map<string, { readonly window: number; readonly evaluation: Evaluation }>();
+  readonly #results = new Map<
+    string,
+    { readonly window: number; readonly fault: string; readonly evaluation: Evaluation }
+  >();
   readonly #waiters = new Set<() => void>();
   #ready: Promise<void> | undefined;
 
@@ -90,8 +109,9 @@ export class EvaluationClient {
         try {
           const r = fromBinary(ScoreResultSchema, msg.data);
           if (r.runId !== runId) return;
-          this.#results.set(scoreResultMsgId(r.window, r.hotkey), {
+          this.#results.set(scoreResultMsgId(r.window, r.hotkey, kindOf(r.kind)), {
             window: Number(r.window),
+            fault: r.fault,
             evaluation: evaluationOf(r),
           });
           for (const wake of this.#waiters) wake();
@@ -102,35 +122,42 @@ export class EvaluationClient {
     });
   }
 
-  /** Queue the window's jobs and wait for their results until `deadlineMs` (local clock). */
+  /**
+   * Queue the window's sample jobs, then its score jobs in `jobs`' order, and wait for the score results
+   * until `deadlineMs` (local clock; the jobs carry it, so evaluators drop what nobody waits for).
+   */
   async evaluate(
     window: number,
     jobs: readonly JobSpec[],
     job: { readonly innerSteps: number; readonly batchSize: number },
     deadlineMs: number,
     signal: AbortSignal,
-  ): Promise<Map<string, Evaluation>> {
+  ): Promise<WindowEvaluations> {
     // Late answers to windows already scored (or another validator's jobs) must not pile up.
     for (const [id, r] of this.#results) if (r.window < window) this.#results.delete(id);
     this.#ready ??= declareScoreStreams(this.#nats.jsm, this.#runId);
     await this.#ready;
     const subject = runSubjects(this.#runId).scoreJobs;
-    for (const j of jobs) {
-      const message = create(ScoreJobSchema, {
-        runId: this.#runId,
-        window: BigInt(window),
-        uid: j.uid,
-        hotkey: j.hotkey,
-        payloadKey: j.payloadKey,
-        firstSeenUnixMs: BigInt(Math.round(j.firstSeenMs)),
-        innerSteps: job.innerSteps,
-        batchSize: job.batchSize,
-      });
-      await this.#nats.js.publish(subject, toBinary(ScoreJobSchema, message), {
-        msgID: scoreResultMsgId(window, j.hotkey),
-      });
+    for (const kind of [JobKind.SAMPLE, JobKind.UNSPECIFIED]) {
+      for (const j of jobs) {
+        const message = create(ScoreJobSchema, {
+          runId: this.#runId,
+          window: BigInt(window),
+          uid: j.uid,
+          hotkey: j.hotkey,
+          payloadKey: j.payloadKey,
+          firstSeenUnixMs: BigInt(Math.round(j.firstSeenMs)),
+          innerSteps: job.innerSteps,
+          batchSize: job.batchSize,
+          kind,
+          deadlineUnixMs: BigInt(Math.round(deadlineMs)),
+        });
+        await this.#nats.js.publish(subject, toBinary(ScoreJobSchema, message), {
+          msgID: scoreResultMsgId(window, j.hotkey, kindOf(kind)),
+        });
+      }
     }
-    this.#log.info('score_jobs_queued', { window, jobs: jobs.length });
+    this.#log.info('score_jobs_queued', { window, jobs: jobs.length, sampleJobs: jobs.length });
     const ids = jobs.map((j) => scoreResultMsgId(window, j.hotkey));
     const done = (): boolean => ids.every((id) => this.#results.has(id));
     while (!done() && Date.now() < deadlineMs && !signal.aborted) {
@@ -144,13 +171,24 @@ export class EvaluationClient {
         this.#waiters.add(wake);
       });
     }
-    const out = new Map<string, Evaluation>();
+    const evaluations = new Map<string, Evaluation>();
+    const samples = new Map<string, BigUint64Array>();
     for (const j of jobs) {
-      const id = scoreResultMsgId(window, j.hotkey);
-      const r = this.#results.get(id);
-      if (r !== undefined) out.set(j.hotkey, r.evaluation);
-      this.#results.delete(id);
+      const scoreId = scoreResultMsgId(window, j.hotkey);
+      const sampleId = scoreResultMsgId(window, j.hotkey, 'sample');
+      const scored = this.#results.get(scoreId)?.evaluation;
+      const sampled = this.#results.get(sampleId);
+      this.#results.delete(scoreId);
+      this.#results.delete(sampleId);
+      if (scored !== undefined) evaluations.set(j.hotkey, scored);
+      const sample =
+        scored !== undefined && scored.indexSample.length > 0
+          ? scored.indexSample
+          : sampled?.fault === ''
+            ? sampled.evaluation.indexSample
+            : undefined;
+      if (sample !== undefined && sample.length > 0) samples.set(j.hotkey, sample);
     }
-    return out;
+    return { evaluations, samples };
   }
 }

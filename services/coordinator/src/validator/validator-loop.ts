@@ -3,10 +3,11 @@
  *
  *   window w begins      → watch `updates/<w>/` (first-seen by this validator's clock)
  *   window w + 1 begins  → w's upload slot is open for `uploadSlotMs`; at its close:
- *     metagraph → jobs for the updates seen in the slot, in a keyed order of their own each window →
- *     evaluators' results (or a deadline), and
+ *     metagraph → a sample job for each update seen in the slot, then its score job, in a keyed order of
+ *     their own each window → evaluators' results (or a deadline), and
  *     one more listing: what arrived after the close is LATE
- *     → verdicts (early, late, inactive, faults) → copiers from index samples and first-seen
+ *     → verdicts (early, late, inactive, faults) → copiers from index samples (of scored and unjudged
+ *     updates alike) and first-seen
  *     → scoreWindow (with the quality checks: NORM_OUTLIER, HARMFUL, NO_GAIN, LAZY)
  *     → explanation records `scores/<w>/<hotkey>.json` → selection `selections/<w>` (never a penalised
  *     update)
@@ -23,18 +24,18 @@ import {
   encodeSelection,
   evaluationOrder,
   findCopiers,
-  sampleOverlap,
+  samplePairs,
   scoreKey,
   scoreWindow,
   selectionKey,
   windowVerdicts,
 } from '@cohort/core';
-import type { EvaluationOutcome, OverlapPair, PeerScoreState, WeightsShape } from '@cohort/core';
+import type { EvaluationOutcome, PeerScoreState, WeightsShape } from '@cohort/core';
 import type { Logger, ServiceClient, StoreClient } from '@cohort/kit';
 import { ExtrinsicOutcome_Status } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 import type { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 
-import type { EvaluationClient, Evaluation } from './evaluations.js';
+import type { EvaluationClient } from './evaluations.js';
 import type { ScoreStateFile } from './score-state.js';
 import { UploadWatch } from './upload-watch.js';
 import type { ValidatorMetrics } from './validator-metrics.js';
@@ -149,7 +150,7 @@ export class ValidatorLoop {
       payloadKey: seen.get(hotkey)!.key,
       firstSeenMs: seen.get(hotkey)!.firstSeenMs,
     }));
-    const evaluated = await o.evaluations.evaluate(
+    const { evaluations: evaluated, samples } = await o.evaluations.evaluate(
       w,
       jobs,
       { innerSteps: o.innerSteps, batchSize: o.batchSize },
@@ -160,7 +161,7 @@ export class ValidatorLoop {
     // Whatever landed after the close (while the evaluators worked) is late, not missing.
     for (const [h, s] of await watch.lateArrivals()) if (uidOf.has(h)) firstSeenMs.set(h, s.firstSeenMs);
     const judged = windowVerdicts({ registered, firstSeenMs, slot, evaluations: outcomes });
-    const copiers = this.#copiers(judged.verdicts, evaluated, firstSeenMs);
+    const copiers = this.#copiers(judged.verdicts, samples, firstSeenMs);
     const previous = this.#peers;
     const scores = scoreWindow(previous, judged.verdicts, { copiers, inactive: judged.inactive });
     const records = buildScoreRecords(
@@ -218,6 +219,8 @@ export class ValidatorLoop {
       penalties: Object.fromEntries(flagged),
       inactive: judged.inactive,
       unjudged: judged.unjudged,
+      // Unjudged updates whose sample job answered: still in the copy check.
+      sampledUnjudged: judged.unjudged.filter((h) => samples.has(h)),
       selected: selected.map((s) => s.hotkey),
       finalScores: Object.fromEntries([...scores.states].map(([h, s]) => [h, s.finalScore])),
     };
@@ -232,26 +235,19 @@ export class ValidatorLoop {
     if (w % o.windowsPerWeights === 0) await this.#setWeights(w, uidOf);
   }
 
+  /**
+   * Copiers among every update with an index sample (ADR 0018): a scored update is compared with every
+   * other sampled one, scored or not, so a copier is caught even when its victim went unjudged.
+   */
   #copiers(
     verdicts: ReadonlyMap<string, { kind: string }>,
-    evaluated: ReadonlyMap<string, Evaluation>,
+    samples: ReadonlyMap<string, BigUint64Array>,
     firstSeenMs: ReadonlyMap<string, number>,
   ): Map<string, string> {
-    const scored = [...verdicts]
-      .filter(([, v]) => v.kind === 'scored')
-      .map(([h]) => h)
-      .sort();
-    const pairs: OverlapPair[] = [];
-    for (let i = 0; i < scored.length; i++) {
-      for (let j = i + 1; j < scored.length; j++) {
-        const a = evaluated.get(scored[i]!)!.indexSample;
-        const b = evaluated.get(scored[j]!)!.indexSample;
-        pairs.push({ a: scored[i]!, b: scored[j]!, overlap: sampleOverlap(a, b) });
-      }
-    }
-    const report = findCopiers(pairs, firstSeenMs, this.#o.copierThreshold);
+    const scored = new Set([...verdicts].filter(([, v]) => v.kind === 'scored').map(([h]) => h));
+    const report = findCopiers(samplePairs(samples, scored), firstSeenMs, this.#o.copierThreshold);
     if (report.ties.length > 0) this.#o.log.warn('copier_ties', { ties: report.ties });
-    return new Map(report.copiers.map((c) => [c.hotkey, c.copied]));
+    return new Map(report.copiers.filter((c) => scored.has(c.hotkey)).map((c) => [c.hotkey, c.copied]));
   }
 
   async #setWeights(w: number, uidOf: ReadonlyMap<string, number>): Promise<void> {

@@ -4,8 +4,8 @@
 
 // gauntlet-evaluator: scoring jobs pulled from a JetStream work queue, results published on NATS.
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { BucketEndpoint } from "../../common/v1/types_pb.js";
 import { file_cohort_common_v1_types } from "../../common/v1/types_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cohort/gauntlet/v1/gauntlet.proto.
  */
 export const file_cohort_gauntlet_v1_gauntlet: GenFile = /*@__PURE__*/
-  fileDesc("CiFjb2hvcnQvZ2F1bnRsZXQvdjEvZ2F1bnRsZXQucHJvdG8SEmNvaG9ydC5nYXVudGxldC52MSISChBHZXRTdGF0dXNSZXF1ZXN0IrgBChFHZXRTdGF0dXNSZXNwb25zZRIWCg5qb2JzX2luX2ZsaWdodBgBIAEoDRIWCg5qb2JzX2NvbXBsZXRlZBgCIAEoBBITCgtqb2JzX2ZhaWxlZBgDIAEoBBIXCg9hdHRlbXB0c19mYWlsZWQYBCABKAQSFAoMc3RhdGVfd2luZG93GAUgASgDEhkKEXN0YXRlX2ZpbmdlcnByaW50GAYgASgMEhQKDGV2YWx1YXRvcl9pZBgHIAEoCSLTAQoIU2NvcmVKb2ISDgoGcnVuX2lkGAEgASgJEg4KBndpbmRvdxgCIAEoBBILCgN1aWQYAyABKA0SDgoGaG90a2V5GAQgASgJEhMKC3BheWxvYWRfa2V5GAUgASgJEhoKEmZpcnN0X3NlZW5fdW5peF9tcxgGIAEoAxITCgtpbm5lcl9zdGVwcxgHIAEoDRISCgpiYXRjaF9zaXplGAggASgNEjAKBmJ1Y2tldBgJIAEoCzIgLmNvaG9ydC5jb21tb24udjEuQnVja2V0RW5kcG9pbnQi0gMKC1Njb3JlUmVzdWx0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRIYChByZWplY3Rpb25fcmVhc29uGAUgASgJEhwKFGxvc3NfYXNzaWduZWRfYmVmb3JlGAYgASgBEhsKE2xvc3NfYXNzaWduZWRfYWZ0ZXIYByABKAESGgoSbG9zc19yYW5kb21fYmVmb3JlGAggASgBEhkKEWxvc3NfcmFuZG9tX2FmdGVyGAkgASgBEhoKEnBheWxvYWRfYmxha2UyYjI1NhgKIAEoDBIUCgxldmFsdWF0b3JfaWQYCyABKAkSDQoFZmF1bHQYDCABKAkSDgoGZGV0YWlsGA0gASgJEhkKEXN0YXRlX2ZpbmdlcnByaW50GA4gASgMEhQKDGV2YWxfc2FtcGxlcxgPIAEoDRIPCgdhdHRlbXB0GBAgASgNEiEKGXBheWxvYWRfc3RhdGVfZmluZ2VycHJpbnQYESABKAwSFAoMaW5kZXhfc2FtcGxlGBIgASgMEhkKEW9iamVjdF9ibGFrZTJiMjU2GBMgASgMEhMKC3VwZGF0ZV9ub3JtGBQgASgBMmwKEEV2YWx1YXRvclNlcnZpY2USWAoJR2V0U3RhdHVzEiQuY29ob3J0LmdhdW50bGV0LnYxLkdldFN0YXR1c1JlcXVlc3QaJS5jb2hvcnQuZ2F1bnRsZXQudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_cohort_common_v1_types]);
+  fileDesc("CiFjb2hvcnQvZ2F1bnRsZXQvdjEvZ2F1bnRsZXQucHJvdG8SEmNvaG9ydC5nYXVudGxldC52MSISChBHZXRTdGF0dXNSZXF1ZXN0Is4BChFHZXRTdGF0dXNSZXNwb25zZRIWCg5qb2JzX2luX2ZsaWdodBgBIAEoDRIWCg5qb2JzX2NvbXBsZXRlZBgCIAEoBBITCgtqb2JzX2ZhaWxlZBgDIAEoBBIXCg9hdHRlbXB0c19mYWlsZWQYBCABKAQSFAoMc3RhdGVfd2luZG93GAUgASgDEhkKEXN0YXRlX2ZpbmdlcnByaW50GAYgASgMEhQKDGV2YWx1YXRvcl9pZBgHIAEoCRIUCgxqb2JzX2V4cGlyZWQYCCABKAQimAIKCFNjb3JlSm9iEg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRITCgtwYXlsb2FkX2tleRgFIAEoCRIaChJmaXJzdF9zZWVuX3VuaXhfbXMYBiABKAMSEwoLaW5uZXJfc3RlcHMYByABKA0SEgoKYmF0Y2hfc2l6ZRgIIAEoDRIwCgZidWNrZXQYCSABKAsyIC5jb2hvcnQuY29tbW9uLnYxLkJ1Y2tldEVuZHBvaW50EikKBGtpbmQYCiABKA4yGy5jb2hvcnQuZ2F1bnRsZXQudjEuSm9iS2luZBIYChBkZWFkbGluZV91bml4X21zGAsgASgDIv0DCgtTY29yZVJlc3VsdBIOCgZydW5faWQYASABKAkSDgoGd2luZG93GAIgASgEEgsKA3VpZBgDIAEoDRIOCgZob3RrZXkYBCABKAkSGAoQcmVqZWN0aW9uX3JlYXNvbhgFIAEoCRIcChRsb3NzX2Fzc2lnbmVkX2JlZm9yZRgGIAEoARIbChNsb3NzX2Fzc2lnbmVkX2FmdGVyGAcgASgBEhoKEmxvc3NfcmFuZG9tX2JlZm9yZRgIIAEoARIZChFsb3NzX3JhbmRvbV9hZnRlchgJIAEoARIaChJwYXlsb2FkX2JsYWtlMmIyNTYYCiABKAwSFAoMZXZhbHVhdG9yX2lkGAsgASgJEg0KBWZhdWx0GAwgASgJEg4KBmRldGFpbBgNIAEoCRIZChFzdGF0ZV9maW5nZXJwcmludBgOIAEoDBIUCgxldmFsX3NhbXBsZXMYDyABKA0SDwoHYXR0ZW1wdBgQIAEoDRIhChlwYXlsb2FkX3N0YXRlX2ZpbmdlcnByaW50GBEgASgMEhQKDGluZGV4X3NhbXBsZRgSIAEoDBIZChFvYmplY3RfYmxha2UyYjI1NhgTIAEoDBITCgt1cGRhdGVfbm9ybRgUIAEoARIpCgRraW5kGBUgASgOMhsuY29ob3J0LmdhdW50bGV0LnYxLkpvYktpbmQqOAoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhMKD0pPQl9LSU5EX1NBTVBMRRABMmwKEEV2YWx1YXRvclNlcnZpY2USWAoJR2V0U3RhdHVzEiQuY29ob3J0LmdhdW50bGV0LnYxLkdldFN0YXR1c1JlcXVlc3QaJS5jb2hvcnQuZ2F1bnRsZXQudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_cohort_common_v1_types]);
 
 /**
  * @generated from message cohort.gauntlet.v1.GetStatusRequest
@@ -81,6 +81,13 @@ export type GetStatusResponse = Message<"cohort.gauntlet.v1.GetStatusResponse"> 
    * @generated from field: string evaluator_id = 7;
    */
   evaluatorId: string;
+
+  /**
+   * Jobs dropped unanswered because they were pulled past their deadline (ScoreJob.deadline_unix_ms).
+   *
+   * @generated from field: uint64 jobs_expired = 8;
+   */
+  jobsExpired: bigint;
 };
 
 /**
@@ -149,6 +156,19 @@ export type ScoreJob = Message<"cohort.gauntlet.v1.ScoreJob"> & {
    * @generated from field: cohort.common.v1.BucketEndpoint bucket = 9;
    */
   bucket?: BucketEndpoint | undefined;
+
+  /**
+   * @generated from field: cohort.gauntlet.v1.JobKind kind = 10;
+   */
+  kind: JobKind;
+
+  /**
+   * When the validator stops waiting for this job's result (its clock, Unix ms); an evaluator that pulls
+   * the job later drops it unanswered (`job_expired`) instead of working for nobody. 0: never expires.
+   *
+   * @generated from field: int64 deadline_unix_ms = 11;
+   */
+  deadlineUnixMs: bigint;
 };
 
 /**
@@ -293,6 +313,14 @@ export type ScoreResult = Message<"cohort.gauntlet.v1.ScoreResult"> & {
    * @generated from field: double update_norm = 20;
    */
   updateNorm: number;
+
+  /**
+   * The job's kind: a JOB_KIND_SAMPLE result carries no losses (fault empty: the payload decoded and
+   * index_sample, payload_blake2b256 and object_blake2b256 are set) and is never a verdict.
+   *
+   * @generated from field: cohort.gauntlet.v1.JobKind kind = 21;
+   */
+  kind: JobKind;
 };
 
 /**
@@ -301,6 +329,34 @@ export type ScoreResult = Message<"cohort.gauntlet.v1.ScoreResult"> & {
  */
 export const ScoreResultSchema: GenMessage<ScoreResult> = /*@__PURE__*/
   messageDesc(file_cohort_gauntlet_v1_gauntlet, 3);
+
+/**
+ * What a job asks of the evaluator.
+ *
+ * @generated from enum cohort.gauntlet.v1.JobKind
+ */
+export enum JobKind {
+  /**
+   * Score the update: fetch, validate, sync to θ_w, measure the losses (the default).
+   *
+   * @generated from enum value: JOB_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Only fetch, validate and sample the kept indices (no replica, no losses): the validator queues one
+   * for every update before the score jobs, so the copy check covers updates left unjudged (ADR 0018).
+   *
+   * @generated from enum value: JOB_KIND_SAMPLE = 1;
+   */
+  SAMPLE = 1,
+}
+
+/**
+ * Describes the enum cohort.gauntlet.v1.JobKind.
+ */
+export const JobKindSchema: GenEnum<JobKind> = /*@__PURE__*/
+  enumDesc(file_cohort_gauntlet_v1_gauntlet, 0);
 
 /**
  * @generated from service cohort.gauntlet.v1.EvaluatorService
