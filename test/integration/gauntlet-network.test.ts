@@ -33,7 +33,8 @@ const ADVERSARY_SEEDS = Object.fromEntries(ADVERSARY_NAMES.map((n, i) => [n, see
  * of the copiers (honest0) was then the update most often unjudged because jobs were queued by address;
  * since ADR 0017 they are queued in a keyed order per window, and a run here caught every adversary
  * (the copiers in their second window) but left an honest update unjudged, so out of the aggregate: capacity
- * alone. `pnpm bench adversaries` runs the full variant.
+ * alone. Since ADR 0018 every update is also sampled before any is scored, so a copier is flagged in every
+ * window it is scored in, its victim judged or not. `pnpm bench adversaries` runs the full variant.
  */
 const SKIP =
   cpus().length >= 4 || process.env.COHORT_RUN_GAUNTLET_NETWORK === '1'
@@ -92,6 +93,20 @@ describe(
         t.diagnostic(
           `${a.name}: acted from window ${from}, caught (${a.expected}) in window ${caught.window}`,
         );
+      }
+      // ADR 0018: a copier scored in a window is flagged in it, whether its victim was scored or left
+      // unjudged (the victim's sample job still takes part in the copy check).
+      for (const name of ['copier', 'perturbed'] as const) {
+        const key = adversaries.find((a) => a.name === name)!.hotkey;
+        for (const r of net.scoredRecords()) {
+          if (windowOf(r) < acted.get(name)! || !(r.scored as string[]).includes(key)) continue;
+          assert.ok(
+            asWindowScored(r).copiers[key] !== undefined,
+            `${name} scored but not flagged in window ${windowOf(r)} (victim unjudged: ${String(
+              (r.unjudged as string[]).includes(honest[0]!),
+            )}, sampled: ${JSON.stringify(r.sampledUnjudged)}):\n${net.diag()}`,
+          );
+        }
       }
       const start = Math.min(...acted.values());
       for (const r of scored.filter((x) => x.window >= start)) {
