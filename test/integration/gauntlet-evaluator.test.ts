@@ -605,6 +605,9 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.ok((sample('cohort_evaluator_jobs_total', { result: 'deferred', fault: '' }) ?? 0) >= 1);
     assert.equal(sample('cohort_evaluator_jobs_total', { result: 'sampled', fault: '' }), 1);
     assert.equal(sample('cohort_evaluator_jobs_total', { result: 'expired', fault: '' }), 1);
+    // The deferred score job fetched the window-7 payload once: its redeliveries and the sample job
+    // were served from the payload cache.
+    assert.ok((sample('cohort_evaluator_payload_cache_total', { outcome: 'hit' }) ?? 0) >= 2);
     assert.equal(sample('cohort_evaluator_state_window', {}), 7);
     assert.equal(sample('cohort_evaluator_jobs_in_flight', {}), 0);
     assert.ok((sample('cohort_evaluator_phase_seconds_count', { phase: 'measure', result: 'ok' }) ?? 0) >= 3);

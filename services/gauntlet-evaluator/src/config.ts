@@ -94,6 +94,13 @@ export const configSpec = defineConfig('gauntlet-evaluator', {
     max: 16 * 1024 * 1024 * 1024,
     unit: 'bytes',
   }),
+  payloadCacheBytes: field.int({
+    doc: "Memory for payloads fetched lately, so an update's score job reuses the object its sample job fetched on this evaluator (ADR 0018); 0 disables",
+    default: 256 * 1024 * 1024,
+    min: 0,
+    max: 64 * 1024 * 1024 * 1024,
+    unit: 'bytes',
+  }),
   ackWaitMs: field.int({
     doc: "How long JetStream waits for a job's ack before redelivering it; a running job renews it every third of this, so only a dead evaluator's job is redelivered. The same on every replica (it is the shared consumer's)",
     default: 120_000,

@@ -8,6 +8,7 @@ import type { Logger, StoreClient } from '@cohort/kit';
 import type { Dataset } from '@cohort/native';
 
 import type { EvaluatorMetrics } from './evaluator-metrics.js';
+import type { PayloadCache } from './payload-cache.js';
 import type { Replica } from '@cohort/replica';
 
 /** The knobs of a measurement (config keys of the same names). */
@@ -26,6 +27,8 @@ export interface EvaluatorSettings {
 export interface EvaluatorDeps {
   readonly runId: string;
   readonly store: StoreClient;
+  /** Payloads fetched lately: a sample job's object serves its score job on the same evaluator. */
+  readonly payloads: PayloadCache;
   /** Whose aggregates the replica applies (the config's aggregatorHotkey and trustedValidator). */
   readonly trust: AggregateTrust;
   readonly replica: Replica;

@@ -30,6 +30,8 @@ export interface EvaluatorMetrics {
   aggregateReplayed(): void;
   /** Checkpoints loaded into the replica. */
   checkpointLoaded(): void;
+  /** A job's payload came from the payload cache (hit) or had to be fetched (miss). */
+  payloadCache(outcome: 'hit' | 'miss'): void;
 }
 
 const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -84,6 +86,12 @@ export function createEvaluatorMetrics(registry: Registry): EvaluatorMetrics {
     help: 'Checkpoints loaded into the replica',
     registers,
   });
+  const payloadCache = new Counter({
+    name: 'cohort_evaluator_payload_cache_total',
+    help: "Jobs whose payload came from this evaluator's payload cache (hit: a sample job fetched it) or from the store (miss)",
+    labelNames: ['outcome'],
+    registers,
+  });
   return {
     phase(name) {
       const end = phaseSeconds.startTimer({ phase: name });
@@ -96,5 +104,6 @@ export function createEvaluatorMetrics(registry: Registry): EvaluatorMetrics {
     checkpointRejected: (reason) => rejected.inc({ reason }),
     aggregateReplayed: () => replayed.inc(),
     checkpointLoaded: () => loaded.inc(),
+    payloadCache: (outcome) => payloadCache.inc({ outcome }),
   };
 }

@@ -35,6 +35,8 @@ import type { EvaluatorDeps } from './deps.js';
 import { CannotScoreError, ReplicaCorruptError } from './errors.js';
 import type { Phase } from './evaluator-metrics.js';
 import { fetchPayload } from './payload.js';
+import type { FetchedPayload } from './payload.js';
+import { PayloadCache } from './payload-cache.js';
 import { syncTo } from './sync.js';
 
 /** Faults a miner answers for (EVALUATOR_FAILED is the work queue's). */
@@ -239,9 +241,16 @@ export class JobScorer {
       fault: f,
       detail,
     });
-    const fetched = await this.#timed('fetch', () =>
-      fetchPayload(deps.store, job.payloadKey, job.bucket, deps.settings.maxPayloadBytes, deps.signal),
-    );
+    const cacheId = PayloadCache.keyOf(job.payloadKey, job.bucket);
+    const cached = deps.payloads.get(cacheId);
+    deps.metrics.payloadCache(cached === undefined ? 'miss' : 'hit');
+    const fetched: FetchedPayload =
+      cached !== undefined
+        ? { kind: 'found', bytes: cached }
+        : await this.#timed('fetch', () =>
+            fetchPayload(deps.store, job.payloadKey, job.bucket, deps.settings.maxPayloadBytes, deps.signal),
+          );
+    if (cached === undefined && fetched.kind === 'found') deps.payloads.set(cacheId, fetched.bytes);
     if (fetched.kind === 'missing') {
       return { kind: 'fault', answer: fault('MISSING', `${job.payloadKey} is absent`) };
     }

@@ -26,6 +26,7 @@ import { configSpec, evaluatorIdOf, validateConfig } from './config.js';
 import type { Config } from './config.js';
 import type { EvaluatorDeps } from './deps.js';
 import { createEvaluatorMetrics } from './evaluator-metrics.js';
+import { PayloadCache } from './payload-cache.js';
 import { registerQueueGauge } from './queue-depth.js';
 import { JobScorer } from './score-job.js';
 import { WorkQueue, declareWorkQueue } from './work-queue.js';
@@ -128,6 +129,7 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
     const deps: EvaluatorDeps = {
       runId: c.runId,
       store,
+      payloads: new PayloadCache(c.payloadCacheBytes),
       trust,
       replica,
       dataset,

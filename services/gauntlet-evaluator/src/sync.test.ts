@@ -25,6 +25,7 @@ import { Registry } from 'prom-client';
 
 import type { EvaluatorDeps } from './deps.js';
 import { CannotScoreError, NotReadyError } from './errors.js';
+import { PayloadCache } from './payload-cache.js';
 import { createEvaluatorMetrics } from './evaluator-metrics.js';
 import { Replica } from '@cohort/replica';
 import { syncTo } from './sync.js';
@@ -97,6 +98,7 @@ async function setup() {
     trainSamples: 0,
     hotkey: hotkeyFromSeed(new Uint8Array(32)),
     metrics: createEvaluatorMetrics(new Registry()),
+    payloads: new PayloadCache(0),
     log,
     signal: new AbortController().signal,
     settings: {
