@@ -6,6 +6,8 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
+import type { CacheOutcome } from './payload-cache.js';
+
 /** The timed phases of one job. */
 export type Phase = 'fetch' | 'validate' | 'sync' | 'measure' | 'publish';
 
@@ -31,7 +33,7 @@ export interface EvaluatorMetrics {
   /** Checkpoints loaded into the replica. */
   checkpointLoaded(): void;
   /** A job's payload came from the payload cache (hit) or had to be fetched (miss). */
-  payloadCache(outcome: 'hit' | 'miss'): void;
+  payloadCache(outcome: CacheOutcome): void;
 }
 
 const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];

@@ -1,4 +1,4 @@
 export { gauntletEvaluatorService } from './service.js';
 export { configSpec } from './config.js';
 export type { Config } from './config.js';
-export { CONSUMER_NAME, resultMsgId } from './work-queue.js';
+export { CONSUMER_NAME } from './work-queue.js';

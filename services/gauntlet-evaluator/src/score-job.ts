@@ -100,22 +100,29 @@ interface CheckedJob {
   readonly sampleCount: number;
 }
 
-/** What {@link JobScorer} opened: a fault answer, or the decoded payload and the answer's builders. */
+/** The fields every answer to `job` carries. */
+function baseOf(job: ScoreJob): Pick<ScoreAnswer, 'runId' | 'window' | 'uid' | 'hotkey' | 'evalSamples'> {
+  return { runId: job.runId, window: job.window, uid: job.uid, hotkey: job.hotkey, evalSamples: 0 };
+}
+
+/** The answer to `job` when the miner is at fault. */
+function faultOf(
+  job: ScoreJob,
+  fault: MinerFault,
+  detail: string,
+  extra: Omit<Partial<ScoreAnswer>, 'fault'> = {},
+): ScoreAnswer {
+  return { ...baseOf(job), ...extra, fault, detail };
+}
+
+/** What {@link JobScorer} opened: the miner's fault, or the payload's bytes, decoded. */
 type Opened =
   | { readonly kind: 'fault'; readonly answer: ScoreAnswer }
   | {
       readonly kind: 'opened';
-      readonly base: Pick<ScoreAnswer, 'runId' | 'window' | 'uid' | 'hotkey' | 'evalSamples'>;
-      readonly fault: (
-        f: MinerFault,
-        detail: string,
-        extra?: Omit<Partial<ScoreAnswer>, 'fault'>,
-      ) => ScoreAnswer;
       readonly bytes: Uint8Array;
-      readonly decoded: {
-        readonly summary: UpdateSummary;
-        readonly tensors: readonly SparseTensor[];
-      };
+      readonly summary: UpdateSummary;
+      readonly tensors: readonly SparseTensor[];
     };
 
 /** Scores jobs on one replica, one at a time (the caller serialises). */
@@ -135,8 +142,7 @@ export class JobScorer {
     const { window, publicKey } = checked;
     const opened = await this.#open(job, checked);
     if (opened.kind === 'fault') return opened.answer;
-    const { base, fault, bytes, decoded } = opened;
-    const { summary } = decoded;
+    const { bytes, summary, tensors } = opened;
 
     // The receipt the header must carry: over the sample ids of the miner's assigned pages.
     const pages = pagesFor({
@@ -149,19 +155,21 @@ export class JobScorer {
     const receipt = dataReceipt([...deps.dataset.sampleIds('train', Uint32Array.from(pages))]);
     const payloadBlake2b256 = Uint8Array.from(summary.digest);
     const objectBlake2b256 = blake2b256(bytes);
-    const indexSample = this.#indexSample(decoded.tensors);
+    const indexSample = this.#indexSample(tensors);
 
     await this.#timed('sync', () => syncTo(deps, window));
     const theta = deps.replica.fingerprintBytes;
     if (!equalBytes(summary.stateFingerprint, theta)) {
-      return fault(
+      return faultOf(
+        job,
         'OUT_OF_SYNC',
         `computed from state ${hex(summary.stateFingerprint)}, θ_${window} is ${deps.replica.fingerprint}`,
         { payloadBlake2b256, stateFingerprint: theta, payloadStateFingerprint: summary.stateFingerprint },
       );
     }
     if (!equalBytes(summary.dataReceipt, receipt)) {
-      return fault(
+      return faultOf(
+        job,
         'RECEIPT_MISMATCH',
         `the header's data receipt ${hex(summary.dataReceipt)} is not the receipt ${hex(receipt)} of its ${pages.length} assigned samples`,
         { payloadBlake2b256, stateFingerprint: theta },
@@ -182,14 +190,14 @@ export class JobScorer {
       this.#measure(window, bytes, publicKey, assigned, control),
     );
     return {
-      ...base,
+      ...baseOf(job),
       fault: '',
       evalSamples: assigned.length,
       lossAssignedBefore: losses.assignedBefore,
       lossAssignedAfter: losses.assignedAfter,
       lossRandomBefore: losses.randomBefore,
       lossRandomAfter: losses.randomAfter,
-      updateNorm: updateNorm(decoded.tensors),
+      updateNorm: updateNorm(tensors),
       payloadBlake2b256,
       objectBlake2b256,
       indexSample,
@@ -205,13 +213,12 @@ export class JobScorer {
   async sample(job: ScoreJob): Promise<ScoreAnswer> {
     const opened = await this.#open(job, this.#check(job));
     if (opened.kind === 'fault') return opened.answer;
-    const { base, bytes, decoded } = opened;
     return {
-      ...base,
+      ...baseOf(job),
       fault: '',
-      payloadBlake2b256: Uint8Array.from(decoded.summary.digest),
-      objectBlake2b256: blake2b256(bytes),
-      indexSample: this.#indexSample(decoded.tensors),
+      payloadBlake2b256: Uint8Array.from(opened.summary.digest),
+      objectBlake2b256: blake2b256(opened.bytes),
+      indexSample: this.#indexSample(opened.tensors),
     };
   }
 
@@ -224,22 +231,13 @@ export class JobScorer {
   async #open(job: ScoreJob, checked: CheckedJob): Promise<Opened> {
     const deps = this.#deps;
     const { window, publicKey } = checked;
-    const base = {
-      runId: job.runId,
-      window: job.window,
-      uid: job.uid,
-      hotkey: job.hotkey,
-      evalSamples: 0,
-    };
     const fault = (
       f: MinerFault,
       detail: string,
       extra: Omit<Partial<ScoreAnswer>, 'fault'> = {},
-    ): ScoreAnswer => ({
-      ...base,
-      ...extra,
-      fault: f,
-      detail,
+    ): Opened => ({
+      kind: 'fault',
+      answer: faultOf(job, f, detail, extra),
     });
     const cacheId = PayloadCache.keyOf(job.payloadKey, job.bucket);
     const cached = deps.payloads.get(cacheId);
@@ -251,18 +249,13 @@ export class JobScorer {
             fetchPayload(deps.store, job.payloadKey, job.bucket, deps.settings.maxPayloadBytes, deps.signal),
           );
     if (cached === undefined && fetched.kind === 'found') deps.payloads.set(cacheId, fetched.bytes);
-    if (fetched.kind === 'missing') {
-      return { kind: 'fault', answer: fault('MISSING', `${job.payloadKey} is absent`) };
-    }
+    if (fetched.kind === 'missing') return fault('MISSING', `${job.payloadKey} is absent`);
     if (fetched.kind === 'too_large') {
-      return {
-        kind: 'fault',
-        answer: fault(
-          'INVALID',
-          `${fetched.sizeBytes} bytes, over maxPayloadBytes ${deps.settings.maxPayloadBytes}`,
-          { rejectionReason: 'TOO_LARGE' },
-        ),
-      };
+      return fault(
+        'INVALID',
+        `${fetched.sizeBytes} bytes, over maxPayloadBytes ${deps.settings.maxPayloadBytes}`,
+        { rejectionReason: 'TOO_LARGE' },
+      );
     }
     const { bytes } = fetched;
     const decoded = await this.#timed('validate', () =>
@@ -279,21 +272,9 @@ export class JobScorer {
       } catch {
         // too short to carry a trailer
       }
-      return {
-        kind: 'fault',
-        answer: fault('INVALID', decoded.detail, {
-          rejectionReason: decoded.reason,
-          payloadBlake2b256: digest,
-        }),
-      };
+      return fault('INVALID', decoded.detail, { rejectionReason: decoded.reason, payloadBlake2b256: digest });
     }
-    return {
-      kind: 'opened',
-      base,
-      fault,
-      bytes,
-      decoded: { summary: decoded.summary, tensors: decoded.tensors ?? [] },
-    };
+    return { kind: 'opened', bytes, summary: decoded.summary, tensors: decoded.tensors ?? [] };
   }
 
   #check(job: ScoreJob): CheckedJob {

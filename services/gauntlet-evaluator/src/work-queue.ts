@@ -23,10 +23,10 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { Code, CohortError, runSubjects, scoreJobsStream, scoreResultMsgId } from '@cohort/core';
-import { declareScoreStreams } from '@cohort/kit';
+import { Code, CohortError, runSubjects, scoreJobsStream } from '@cohort/core';
+import { declareScoreStreams, scoreJobKind, scoreMessageId } from '@cohort/kit';
 import type { Logger, NatsHandle } from '@cohort/kit';
-import { JobKind, ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import { ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import type { ScoreJob } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { Consumer, ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
@@ -48,16 +48,6 @@ const nanos = (ms: number): number => ms * 1_000_000;
  * this much before a job it still waits for is dropped.
  */
 export const EXPIRY_GRACE_MS = 2000;
-
-/** The msgID of a job's result: one result per window, hotkey and kind (core's {@link scoreResultMsgId}). */
-export function resultMsgId(job: Pick<ScoreJob, 'window' | 'hotkey' | 'kind'>): string {
-  return scoreResultMsgId(job.window, job.hotkey, kindOf(job));
-}
-
-/** The job's kind as logs and msgIDs name it. */
-function kindOf(job: Pick<ScoreJob, 'kind'>): 'score' | 'sample' {
-  return job.kind === JobKind.SAMPLE ? 'sample' : 'score';
-}
 
 /** Whether `job` is past its deadline (plus {@link EXPIRY_GRACE_MS}) at `nowMs`; 0 never expires. */
 export function expired(job: Pick<ScoreJob, 'deadlineUnixMs'>, nowMs: number): boolean {
@@ -248,7 +238,7 @@ export class WorkQueue {
       this.#log.error('job_dead_lettered', { seq: msg.seq, attempt, reason: 'BAD_JOB', error });
       return 'dead_lettered';
     }
-    const kind = kindOf(job);
+    const kind = scoreJobKind(job.kind);
     const facts = { window: job.window, hotkey: job.hotkey, kind, attempt };
     if (expired(job, Date.now())) {
       // Done with, not failed: an ack removes it from the work queue (a term does not, on NATS 2.9).
@@ -311,7 +301,7 @@ export class WorkQueue {
   async #deadLetter(msg: JsMsg, job: ScoreJob, attempt: number, error: unknown): Promise<JobResult> {
     const reason = reasonOf(error);
     const detail = error instanceof Error ? error.message : String(error);
-    const facts = { window: job.window, hotkey: job.hotkey, kind: kindOf(job), attempt };
+    const facts = { window: job.window, hotkey: job.hotkey, kind: scoreJobKind(job.kind), attempt };
     try {
       await this.#publishFailure(job, attempt, reason, detail);
     } catch (publishError) {
@@ -350,13 +340,13 @@ export class WorkQueue {
     const ack = await this.#nats.js.publish(
       runSubjects(this.#settings.runId).scoreResults,
       toBinary(ScoreResultSchema, result),
-      { msgID: resultMsgId(job) },
+      { msgID: scoreMessageId(job) },
     );
     if (ack.duplicate) {
       this.#log.info('result_duplicate', {
         window: job.window,
         hotkey: job.hotkey,
-        kind: kindOf(job),
+        kind: scoreJobKind(job.kind),
         seq: ack.seq,
       });
     }
@@ -401,7 +391,7 @@ export class WorkQueue {
         'MAX_DELIVERIES',
         `delivered ${attempt} times without an answer`,
       );
-      await this.#nats.jsm.streams.deleteMessage(stream, seq, false);
+      await this.#remove(seq);
       this.counters.failed += 1n;
       this.#metrics.job('dead_lettered', 'EVALUATOR_FAILED');
       this.#log.warn('job_dead_lettered', {

@@ -31,6 +31,11 @@ export { useNats } from './service-nats.js';
 export type { NatsConfig } from './service-nats.js';
 export { StoreClient } from './store-client.js';
 export type { StoreClientOptions, StoredObject } from './store-client.js';
-export { declareScoreStreams, SCORE_RESULTS_DUPLICATE_WINDOW_MS } from './score-streams.js';
+export {
+  declareScoreStreams,
+  SCORE_RESULTS_DUPLICATE_WINDOW_MS,
+  scoreJobKind,
+  scoreMessageId,
+} from './score-streams.js';
 export { aggregateTrustOf, fetchSelection, fetchTrustedAggregate } from './trusted-aggregate.js';
 export type { AggregateFetch, TrustedAggregate } from './trusted-aggregate.js';

@@ -4,7 +4,9 @@
  * jobs and publishing results), so any of them may start first: jobs in a work queue (each taken once),
  * results kept with a long duplicate window so a result republished after a crash is stored once.
  */
-import { runSubjects, scoreJobsStream, scoreResultsStream } from '@cohort/core';
+import { runSubjects, scoreJobsStream, scoreResultMsgId, scoreResultsStream } from '@cohort/core';
+import type { ScoreJobKind } from '@cohort/core';
+import { JobKind } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { JetStreamManager } from '@nats-io/jetstream';
 
@@ -29,4 +31,22 @@ export async function declareScoreStreams(jsm: JetStreamManager, runId: string):
     storage: StorageType.File,
     duplicate_window: SCORE_RESULTS_DUPLICATE_WINDOW_MS * 1_000_000,
   });
+}
+
+/** A ScoreJob's or ScoreResult's kind as msgIDs and logs name it: a score, or a sample (ADR 0018). */
+export function scoreJobKind(kind: JobKind): ScoreJobKind {
+  return kind === JobKind.SAMPLE ? 'sample' : 'score';
+}
+
+/**
+ * The JetStream msgID of a ScoreJob or of its ScoreResult (core's scoreResultMsgId by the message's
+ * window, hotkey and kind): the validator publishes jobs and files results under it, evaluators publish
+ * results under it.
+ */
+export function scoreMessageId(m: {
+  readonly window: bigint;
+  readonly hotkey: string;
+  readonly kind: JobKind;
+}): string {
+  return scoreResultMsgId(m.window, m.hotkey, scoreJobKind(m.kind));
 }

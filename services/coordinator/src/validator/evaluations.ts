@@ -11,7 +11,7 @@ import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
 import { decodeIndexSample, runSubjects, scoreResultMsgId } from '@cohort/core';
 import type { EvaluationOutcome } from '@cohort/core';
 import type { Logger, NatsHandle } from '@cohort/kit';
-import { declareScoreStreams } from '@cohort/kit';
+import { declareScoreStreams, scoreMessageId } from '@cohort/kit';
 import { JobKind, ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import type { ScoreResult } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 
@@ -48,8 +48,6 @@ export interface WindowEvaluations {
    */
   readonly samples: Map<string, BigUint64Array>;
 }
-
-const kindOf = (kind: JobKind): 'score' | 'sample' => (kind === JobKind.SAMPLE ? 'sample' : 'score');
 
 /** A ScoreResult as core's evaluation outcome. */
 export function evaluationOf(r: ScoreResult): Evaluation {
@@ -92,10 +90,7 @@ export class EvaluationClient {
   readonly #runId: string;
   readonly #log: Logger;
   /** Results by message id, with their window (results of windows nobody awaits any more are dropped). */
-  readonly #results = new Map<
-    string,
-    { readonly window: number; readonly fault: string; readonly evaluation: Evaluation }
-  >();
+  readonly #results = new Map<string, { readonly window: number; readonly evaluation: Evaluation }>();
   readonly #waiters = new Set<() => void>();
   #ready: Promise<void> | undefined;
 
@@ -109,9 +104,8 @@ export class EvaluationClient {
         try {
           const r = fromBinary(ScoreResultSchema, msg.data);
           if (r.runId !== runId) return;
-          this.#results.set(scoreResultMsgId(r.window, r.hotkey, kindOf(r.kind)), {
+          this.#results.set(scoreMessageId(r), {
             window: Number(r.window),
-            fault: r.fault,
             evaluation: evaluationOf(r),
           });
           for (const wake of this.#waiters) wake();
@@ -153,7 +147,7 @@ export class EvaluationClient {
           deadlineUnixMs: BigInt(Math.round(deadlineMs)),
         });
         await this.#nats.js.publish(subject, toBinary(ScoreJobSchema, message), {
-          msgID: scoreResultMsgId(window, j.hotkey, kindOf(kind)),
+          msgID: scoreMessageId(message),
         });
       }
     }
@@ -177,16 +171,12 @@ export class EvaluationClient {
       const scoreId = scoreResultMsgId(window, j.hotkey);
       const sampleId = scoreResultMsgId(window, j.hotkey, 'sample');
       const scored = this.#results.get(scoreId)?.evaluation;
-      const sampled = this.#results.get(sampleId);
+      const sampled = this.#results.get(sampleId)?.evaluation;
       this.#results.delete(scoreId);
       this.#results.delete(sampleId);
       if (scored !== undefined) evaluations.set(j.hotkey, scored);
-      const sample =
-        scored !== undefined && scored.indexSample.length > 0
-          ? scored.indexSample
-          : sampled?.fault === ''
-            ? sampled.evaluation.indexSample
-            : undefined;
+      // Only an answer without a fault carries a sample (an empty one otherwise).
+      const sample = scored?.indexSample.length ? scored.indexSample : sampled?.indexSample;
       if (sample !== undefined && sample.length > 0) samples.set(j.hotkey, sample);
     }
     return { evaluations, samples };
