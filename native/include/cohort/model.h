@@ -21,6 +21,9 @@ struct ModelPlacement {
   at::Device device = at::kCPU;
   at::ScalarType master_dtype = at::kFloat;   // parameters and optimizer state
   at::ScalarType compute_dtype = at::kFloat;  // matmuls and attention (kBFloat16 on CUDA)
+  // RMSNorm, the QKV split with RoPE, and SwiGLU as fused ops (src/kernels) instead of chains of eager ops:
+  // one pass each way, on CUDA (bf16, fp32) and the CPU. Ignored where fused_ops_supported() says no.
+  bool fused_ops = false;
 };
 
 class LlamaModel {
@@ -31,6 +34,8 @@ class LlamaModel {
 
   const ModelConfig& config() const { return config_; }
   const ModelPlacement& placement() const { return placement_; }
+  // Whether the forward pass uses the fused ops (placement.fused_ops, where supported).
+  bool uses_fused_ops() const { return fused_; }
   // Parameters in parameter_specs() order; they require grad.
   const std::vector<at::Tensor>& parameters() const { return params_; }
   const std::vector<ParamSpec>& specs() const { return specs_; }
@@ -53,6 +58,7 @@ class LlamaModel {
   ModelPlacement placement_;
   std::vector<ParamSpec> specs_;
   std::vector<at::Tensor> params_;
+  bool fused_ = false;
   at::Tensor rope_cos_TE_;  // fp32, [max_seq_len, E]
   at::Tensor rope_sin_TE_;
 };

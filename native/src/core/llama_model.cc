@@ -7,6 +7,7 @@
 #include "cohort/errors.h"
 #include "cohort/model.h"
 #include "core/attention.h"
+#include "core/fused_ops.h"
 #include "core/llama_init.h"
 #include "core/precision.h"
 #include "core/rope.h"
@@ -31,7 +32,10 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, a
 }  // namespace
 
 LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed, const ModelPlacement& placement)
-    : config_(config), placement_(placement), specs_(parameter_specs(config)) {
+    : config_(config),
+      placement_(placement),
+      specs_(parameter_specs(config)),
+      fused_(placement.fused_ops && fused_ops_supported(placement.device, placement.compute_dtype)) {
   params_ = init_parameters(config_, specs_, seed);
   for (auto& p : params_) {
     p = p.to(placement_.device, placement_.master_dtype).detach();
@@ -66,25 +70,36 @@ at::Tensor LlamaModel::hidden(const at::Tensor& tokens_BT) const {
   const at::Tensor tokens = tokens_BT.to(placement_.device);
 
   at::Tensor h_BTD = at::embedding(params_[0], tokens).to(cdt);
+  const int64_t F = config_.ffn_dim;
+  const double eps = config_.norm_eps;
+  const auto norm = [&](const at::Tensor& x, const at::Tensor& weight) {
+    return fused_ ? fused_rms_norm(x, weight, eps) : rms_norm(x, weight, eps, cdt);
+  };
   for (int64_t layer = 0; layer < config_.n_layers; ++layer) {
     const auto raw = [&](LayerParam which) -> const at::Tensor& { return params_[1 + layer * kPerLayer + which]; };
-    const at::Tensor x_BTD = rms_norm(h_BTD, raw(kInputNorm), config_.norm_eps, cdt);
+    const at::Tensor x_BTD = norm(h_BTD, raw(kInputNorm));
     // q, k and v in one GEMM over the stacked weights (one read of x, one larger, more efficient matmul).
     const at::Tensor qkv_BTX = at::linear(x_BTD, at::cat({raw(kQ), raw(kK), raw(kV)}, 0).to(cdt));
-    const at::Tensor q_BHTE = apply_rope(qkv_BTX.narrow(-1, 0, D).view({B, T, H, E}).transpose(1, 2), rope_cos_TE_, rope_sin_TE_);
-    const at::Tensor k_BKTE = apply_rope(qkv_BTX.narrow(-1, D, K * E).view({B, T, K, E}).transpose(1, 2), rope_cos_TE_, rope_sin_TE_);
-    const at::Tensor v_BKTE = qkv_BTX.narrow(-1, D + K * E, K * E).view({B, T, K, E}).transpose(1, 2);
+    at::Tensor q_BHTE, k_BKTE, v_BKTE;
+    if (fused_) {
+      const auto qkv = fused_rope_qkv(qkv_BTX, rope_cos_TE_, rope_sin_TE_, H, K, E);
+      q_BHTE = qkv[0], k_BKTE = qkv[1], v_BKTE = qkv[2];
+    } else {
+      q_BHTE = apply_rope(qkv_BTX.narrow(-1, 0, D).view({B, T, H, E}).transpose(1, 2), rope_cos_TE_, rope_sin_TE_);
+      k_BKTE = apply_rope(qkv_BTX.narrow(-1, D, K * E).view({B, T, K, E}).transpose(1, 2), rope_cos_TE_, rope_sin_TE_);
+      v_BKTE = qkv_BTX.narrow(-1, D + K * E, K * E).view({B, T, K, E}).transpose(1, 2);
+    }
     const at::Tensor attn_BTD = causal_attention(q_BHTE, k_BKTE, v_BKTE).transpose(1, 2).reshape({B, T, D});
     h_BTD = h_BTD + at::linear(attn_BTD, raw(kO).to(cdt));
-    const at::Tensor y_BTD = rms_norm(h_BTD, raw(kPostNorm), config_.norm_eps, cdt);
+    const at::Tensor y_BTD = norm(h_BTD, raw(kPostNorm));
     // gate and up projections in one GEMM, likewise.
-    const int64_t F = config_.ffn_dim;
     const at::Tensor gate_up_BT2F = at::linear(y_BTD, at::cat({raw(kGate), raw(kUp)}, 0).to(cdt));
-    const at::Tensor gated_BTF = at::silu(gate_up_BT2F.narrow(-1, 0, F)) * gate_up_BT2F.narrow(-1, F, F);
+    const at::Tensor gated_BTF = fused_ ? fused_swiglu(gate_up_BT2F)
+                                        : at::silu(gate_up_BT2F.narrow(-1, 0, F)) * gate_up_BT2F.narrow(-1, F, F);
     h_BTD = h_BTD + at::linear(gated_BTF, raw(kDown).to(cdt));
   }
   const size_t norm_index = 1 + static_cast<size_t>(config_.n_layers) * kPerLayer;
-  return rms_norm(h_BTD, params_[norm_index], config_.norm_eps, cdt);
+  return norm(h_BTD, params_[norm_index]);
 }
 
 at::Tensor LlamaModel::logits(const at::Tensor& tokens_BT) const {

@@ -1,0 +1,123 @@
+// Fused QKV split + RoPE as an autograd function (see fused_ops.h and kernels/rope_qkv.h): one pass writes
+// q, k (rotated) and v (copied) in [B, T, heads, E]; one pass writes d(qkv) in the GEMM's layout.
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <type_traits>
+
+#include "core/fused_dispatch.h"
+#include "core/fused_ops.h"
+#include "kernels/rope_qkv.h"
+
+namespace cohort {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+kernels::QkvShape shape_of(const at::Tensor& qkv_BTX, int64_t q_heads, int64_t kv_heads, int64_t head_dim) {
+  return kernels::QkvShape{q_heads, kv_heads, head_dim, qkv_BTX.size(1)};
+}
+
+variable_list rope_forward(const at::Tensor& qkv_BTX, const at::Tensor& cos_TE, const at::Tensor& sin_TE,
+                           const kernels::QkvShape& shape) {
+  const int64_t B = qkv_BTX.size(0), T = qkv_BTX.size(1), n = B * T;
+  at::Tensor q = at::empty({B, T, shape.q_heads, shape.head_dim}, qkv_BTX.options());
+  at::Tensor k = at::empty({B, T, shape.kv_heads, shape.head_dim}, qkv_BTX.options());
+  at::Tensor v = at::empty({B, T, shape.kv_heads, shape.head_dim}, qkv_BTX.options());
+  const float* cos = cos_TE.data_ptr<float>();
+  const float* sin = sin_TE.data_ptr<float>();
+  detail::with_storage_type(qkv_BTX.scalar_type(), "fused_rope_qkv", [&](auto tag) {
+    using S = decltype(tag);
+    using detail::data_of;
+    if (!qkv_BTX.is_cuda()) {
+      kernels::rope_qkv_forward_ref<S>(data_of<S>(q), data_of<S>(k), data_of<S>(v), data_of<S>(qkv_BTX), cos, sin, shape, n);
+      return;
+    }
+#if defined(COHORT_HAVE_CUDA_KERNELS)
+    if constexpr (!std::is_same_v<S, double>) {
+      detail::check_launch(kernels::launch_rope_qkv_forward<S>(data_of<S>(q), data_of<S>(k), data_of<S>(v), data_of<S>(qkv_BTX),
+                                                               cos, sin, shape, n, nullptr),
+                           "rope_qkv_forward");
+      return;
+    }
+#endif
+    detail::no_cuda_kernels("fused_rope_qkv");
+  });
+  return {q, k, v};
+}
+
+at::Tensor rope_backward(const at::Tensor& dq, const at::Tensor& dk, const at::Tensor& dv, const at::Tensor& cos_TE,
+                         const at::Tensor& sin_TE, const kernels::QkvShape& shape) {
+  const int64_t B = dq.size(0), T = dq.size(1), n = B * T;
+  at::Tensor dqkv = at::empty({B, T, shape.row_width()}, dq.options());
+  const float* cos = cos_TE.data_ptr<float>();
+  const float* sin = sin_TE.data_ptr<float>();
+  detail::with_storage_type(dq.scalar_type(), "fused_rope_qkv", [&](auto tag) {
+    using S = decltype(tag);
+    using detail::data_of;
+    if (!dq.is_cuda()) {
+      kernels::rope_qkv_backward_ref<S>(data_of<S>(dqkv), data_of<S>(dq), data_of<S>(dk), data_of<S>(dv), cos, sin, shape, n);
+      return;
+    }
+#if defined(COHORT_HAVE_CUDA_KERNELS)
+    if constexpr (!std::is_same_v<S, double>) {
+      detail::check_launch(kernels::launch_rope_qkv_backward<S>(data_of<S>(dqkv), data_of<S>(dq), data_of<S>(dk), data_of<S>(dv),
+                                                                cos, sin, shape, n, nullptr),
+                           "rope_qkv_backward");
+      return;
+    }
+#endif
+    detail::no_cuda_kernels("fused_rope_qkv");
+  });
+  return dqkv;
+}
+
+// A missing gradient (an output that did not reach the loss) is zero.
+at::Tensor grad_or_zeros(const at::Tensor& grad, const at::Tensor& like, at::ScalarType dtype) {
+  return grad.defined() ? grad.to(dtype).contiguous() : at::zeros(like.sizes(), like.options().dtype(dtype));
+}
+
+struct RopeQkvFunction : public torch::autograd::Function<RopeQkvFunction> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& qkv_BTX, const at::Tensor& cos_TE,
+                               const at::Tensor& sin_TE, int64_t q_heads, int64_t kv_heads, int64_t head_dim) {
+    ctx->save_for_backward({cos_TE, sin_TE});
+    ctx->saved_data["q_heads"] = q_heads;
+    ctx->saved_data["kv_heads"] = kv_heads;
+    ctx->saved_data["head_dim"] = head_dim;
+    ctx->saved_data["dtype"] = static_cast<int64_t>(qkv_BTX.scalar_type());
+    return rope_forward(qkv_BTX, cos_TE, sin_TE, shape_of(qkv_BTX, q_heads, kv_heads, head_dim));
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+    const kernels::QkvShape shape{ctx->saved_data["q_heads"].toInt(), ctx->saved_data["kv_heads"].toInt(),
+                                  ctx->saved_data["head_dim"].toInt(), 0};
+    const at::Tensor& any = grads[0].defined() ? grads[0] : (grads[1].defined() ? grads[1] : grads[2]);
+    const int64_t B = any.size(0), T = any.size(1);
+    const auto like = [&](int64_t heads) { return at::empty({B, T, heads, shape.head_dim}, any.options()); };
+    const at::Tensor dq = grad_or_zeros(grads[0], like(shape.q_heads), dtype);
+    const at::Tensor dk = grad_or_zeros(grads[1], like(shape.kv_heads), dtype);
+    const at::Tensor dv = grad_or_zeros(grads[2], like(shape.kv_heads), dtype);
+    const kernels::QkvShape full{shape.q_heads, shape.kv_heads, shape.head_dim, T};
+    return {rope_backward(dq, dk, dv, saved[0], saved[1], full), at::Tensor(), at::Tensor(),
+            at::Tensor(),  at::Tensor(),                           at::Tensor()};
+  }
+};
+
+}  // namespace
+
+std::array<at::Tensor, 3> fused_rope_qkv(const at::Tensor& qkv_BTX, const at::Tensor& cos_TE, const at::Tensor& sin_TE,
+                                         int64_t q_heads, int64_t kv_heads, int64_t head_dim) {
+  TORCH_CHECK(qkv_BTX.dim() == 3 && qkv_BTX.size(2) == (q_heads + 2 * kv_heads) * head_dim && head_dim % 2 == 0,
+              "fused_rope_qkv: expected [B, T, (H + 2K) * E] with an even E");
+  TORCH_CHECK(cos_TE.scalar_type() == at::kFloat && sin_TE.scalar_type() == at::kFloat && cos_TE.size(0) >= qkv_BTX.size(1) &&
+                  cos_TE.size(1) == head_dim && cos_TE.sizes() == sin_TE.sizes() && cos_TE.is_contiguous() &&
+                  sin_TE.is_contiguous() && cos_TE.device() == qkv_BTX.device(),
+              "fused_rope_qkv: expected contiguous fp32 rope tables of [>= T, E] on the activations' device");
+  const variable_list out = RopeQkvFunction::apply(qkv_BTX.contiguous(), cos_TE, sin_TE, q_heads, kv_heads, head_dim);
+  // [B, T, heads, E] seen as [B, heads, T, E]: the layout flash attention reads without a copy.
+  return {out[0].transpose(1, 2), out[1].transpose(1, 2), out[2].transpose(1, 2)};
+}
+
+}  // namespace cohort
