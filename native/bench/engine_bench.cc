@@ -1,7 +1,8 @@
 // cohort_engine_bench: training throughput of one preset, without Node. Prints one JSON object:
 // tokens/s, achieved TFLOP/s (6·N + attention FLOPs per token) and, given the device's peak, MFU.
 //   cohort_engine_bench --preset 150M --device cuda --dtype bf16 --batch 8 --seq 2048 --steps 10
-//                       --warmup 3 --peak-tflops 989.5
+//                       --warmup 3 --peak-tflops 989.5 [--fused 1]
+// --fused 1 runs RMSNorm, the QKV split + RoPE and SwiGLU as the fused ops (src/kernels) instead of eager chains.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -27,13 +28,13 @@ std::map<std::string, std::string> parse_args(int argc, char** argv) {
   std::map<std::string, std::string> args = {{"preset", "devnet"}, {"device", "cpu"}, {"dtype", "fp32"},
                                              {"batch", "8"},       {"seq", "256"},    {"accum", "1"},
                                              {"steps", "5"},       {"warmup", "1"},   {"peak-tflops", "0"},
-                                             {"threads", "0"}};
+                                             {"threads", "0"},     {"fused", "0"}};
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || i + 1 >= argc || args.count(key.substr(2)) == 0) {
       throw cohort::InvalidArgumentError("usage: cohort_engine_bench [--preset P] [--device cpu|cuda] [--dtype fp32|bf16] "
                                          "[--batch B] [--seq T] [--accum A] [--steps S] [--warmup W] [--peak-tflops F] "
-                                         "[--threads N]; bad argument " + key);
+                                         "[--threads N] [--fused 0|1]; bad argument " + key);
     }
     args[key.substr(2)] = argv[++i];
   }
@@ -52,8 +53,9 @@ int main(int argc, char** argv) {
     const cohort::CpuRuntime cpu = cuda ? cohort::CpuRuntime{0, at::get_num_threads(), false}
                                         : cohort::configure_cpu_runtime(static_cast<int>(as_int(args, "threads")));
     const bool bf16 = args.at("dtype") == "bf16";
-    const cohort::ModelPlacement placement{cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU), at::kFloat,
-                                           bf16 ? at::kBFloat16 : at::kFloat};
+    cohort::ModelPlacement placement{cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU), at::kFloat,
+                                     bf16 ? at::kBFloat16 : at::kFloat};
+    placement.fused_ops = as_int(args, "fused") != 0;
     const int64_t micro = as_int(args, "batch"), accum = as_int(args, "accum"), T = as_int(args, "seq");
     const int64_t steps = as_int(args, "steps"), warmup = as_int(args, "warmup");
 
@@ -81,11 +83,11 @@ int main(int argc, char** argv) {
     const double tflops = tokens_per_second * cohort::train_flops_per_token(config, T) / 1e12;
     const double peak = std::stod(args.at("peak-tflops"));
     std::printf(
-        "{\"engine\":\"%s\",\"torch\":\"%s\",\"preset\":\"%s\",\"parameters\":%lld,\"device\":\"%s\",\"dtype\":\"%s\","
+        "{\"engine\":\"%s\",\"torch\":\"%s\",\"preset\":\"%s\",\"parameters\":%lld,\"device\":\"%s\",\"dtype\":\"%s\",\"fused_ops\":%s,"
         "\"blas_threads\":%d,\"intraop_threads\":%d,\"batch\":%lld,\"accum\":%lld,\"seq\":%lld,\"steps\":%lld,\"median_step_seconds\":%.6f,"
         "\"tokens_per_second\":%.1f,\"achieved_tflops\":%.4f,\"mfu\":%s,\"final_loss\":%.4f}\n",
         COHORT_ENGINE_VERSION, TORCH_VERSION, config.preset.c_str(), static_cast<long long>(cohort::parameter_count(config)),
-        args.at("device").c_str(), args.at("dtype").c_str(), cpu.blas_threads, cpu.intraop_threads, static_cast<long long>(micro),
+        args.at("device").c_str(), args.at("dtype").c_str(), model.uses_fused_ops() ? "true" : "false", cpu.blas_threads, cpu.intraop_threads, static_cast<long long>(micro),
         static_cast<long long>(accum), static_cast<long long>(T), static_cast<long long>(steps), median, tokens_per_second,
         tflops, peak > 0 ? std::to_string(tflops / peak).c_str() : "null", last_loss);
     return 0;

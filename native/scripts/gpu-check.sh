@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The engine's GPU check, for a CUDA machine with PyTorch installed and no Node (e.g. the device tool):
 # configure against PyTorch's bundled libtorch, build, run every C++ test (CUDA suites included), and run
-# the engine bench for 150M and 1B in bf16. Results (one JSON object per bench run) go to $OUT when set,
+# the engine bench for 150M and 1B in bf16, with the eager chains and with the fused ops. Results (one JSON object per bench run) go to $OUT when set,
 # else to native/build-gpu/engine-gpu.jsonl (the codec bench's GPU line to codec-gpu.json); copy them into test/bench/results/engine.json's "gpu" section.
 #   bash native/scripts/gpu-check.sh [--no-bench]
 set -euo pipefail
@@ -20,10 +20,12 @@ ctest --test-dir "$build" --output-on-failure
 name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)
 case "$name" in *H100* | *H200*) peak=989.5 ;; *A100*) peak=312 ;; *) peak=0 ;; esac
 mkdir -p "$(dirname "$results")"
-for run in "150M 16" "150M 32" "1B 8" "1B 12"; do
+# preset, micro-batch, fused ops (0 eager chains, 1 the fused kernels). A run that fails (e.g. out of memory at
+# a batch only the fused ops' smaller activations allow) prints its error and the script goes on.
+for run in "150M 16 0" "150M 32 0" "1B 8 0" "1B 12 0" "150M 32 1" "1B 12 1" "1B 16 1"; do
   set -- $run
   "$build/cohort_engine_bench" --preset "$1" --batch "$2" --seq 2048 --device cuda --dtype bf16 --steps 8 --warmup 3 \
-    --peak-tflops "$peak" | tee -a "$results"
+    --peak-tflops "$peak" --fused "$3" | tee -a "$results" || echo "engine bench $run failed (rc $?)" >&2
 done
 # The codec's kernel pipeline (ef_update -> topk_chunks -> quantize_codes) on the 150M shape: GB/s and the
 # fraction of the device's memory bandwidth; copy it into test/bench/results/codec.json's "gpu" section.

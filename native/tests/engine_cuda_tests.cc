@@ -1,5 +1,6 @@
 // Engine tests on a CUDA device (through libtorch; skipped with exit 77 when none is present): the fp32 model
-// and trainer agree with the CPU, bf16 training learns, and the fused AdamW kernel matches the portable update.
+// and trainer agree with the CPU, bf16 training learns, the fused AdamW kernel matches the portable update,
+// and the fused model ops' kernels (swiglu, rope_qkv, rms_norm) match their CPU twins forward and backward.
 // Shape legend: N sequences, T sequence length.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -12,6 +13,8 @@
 #include "cohort/adamw.h"
 #include "cohort/state_fingerprint.h"
 #include "cohort/trainer.h"
+#include "core/fused_ops.h"
+#include "core/rope.h"
 #include "test_harness.h"
 #include "test_models.h"
 
@@ -25,6 +28,48 @@ at::Tensor tokens(int64_t N, int64_t T, uint64_t seed) { return cohort::test::ra
 
 const cohort::ModelPlacement kCudaF32{at::Device(at::kCUDA), at::kFloat, at::kFloat};
 const cohort::ModelPlacement kCudaBf16{at::Device(at::kCUDA), at::kFloat, at::kBFloat16};
+
+cohort::ModelPlacement fused(cohort::ModelPlacement placement) {
+  placement.fused_ops = true;
+  return placement;
+}
+
+at::Tensor randn(at::IntArrayRef sizes, uint64_t seed) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return at::randn(sizes, gen, at::kFloat);
+}
+
+// Runs op on CPU copies and CUDA copies of `inputs` (cast to `dtype`; float `keep_fp32` ones stay fp32),
+// backpropagates sum(out · probe) on both, and requires outputs and input gradients to agree within `tol`
+// relative to each tensor's largest magnitude.
+template <typename Op>
+void require_cuda_matches_twin(const std::vector<at::Tensor>& inputs, const std::vector<bool>& keep_fp32,
+                               at::ScalarType dtype, double tol, const char* what, Op&& op) {
+  std::vector<at::Tensor> results[2];
+  for (const bool cuda : {false, true}) {
+    std::vector<at::Tensor> leaves;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      at::Tensor x = inputs[i].to(keep_fp32[i] ? at::kFloat : dtype);
+      if (cuda) x = x.cuda();
+      leaves.push_back(x.detach().set_requires_grad(true));
+    }
+    const std::vector<at::Tensor> outs = op(leaves);
+    at::Tensor total = at::zeros({}, leaves[0].options().dtype(at::kFloat));
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const at::Tensor probe = randn(outs[i].sizes(), 100 + i).to(outs[i].device());
+      total = total + (outs[i].to(at::kFloat) * probe).sum();
+    }
+    total.backward();
+    for (const auto& out : outs) results[cuda].push_back(out.detach().cpu().to(at::kDouble));
+    for (const auto& leaf : leaves) results[cuda].push_back(leaf.grad().cpu().to(at::kDouble));
+  }
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    const double scale = results[0][i].abs().max().item<double>() + 1e-30;
+    const double diff = (results[1][i] - results[0][i]).abs().max().item<double>() / scale;
+    std::printf("  %s tensor %zu: max difference %.2e of its largest value\n", what, i, diff);
+    if (!(diff <= tol)) cohort::test::fail(__FILE__, __LINE__, std::string(what) + ": tensor " + std::to_string(i) + " differs by " + std::to_string(diff));
+  }
+}
 
 }  // namespace
 
@@ -96,6 +141,49 @@ COHORT_TEST(bf16_training_on_cuda_is_repeatable_bit_for_bit) {
     cohort::LlamaModel model(tiny(), 21, kCudaBf16);
     cohort::Trainer trainer(model, fast());
     trainer.train_inner(tokens(16, 24, 6), 4);
+    fingerprint = cohort::state_fingerprint(model.specs(), model.parameters());
+  }
+  REQUIRE(fingerprints[0] == fingerprints[1]);
+}
+
+COHORT_TEST(fused_op_kernels_match_their_cpu_twins) {
+  REQUIRE(cohort::fused_ops_supported(at::Device(at::kCUDA), at::kBFloat16));
+  // bf16: the twins compute in fp32 as the kernels do; differences are libm's last bit, then one bf16 rounding.
+  for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+    const double tol = dtype == at::kFloat ? 1e-5 : 1e-2;
+    // SwiGLU: many rows (past the grid's y cap of 65535) and a width that leaves a partial block.
+    require_cuda_matches_twin({randn({70001, 2 * 300}, 1) * 3}, {false}, dtype, tol, "swiglu",
+                              [](auto& in) { return std::vector<at::Tensor>{cohort::fused_swiglu(in[0])}; });
+    // QKV + RoPE with grouped heads, positions past the first block of the tables.
+    const int64_t B = 3, T = 37, H = 4, K = 2, E = 64;
+    require_cuda_matches_twin({randn({B, T, (H + 2 * K) * E}, 2)}, {false}, dtype, tol, "rope_qkv", [&](auto& in) {
+      const auto tables = cohort::rope_tables(64, E, 10000.0, in[0].device());
+      const auto qkv = cohort::fused_rope_qkv(in[0], tables.first, tables.second, H, K, E);
+      return std::vector<at::Tensor>{qkv[0], qkv[1], qkv[2]};
+    });
+    // RMSNorm: more rows than the backward's 1024 partial rows, widths from one warp to the 8192 maximum.
+    for (const int64_t D : {int64_t{5}, int64_t{2000}, int64_t{8192}}) {
+      require_cuda_matches_twin({randn({1500, D}, 3) * 2, randn({D}, 4)}, {false, true}, dtype, tol, "rms_norm",
+                                [](auto& in) { return std::vector<at::Tensor>{cohort::fused_rms_norm(in[0], in[1], 1e-5)}; });
+    }
+  }
+}
+
+COHORT_TEST(fused_bf16_model_matches_the_eager_one_and_repeats_bit_for_bit) {
+  const at::Tensor batch_NT = tokens(8, 24, 5);
+  cohort::LlamaModel eager(tiny(), 13, kCudaBf16), fused_model(tiny(), 13, fused(kCudaBf16));
+  REQUIRE(fused_model.uses_fused_ops());
+  const double eager_loss = eager.loss(batch_NT).item<double>();
+  const double fused_loss = fused_model.loss(batch_NT).item<double>();
+  std::printf("  bf16 loss: eager %.5f, fused %.5f\n", eager_loss, fused_loss);
+  REQUIRE_NEAR(fused_loss, eager_loss, 2e-2 * std::abs(eager_loss));
+  cohort::Blake2b256Digest fingerprints[2];
+  for (auto& fingerprint : fingerprints) {
+    cohort::LlamaModel model(tiny(), 21, fused(kCudaBf16));
+    cohort::Trainer trainer(model, fast());
+    const double before = trainer.eval_loss(batch_NT, 8);
+    const auto report = trainer.train_inner(tokens(16, 24, 6), 4);
+    REQUIRE(std::isfinite(report.losses.back()) && report.losses.back() < before + 1.0);
     fingerprint = cohort::state_fingerprint(model.specs(), model.parameters());
   }
   REQUIRE(fingerprints[0] == fingerprints[1]);

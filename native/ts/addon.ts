@@ -239,6 +239,7 @@ export interface NativeEngineOptions {
   readonly seed: number;
   readonly device: string;
   readonly computeDtype: string;
+  readonly fusedOps: boolean;
   readonly threads: number;
   readonly trainer: {
     readonly lr: number;
@@ -306,6 +307,8 @@ export interface NativeEngine {
     maxSeqLen: number;
     device: string;
     computeDtype: string;
+    /** Whether the forward pass runs the fused ops (asked for, and supported on this device and dtype). */
+    fusedOps: boolean;
     disposed: boolean;
   };
   trainInner(

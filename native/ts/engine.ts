@@ -33,6 +33,12 @@ export interface EngineOptions {
   readonly device?: 'cpu' | 'cuda';
   /** Matmul precision; fp32 master weights either way. Default `bf16` on CUDA, `fp32` on CPU. */
   readonly computeDtype?: 'fp32' | 'bf16';
+  /**
+   * RMSNorm, the QKV split with RoPE, and SwiGLU as fused ops (one pass each way; CUDA kernels, CPU twins)
+   * instead of chains of eager ops: less memory traffic and activation memory on a GPU. Default false until
+   * the kernels' GPU suite has run on the release (docs/engine.md, "Fused ops").
+   */
+  readonly fusedOps?: boolean;
   /** libtorch intra-op threads (process-wide); 0 keeps libtorch's default. Default 0. */
   readonly threads?: number;
   readonly trainer?: Partial<TrainerOptions>;
@@ -94,12 +100,15 @@ function resolveOptions(options: EngineOptions): NativeEngineOptions {
   const computeDtype = options.computeDtype ?? (device === 'cuda' ? 'bf16' : 'fp32');
   if (computeDtype !== 'fp32' && computeDtype !== 'bf16')
     invalid('"fp32" or "bf16"', 'computeDtype', computeDtype, 'ENGINE_OPTION_INVALID');
+  const fusedOps = options.fusedOps ?? false;
+  if (typeof fusedOps !== 'boolean') invalid('a boolean', 'fusedOps', fusedOps, 'ENGINE_OPTION_INVALID');
   const t = { ...DEFAULT_TRAINER, ...options.trainer };
   return {
     preset: options.preset,
     seed: checkNumber(options.seed ?? 0, 'seed', (n) => isInt(n) && n >= 0, 'a non-negative safe integer'),
     device,
     computeDtype,
+    fusedOps,
     threads: checkNumber(
       options.threads ?? 0,
       'threads',

@@ -1,7 +1,8 @@
 /**
  * The engine on real text through @cohort/native: the devnet preset learns the Brown corpus (held-out loss
  * falls by at least 30% from initialisation within 300 CPU inner steps), training keeps the event loop
- * free, two runs with one seed are bit-identical, and checkpoints round-trip exactly.
+ * free, two runs with one seed are bit-identical, checkpoints round-trip exactly, and the fused ops
+ * (`fusedOps`) train to the eager engine's losses.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -122,6 +123,32 @@ describe('engine on the Brown corpus', () => {
     } finally {
       await engine.dispose();
     }
+  });
+
+  test('the fused ops train like the eager chain: same losses to 1e-4, deterministic', async () => {
+    const indices = trainIndices(8, dataset.sampleCount('train'));
+    const losses: number[][] = [];
+    const fingerprints: string[] = [];
+    for (const fusedOps of [false, true, true]) {
+      const engine = await createEngine({ ...devnet, fusedOps });
+      try {
+        assert.equal(engine.info().fusedOps, fusedOps);
+        losses.push([...(await engine.trainInner(dataset, 'train', indices, 4)).losses]);
+        fingerprints.push(await engine.stateFingerprint());
+      } finally {
+        await engine.dispose();
+      }
+    }
+    const [eager, fused] = losses as [number[], number[]];
+    assert.equal(fused.length, 4);
+    fused.forEach((loss, i) =>
+      assert.ok(Math.abs(loss - (eager[i] ?? NaN)) < 1e-4, `step ${i}: ${loss} vs ${eager[i]}`),
+    );
+    assert.equal(fingerprints[1], fingerprints[2], 'two fused runs with one seed are bit-identical');
+    await assert.rejects(
+      createEngine({ ...devnet, fusedOps: 'yes' as unknown as boolean }),
+      (e) => e instanceof InvalidArgumentError && e.reason === 'ENGINE_OPTION_INVALID',
+    );
   });
 
   test('bad input is a typed error and nothing changes; a disposed engine refuses calls', async () => {

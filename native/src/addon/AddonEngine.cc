@@ -12,6 +12,7 @@
 #include "addon/AddonInstance.h"
 #include "cohort/checkpoint.h"
 #include "cohort/cpu_runtime.h"
+#include "core/fused_ops.h"
 #include "cohort/state_fingerprint.h"
 
 namespace cohort::addon {
@@ -121,6 +122,7 @@ Napi::Value AddonEngine::Info(const Napi::CallbackInfo& info) {
   out.Set("maxSeqLen", Napi::Number::New(env, static_cast<double>(o.model.max_seq_len)));
   out.Set("device", o.placement.device.is_cuda() ? "cuda" : "cpu");
   out.Set("computeDtype", o.placement.compute_dtype == at::kBFloat16 ? "bf16" : "fp32");
+  out.Set("fusedOps", Napi::Boolean::New(env, o.placement.fused_ops && fused_ops_supported(o.placement.device, o.placement.compute_dtype)));
   out.Set("disposed", Napi::Boolean::New(env, state_->thread->closed()));
   return out;
 }

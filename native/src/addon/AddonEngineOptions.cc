@@ -19,6 +19,7 @@ EngineOptions read_engine_options(const Napi::Value& value) {
   if (dtype != "fp32" && dtype != "bf16") throw InvalidArgumentError(expected_message("\"fp32\" or \"bf16\"", "options.computeDtype", dtype));
   out.placement = {device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU), at::kFloat,
                    dtype == "bf16" ? at::kBFloat16 : at::kFloat};
+  out.placement.fused_ops = boolean_value(o.Get("fusedOps"), "options.fusedOps");
   const int64_t threads = integer_value(o.Get("threads"), "options.threads");
   if (threads < 0 || threads > 1024) throw InvalidArgumentError(expected_message("an integer in [0, 1024]", "options.threads", std::to_string(threads)));
   out.threads = static_cast<int>(threads);

@@ -34,6 +34,10 @@ export const configSpec = defineConfig('gpu-worker', {
     default: 'auto',
     values: ['auto', 'cpu', 'cuda'] as const,
   }),
+  fusedOps: field.bool({
+    doc: 'Run RMSNorm, the QKV split with RoPE, and SwiGLU as fused ops (CUDA kernels; fewer passes over memory, less activation memory); off until verified on your GPUs with native/scripts/gpu-check.sh',
+    default: false,
+  }),
   threads: field.int({
     doc: 'libtorch intra-op threads on the CPU (0 keeps libtorch default); fix it for bit-identical CPU runs',
     default: 0,

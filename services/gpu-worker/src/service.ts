@@ -28,6 +28,7 @@ async function openEngine(ctx: ServiceContext<Config>, device: 'cpu' | 'cuda'): 
     preset: c.preset,
     seed: c.seed,
     device,
+    fusedOps: c.fusedOps,
     threads: c.threads,
     trainer: {
       lr: c.innerLr,
@@ -109,6 +110,7 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
       parameterCount: info.parameterCount,
       device: info.device,
       computeDtype: info.computeDtype,
+      fusedOps: info.fusedOps,
       stateWindow: '0',
       stateFingerprint: Buffer.from(replica.fingerprint).toString('hex'),
       hotkey: hotkey === null ? null : Buffer.from(hotkey.publicKey).toString('hex'),
