@@ -1,6 +1,7 @@
 // Engine tests on a CUDA device (through libtorch; skipped with exit 77 when none is present): the fp32 model
 // and trainer agree with the CPU, bf16 training learns, the fused AdamW kernel matches the portable update,
-// and the fused model ops' kernels (swiglu, rope_qkv, rms_norm) match their CPU twins forward and backward.
+// and the fused model ops' kernels (swiglu, rope_qkv, rms_norm, cross_entropy) match their CPU twins forward
+// and backward.
 // Shape legend: N sequences, T sequence length.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -166,6 +167,12 @@ COHORT_TEST(fused_op_kernels_match_their_cpu_twins) {
       require_cuda_matches_twin({randn({1500, D}, 3) * 2, randn({D}, 4)}, {false, true}, dtype, tol, "rms_norm",
                                 [](auto& in) { return std::vector<at::Tensor>{cohort::fused_rms_norm(in[0], in[1], 1e-5)}; });
     }
+    // Cross-entropy over the real vocabulary width, one ignored row in four.
+    const at::Tensor targets = at::randint(50304, {64}, at::make_generator<at::CPUGeneratorImpl>(5), at::kLong)
+                                   .masked_fill(at::arange(64) % 4 == 3, -100);
+    require_cuda_matches_twin({randn({64, 50304}, 6) * 3}, {false}, dtype, tol, "cross_entropy", [&](auto& in) {
+      return std::vector<at::Tensor>{cohort::fused_cross_entropy(in[0], targets.to(in[0].device()), -100)};
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-// Fused model ops (src/kernels swiglu, rope_qkv, rms_norm through core/fused_ops.h) on the CPU, where they run
+// Fused model ops (src/kernels swiglu, rope_qkv, rms_norm, cross_entropy through core/fused_ops.h) on the CPU, where they run
 // the kernels' twins: the same per-element formulas the CUDA kernels run. Each op against its eager chain
 // (forward and autograd backward), the whole fused model against finite differences and against the eager
 // model, and the bf16 rounding against torch's. Shape legend: B batch, T sequence, X = (H+2K)·E, D width.
@@ -150,6 +150,34 @@ COHORT_TEST(rms_norm_matches_the_eager_formula_and_its_gradients) {
   }
 }
 
+COHORT_TEST(cross_entropy_matches_torch_with_ignored_rows_and_its_gradient) {
+  constexpr int64_t kIgnore = -100;
+  const at::Tensor targets = at::tensor(std::vector<int64_t>{3, kIgnore, 0, 9, 5, kIgnore, 1}, at::kLong);
+  for (const auto dtype : {at::kDouble, at::kFloat}) {
+    const at::Tensor logits = randn({7, 10}, 12, dtype) * 4;
+    const at::Tensor probe = at::ones({}, at::kDouble);
+    const auto fused = forward_backward({logits}, probe, [&](auto& in) {
+      return cohort::fused_cross_entropy(in[0], targets, kIgnore).sum() / 5.0;
+    });
+    const auto eager = forward_backward({logits}, probe, [&](auto& in) {
+      return at::cross_entropy_loss(in[0], targets, {}, at::Reduction::Mean, kIgnore);
+    });
+    const double tol = dtype == at::kDouble ? 1e-12 : 1e-5;
+    REQUIRE(max_abs_diff(fused[0], eager[0]) < tol);
+    REQUIRE(max_abs_diff(fused[1], eager[1]) < tol);
+    REQUIRE_EQ(fused[1][1].abs().sum().item<double>(), 0.0);  // an ignored row gets no gradient
+  }
+  // Logits whose exp overflows fp32: the running log-sum-exp never does. bf16 logits: losses in fp32 from the exact values.
+  const at::Tensor big = at::tensor(std::vector<float>{100.0F, -100.0F, 0.0F, 100.0F}).view({1, 4});
+  REQUIRE_NEAR(cohort::fused_cross_entropy(big, at::tensor(std::vector<int64_t>{0}), kIgnore).item<float>(), std::log(2.0), 2e-5);
+  const at::Tensor logits16 = randn({4, 300}, 13, at::kBFloat16);
+  const at::Tensor t16 = at::tensor(std::vector<int64_t>{0, 299, 17, 150}, at::kLong);
+  const at::Tensor expected = at::cross_entropy_loss(logits16.to(at::kFloat), t16, {}, at::Reduction::None, kIgnore);
+  REQUIRE(max_abs_diff(cohort::fused_cross_entropy(logits16, t16, kIgnore), expected) < 1e-5);
+  // A target outside the vocabulary is NaN, never a read past the row.
+  REQUIRE(std::isnan(cohort::fused_cross_entropy(randn({1, 4}, 14, at::kFloat), at::tensor(std::vector<int64_t>{4}), kIgnore).item<float>()));
+}
+
 // The gradient check, through the fused ops: autograd vs central differences on a tiny fp64 model.
 COHORT_TEST(fused_model_gradients_match_finite_differences) {
   for (const bool tied : {true, false}) {
@@ -214,6 +242,8 @@ COHORT_TEST(fused_ops_refuse_bad_shapes) {
   REQUIRE_THROWS_AS(cohort::fused_rope_qkv(at::zeros({1, 3, 31}), cos_TE, sin_TE, 2, 1, 8), c10::Error);  // X != 32
   REQUIRE_THROWS_AS(cohort::fused_rope_qkv(at::zeros({1, 5, 32}), cos_TE, sin_TE, 2, 1, 8), c10::Error);  // T > table
   REQUIRE_THROWS_AS(cohort::fused_rms_norm(at::zeros({2, 8}), at::ones({7}), 1e-5), c10::Error);
+  REQUIRE_THROWS_AS(cohort::fused_cross_entropy(at::zeros({2, 8}), at::zeros({3}, at::kLong), -100), c10::Error);
+  REQUIRE_THROWS_AS(cohort::fused_cross_entropy(at::zeros({2, 8}), at::zeros({2}, at::kInt), -100), c10::Error);
   REQUIRE_THROWS_AS(cohort::fused_rms_norm(at::zeros({2, 8}), at::ones({8}, at::kDouble), 1e-5), c10::Error);  // dtype
   REQUIRE(cohort::fused_ops_supported(at::kCPU, at::kBFloat16));
   REQUIRE(!cohort::fused_ops_supported(at::kCPU, at::kHalf));

@@ -34,7 +34,7 @@ export interface EngineOptions {
   /** Matmul precision; fp32 master weights either way. Default `bf16` on CUDA, `fp32` on CPU. */
   readonly computeDtype?: 'fp32' | 'bf16';
   /**
-   * RMSNorm, the QKV split with RoPE, and SwiGLU as fused ops (one pass each way; CUDA kernels, CPU twins)
+   * RMSNorm, the QKV split with RoPE, SwiGLU and the loss as fused ops (one pass each way; CUDA kernels, CPU twins)
    * instead of chains of eager ops: less memory traffic and activation memory on a GPU. Default false until
    * the kernels' GPU suite has run on the release (docs/engine.md, "Fused ops").
    */

@@ -21,7 +21,7 @@ struct ModelPlacement {
   at::Device device = at::kCPU;
   at::ScalarType master_dtype = at::kFloat;   // parameters and optimizer state
   at::ScalarType compute_dtype = at::kFloat;  // matmuls and attention (kBFloat16 on CUDA)
-  // RMSNorm, the QKV split with RoPE, and SwiGLU as fused ops (src/kernels) instead of chains of eager ops:
+  // RMSNorm, the QKV split with RoPE, SwiGLU and the loss as fused ops (src/kernels) instead of eager chains:
   // one pass each way, on CUDA (bf16, fp32) and the CPU. Ignored where fused_ops_supported() says no.
   bool fused_ops = false;
 };

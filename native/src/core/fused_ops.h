@@ -1,4 +1,5 @@
-// Fused model ops: custom autograd functions over the kernels of src/kernels (swiglu, rope_qkv, rms_norm),
+// Fused model ops: custom autograd functions over the kernels of src/kernels (swiglu, rope_qkv, rms_norm,
+// cross_entropy),
 // used by LlamaModel when ModelPlacement::fused_ops is on. Each replaces a chain of eager ops (and their
 // zero-filled slice gradients) with one pass forward and one backward: on CUDA through the kernel, on the
 // CPU through the kernel's twin (same per-element formulas), so the CPU tests check the math the GPU runs.
@@ -28,5 +29,10 @@ std::array<at::Tensor, 3> fused_rope_qkv(const at::Tensor& qkv_BTX, const at::Te
 // x · rsqrt(mean(x²) + eps) · weight over the last dim, in x's dtype; `weight` is the master parameter
 // (fp32, or fp64 for fp64 x) and gets its gradient in that dtype.
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// Per-row next-token losses [N] (lse − logit of the target; 0 where the target is `ignore_index`, NaN where
+// it is outside [0, V)) from logits [N, V] in their own dtype, in fp32 (fp64 for fp64 logits). The gradient
+// flows back into the logits in their dtype.
+at::Tensor fused_cross_entropy(const at::Tensor& logits_NV, const at::Tensor& targets_N, int64_t ignore_index);
 
 }  // namespace cohort

@@ -109,13 +109,20 @@ at::Tensor LlamaModel::logits(const at::Tensor& tokens_BT) const {
 }
 
 at::Tensor LlamaModel::loss(const at::Tensor& tokens_BT) const {
-  const at::Tensor logits_BTV = logits(tokens_BT);
+  // Fused: the logits stay in the compute dtype, and the fused loss reads them once and writes their gradient
+  // once. Eager: fp32 logits through at::cross_entropy_loss. hidden() validates the tokens first either way.
+  const at::Tensor head_VD = config_.tied_embeddings ? params_[0] : params_.back();
+  const at::Tensor logits_BTV = fused_ ? at::linear(hidden(tokens_BT), head_VD.to(placement_.compute_dtype)) : logits(tokens_BT);
   const auto V = logits_BTV.size(2);
   // Targets are the tokens shifted left; the last position has none and is ignored. Ignoring it (rather than
   // slicing it off) keeps the [B·T, V] logits contiguous: no copy of the largest tensor of the step.
   constexpr int64_t kIgnore = -100;
   const at::Tensor tokens = tokens_BT.to(placement_.device);
   const at::Tensor targets_BT = at::cat({tokens.narrow(1, 1, tokens.size(1) - 1), at::full({tokens.size(0), 1}, kIgnore, tokens.options())}, 1);
+  if (fused_) {
+    const at::Tensor loss_N = fused_cross_entropy(logits_BTV.view({-1, V}), targets_BT.view({-1}), kIgnore);
+    return loss_N.sum() / static_cast<double>(tokens.size(0) * (tokens.size(1) - 1));
+  }
   return at::cross_entropy_loss(logits_BTV.view({-1, V}), targets_BT.view({-1}), {}, at::Reduction::Mean, kIgnore);
 }
 

@@ -35,7 +35,7 @@ export const configSpec = defineConfig('gpu-worker', {
     values: ['auto', 'cpu', 'cuda'] as const,
   }),
   fusedOps: field.bool({
-    doc: 'Run RMSNorm, the QKV split with RoPE, and SwiGLU as fused ops (CUDA kernels; fewer passes over memory, less activation memory); off until verified on your GPUs with native/scripts/gpu-check.sh',
+    doc: 'Run RMSNorm, the QKV split with RoPE, SwiGLU and the loss as fused ops (CUDA kernels; fewer passes over memory, less activation memory); off until verified on your GPUs with native/scripts/gpu-check.sh',
     default: false,
   }),
   threads: field.int({
