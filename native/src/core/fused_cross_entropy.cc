@@ -2,8 +2,6 @@
 // from logits in their own dtype; the backward pass writes d(logits) in that dtype in one pass.
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <type_traits>
-
 #include "core/fused_dispatch.h"
 #include "core/fused_ops.h"
 #include "kernels/cross_entropy.h"
@@ -13,6 +11,7 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+using detail::data_of;
 
 at::ScalarType math_dtype(at::ScalarType dtype) { return dtype == at::kDouble ? at::kDouble : at::kFloat; }
 
@@ -22,24 +21,18 @@ std::pair<at::Tensor, at::Tensor> ce_forward(const at::Tensor& logits_NV, const 
   at::Tensor loss_N = at::empty({n}, math);
   at::Tensor lse_N = at::empty({n}, math);
   const int64_t* targets = targets_N.data_ptr<int64_t>();
-  detail::with_storage_type(logits_NV.scalar_type(), "fused_cross_entropy", [&](auto tag) {
-    using S = decltype(tag);
-    using A = kernels::math_t<S>;
-    using detail::data_of;
-    if (!logits_NV.is_cuda()) {
-      kernels::cross_entropy_forward_ref<S>(data_of<A>(loss_N), data_of<A>(lse_N), data_of<S>(logits_NV), targets, n, v, ignore);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      detail::check_launch(kernels::launch_cross_entropy_forward<S>(data_of<float>(loss_N), data_of<float>(lse_N),
-                                                                    data_of<S>(logits_NV), targets, n, v, ignore, nullptr),
-                           "cross_entropy_forward");
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_cross_entropy");
-  });
+  detail::run_fused(
+      logits_NV, "cross_entropy_forward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        using A = kernels::math_t<S>;
+        kernels::cross_entropy_forward_ref<S>(data_of<A>(loss_N), data_of<A>(lse_N), data_of<S>(logits_NV), targets, n, v, ignore);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        return kernels::launch_cross_entropy_forward<S>(data_of<float>(loss_N), data_of<float>(lse_N), data_of<S>(logits_NV),
+                                                        targets, n, v, ignore, nullptr);
+      }));
   return {loss_N, lse_N};
 }
 
@@ -48,26 +41,19 @@ at::Tensor ce_backward(const at::Tensor& logits_NV, const at::Tensor& targets_N,
   const int64_t n = logits_NV.size(0), v = logits_NV.size(1);
   at::Tensor dlogits_NV = at::empty_like(logits_NV);
   const int64_t* targets = targets_N.data_ptr<int64_t>();
-  detail::with_storage_type(logits_NV.scalar_type(), "fused_cross_entropy", [&](auto tag) {
-    using S = decltype(tag);
-    using A = kernels::math_t<S>;
-    using detail::data_of;
-    if (!logits_NV.is_cuda()) {
-      kernels::cross_entropy_backward_ref<S>(data_of<S>(dlogits_NV), data_of<S>(logits_NV), targets, data_of<A>(lse_N),
-                                             data_of<A>(dloss_N), n, v, ignore);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      detail::check_launch(kernels::launch_cross_entropy_backward<S>(data_of<S>(dlogits_NV), data_of<S>(logits_NV), targets,
-                                                                     data_of<float>(lse_N), data_of<float>(dloss_N), n, v,
-                                                                     ignore, nullptr),
-                           "cross_entropy_backward");
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_cross_entropy");
-  });
+  detail::run_fused(
+      logits_NV, "cross_entropy_backward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        using A = kernels::math_t<S>;
+        kernels::cross_entropy_backward_ref<S>(data_of<S>(dlogits_NV), data_of<S>(logits_NV), targets, data_of<A>(lse_N),
+                                               data_of<A>(dloss_N), n, v, ignore);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        return kernels::launch_cross_entropy_backward<S>(data_of<S>(dlogits_NV), data_of<S>(logits_NV), targets,
+                                                         data_of<float>(lse_N), data_of<float>(dloss_N), n, v, ignore, nullptr);
+      }));
   return dlogits_NV;
 }
 

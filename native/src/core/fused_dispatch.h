@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "kernels/fused_math.h"
 
@@ -44,10 +45,31 @@ inline void check_launch(cudaError_t status, const char* op) {
     throw std::runtime_error(std::string(op) + " kernel launch failed: " + cudaGetErrorString(status));
   }
 }
+// The CUDA side of run_fused: a generic lambda (S tag) -> cudaError_t launching on the default stream.
+#define COHORT_CUDA_LAUNCH(...) __VA_ARGS__
+#else
+// Builds without the kernels pass no CUDA side: run_fused refuses CUDA tensors.
+#define COHORT_CUDA_LAUNCH(...) nullptr
 #endif
 
-[[noreturn]] inline void no_cuda_kernels(const char* op) {
-  throw std::logic_error(std::string(op) + ": this build has no CUDA kernels (fused_ops_supported said so)");
+// Runs op's CPU twin, cpu(S{}), on CPU tensors and its kernel, cuda(S{}), on CUDA tensors, with S the
+// kernels' storage type of `like`'s dtype. fp64 has no kernel (fused_ops_supported keeps the model off it).
+template <typename Cpu, typename Cuda>
+void run_fused(const at::Tensor& like, const char* op, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
+  with_storage_type(like.scalar_type(), op, [&](auto tag) {
+    using S = decltype(tag);
+    if (!like.is_cuda()) {
+      cpu(tag);
+      return;
+    }
+#if defined(COHORT_HAVE_CUDA_KERNELS)
+    if constexpr (!std::is_same_v<S, double> && !std::is_same_v<std::decay_t<Cuda>, std::nullptr_t>) {
+      check_launch(cuda(tag), op);
+      return;
+    }
+#endif
+    throw std::logic_error(std::string(op) + ": no CUDA kernel for this build and dtype (fused_ops_supported said so)");
+  });
 }
 
 }  // namespace cohort::detail

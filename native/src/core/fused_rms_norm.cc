@@ -2,8 +2,6 @@
 // rstd; the weight's gradient comes out in the master dtype (on CUDA as per-block partials summed here).
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <type_traits>
-
 #include "core/fused_dispatch.h"
 #include "core/fused_ops.h"
 #include "kernels/rms_norm.h"
@@ -13,29 +11,24 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+using detail::data_of;
 
 std::pair<at::Tensor, at::Tensor> rms_forward(const at::Tensor& x, const at::Tensor& weight, double eps) {
   const int64_t d = x.size(-1), n = x.numel() / d;
   at::Tensor y = at::empty_like(x);
   at::Tensor rstd = at::empty({n}, weight.options());
-  detail::with_storage_type(x.scalar_type(), "fused_rms_norm", [&](auto tag) {
-    using S = decltype(tag);
-    using A = kernels::math_t<S>;
-    using detail::data_of;
-    if (!x.is_cuda()) {
-      kernels::rms_norm_forward_ref<S>(data_of<S>(y), data_of<A>(rstd), data_of<S>(x), data_of<A>(weight), n, d, eps);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      detail::check_launch(kernels::launch_rms_norm_forward<S>(data_of<S>(y), data_of<float>(rstd), data_of<S>(x),
-                                                               data_of<float>(weight), n, d, static_cast<float>(eps), nullptr),
-                           "rms_norm_forward");
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_rms_norm");
-  });
+  detail::run_fused(
+      x, "rms_norm_forward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        using A = kernels::math_t<S>;
+        kernels::rms_norm_forward_ref<S>(data_of<S>(y), data_of<A>(rstd), data_of<S>(x), data_of<A>(weight), n, d, eps);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        return kernels::launch_rms_norm_forward<S>(data_of<S>(y), data_of<float>(rstd), data_of<S>(x), data_of<float>(weight), n,
+                                                   d, static_cast<float>(eps), nullptr);
+      }));
   return {y, rstd};
 }
 
@@ -44,28 +37,24 @@ std::pair<at::Tensor, at::Tensor> rms_backward(const at::Tensor& dy, const at::T
   const int64_t d = x.size(-1), n = x.numel() / d;
   at::Tensor dx = at::empty_like(x);
   at::Tensor dw;
-  detail::with_storage_type(x.scalar_type(), "fused_rms_norm", [&](auto tag) {
-    using S = decltype(tag);
-    using A = kernels::math_t<S>;
-    using detail::data_of;
-    if (!x.is_cuda()) {
-      dw = at::empty({d}, weight.options());
-      kernels::rms_norm_backward_ref<S>(data_of<S>(dx), data_of<A>(dw), data_of<S>(dy), data_of<S>(x), data_of<A>(weight),
-                                        data_of<A>(rstd), n, d);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      at::Tensor partial = at::empty({kernels::rms_norm_partial_rows(n), d}, weight.options());
-      detail::check_launch(kernels::launch_rms_norm_backward<S>(data_of<S>(dx), data_of<float>(partial), data_of<S>(dy), data_of<S>(x),
-                                                                data_of<float>(weight), data_of<float>(rstd), n, d, nullptr),
-                           "rms_norm_backward");
-      dw = partial.sum(0);
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_rms_norm");
-  });
+  detail::run_fused(
+      x, "rms_norm_backward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        using A = kernels::math_t<S>;
+        dw = at::empty({d}, weight.options());
+        kernels::rms_norm_backward_ref<S>(data_of<S>(dx), data_of<A>(dw), data_of<S>(dy), data_of<S>(x), data_of<A>(weight),
+                                          data_of<A>(rstd), n, d);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        at::Tensor partial = at::empty({kernels::rms_norm_partial_rows(n), d}, weight.options());
+        const auto status = kernels::launch_rms_norm_backward<S>(data_of<S>(dx), data_of<float>(partial), data_of<S>(dy),
+                                                                 data_of<S>(x), data_of<float>(weight), data_of<float>(rstd), n,
+                                                                 d, nullptr);
+        dw = partial.sum(0);
+        return status;
+      }));
   return {dx, dw};
 }
 

@@ -2,8 +2,6 @@
 // q, k (rotated) and v (copied) in [B, T, heads, E]; one pass writes d(qkv) in the GEMM's layout.
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <type_traits>
-
 #include "core/fused_dispatch.h"
 #include "core/fused_ops.h"
 #include "kernels/rope_qkv.h"
@@ -13,6 +11,7 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+using detail::data_of;
 
 kernels::QkvShape shape_of(const at::Tensor& qkv_BTX, int64_t q_heads, int64_t kv_heads, int64_t head_dim) {
   return kernels::QkvShape{q_heads, kv_heads, head_dim, qkv_BTX.size(1)};
@@ -26,23 +25,17 @@ variable_list rope_forward(const at::Tensor& qkv_BTX, const at::Tensor& cos_TE, 
   at::Tensor v = at::empty({B, T, shape.kv_heads, shape.head_dim}, qkv_BTX.options());
   const float* cos = cos_TE.data_ptr<float>();
   const float* sin = sin_TE.data_ptr<float>();
-  detail::with_storage_type(qkv_BTX.scalar_type(), "fused_rope_qkv", [&](auto tag) {
-    using S = decltype(tag);
-    using detail::data_of;
-    if (!qkv_BTX.is_cuda()) {
-      kernels::rope_qkv_forward_ref<S>(data_of<S>(q), data_of<S>(k), data_of<S>(v), data_of<S>(qkv_BTX), cos, sin, shape, n);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      detail::check_launch(kernels::launch_rope_qkv_forward<S>(data_of<S>(q), data_of<S>(k), data_of<S>(v), data_of<S>(qkv_BTX),
-                                                               cos, sin, shape, n, nullptr),
-                           "rope_qkv_forward");
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_rope_qkv");
-  });
+  detail::run_fused(
+      qkv_BTX, "rope_qkv_forward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        kernels::rope_qkv_forward_ref<S>(data_of<S>(q), data_of<S>(k), data_of<S>(v), data_of<S>(qkv_BTX), cos, sin, shape, n);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        return kernels::launch_rope_qkv_forward<S>(data_of<S>(q), data_of<S>(k), data_of<S>(v), data_of<S>(qkv_BTX), cos, sin,
+                                                   shape, n, nullptr);
+      }));
   return {q, k, v};
 }
 
@@ -52,23 +45,17 @@ at::Tensor rope_backward(const at::Tensor& dq, const at::Tensor& dk, const at::T
   at::Tensor dqkv = at::empty({B, T, shape.row_width()}, dq.options());
   const float* cos = cos_TE.data_ptr<float>();
   const float* sin = sin_TE.data_ptr<float>();
-  detail::with_storage_type(dq.scalar_type(), "fused_rope_qkv", [&](auto tag) {
-    using S = decltype(tag);
-    using detail::data_of;
-    if (!dq.is_cuda()) {
-      kernels::rope_qkv_backward_ref<S>(data_of<S>(dqkv), data_of<S>(dq), data_of<S>(dk), data_of<S>(dv), cos, sin, shape, n);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      detail::check_launch(kernels::launch_rope_qkv_backward<S>(data_of<S>(dqkv), data_of<S>(dq), data_of<S>(dk), data_of<S>(dv),
-                                                                cos, sin, shape, n, nullptr),
-                           "rope_qkv_backward");
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_rope_qkv");
-  });
+  detail::run_fused(
+      dq, "rope_qkv_backward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        kernels::rope_qkv_backward_ref<S>(data_of<S>(dqkv), data_of<S>(dq), data_of<S>(dk), data_of<S>(dv), cos, sin, shape, n);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        return kernels::launch_rope_qkv_backward<S>(data_of<S>(dqkv), data_of<S>(dq), data_of<S>(dk), data_of<S>(dv), cos, sin,
+                                                    shape, n, nullptr);
+      }));
   return dqkv;
 }
 

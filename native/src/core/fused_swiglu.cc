@@ -2,8 +2,6 @@
 // output and returns d(gate_up) in that GEMM's layout.
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <type_traits>
-
 #include "core/fused_dispatch.h"
 #include "core/fused_ops.h"
 #include "kernels/swiglu.h"
@@ -13,51 +11,40 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+using detail::data_of;
 
 at::Tensor swiglu_forward(const at::Tensor& gate_up) {
-  const int64_t f = gate_up.size(-1) / 2;
-  const int64_t m = gate_up.numel() / gate_up.size(-1);
+  const int64_t f = gate_up.size(-1) / 2, m = gate_up.numel() / gate_up.size(-1);
   std::vector<int64_t> sizes = gate_up.sizes().vec();
   sizes.back() = f;
   at::Tensor out = at::empty(sizes, gate_up.options());
-  detail::with_storage_type(gate_up.scalar_type(), "fused_swiglu", [&](auto tag) {
-    using S = decltype(tag);
-    if (!gate_up.is_cuda()) {
-      kernels::swiglu_forward_ref<S>(detail::data_of<S>(out), detail::data_of<S>(gate_up), m, f);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      detail::check_launch(kernels::launch_swiglu_forward<S>(detail::data_of<S>(out), detail::data_of<S>(gate_up), m, f, nullptr),
-                           "swiglu_forward");
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_swiglu");
-  });
+  detail::run_fused(
+      gate_up, "swiglu_forward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        kernels::swiglu_forward_ref<S>(data_of<S>(out), data_of<S>(gate_up), m, f);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        return kernels::launch_swiglu_forward<S>(data_of<S>(out), data_of<S>(gate_up), m, f, nullptr);
+      }));
   return out;
 }
 
 at::Tensor swiglu_backward(const at::Tensor& gate_up, const at::Tensor& dout) {
-  const int64_t f = gate_up.size(-1) / 2;
-  const int64_t m = gate_up.numel() / gate_up.size(-1);
+  const int64_t f = gate_up.size(-1) / 2, m = gate_up.numel() / gate_up.size(-1);
   at::Tensor dgate_up = at::empty_like(gate_up);
-  detail::with_storage_type(gate_up.scalar_type(), "fused_swiglu", [&](auto tag) {
-    using S = decltype(tag);
-    if (!gate_up.is_cuda()) {
-      kernels::swiglu_backward_ref<S>(detail::data_of<S>(dgate_up), detail::data_of<S>(gate_up), detail::data_of<S>(dout), m, f);
-      return;
-    }
-#if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double>) {
-      detail::check_launch(kernels::launch_swiglu_backward<S>(detail::data_of<S>(dgate_up), detail::data_of<S>(gate_up),
-                                                              detail::data_of<S>(dout), m, f, nullptr),
-                           "swiglu_backward");
-      return;
-    }
-#endif
-    detail::no_cuda_kernels("fused_swiglu");
-  });
+  detail::run_fused(
+      gate_up, "swiglu_backward",
+      [&](auto tag) {
+        using S = decltype(tag);
+        kernels::swiglu_backward_ref<S>(data_of<S>(dgate_up), data_of<S>(gate_up), data_of<S>(dout), m, f);
+      },
+      COHORT_CUDA_LAUNCH([&](auto tag) {
+        using S = decltype(tag);
+        return kernels::launch_swiglu_backward<S>(data_of<S>(dgate_up), data_of<S>(gate_up), data_of<S>(dout), m, f,
+                                                  nullptr);
+      }));
   return dgate_up;
 }
 
