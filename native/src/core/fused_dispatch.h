@@ -57,13 +57,12 @@ inline void check_launch(cudaError_t status, const char* op) {
 template <typename Cpu, typename Cuda>
 void run_fused(const at::Tensor& like, const char* op, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
   with_storage_type(like.scalar_type(), op, [&](auto tag) {
-    using S = decltype(tag);
     if (!like.is_cuda()) {
       cpu(tag);
       return;
     }
 #if defined(COHORT_HAVE_CUDA_KERNELS)
-    if constexpr (!std::is_same_v<S, double> && !std::is_same_v<std::decay_t<Cuda>, std::nullptr_t>) {
+    if constexpr (!std::is_same_v<decltype(tag), double> && !std::is_same_v<std::decay_t<Cuda>, std::nullptr_t>) {
       check_launch(cuda(tag), op);
       return;
     }
