@@ -10,6 +10,9 @@ namespace {
 
 constexpr int kColumnsPerThread = 8;
 constexpr int kWarp = 32;
+// Blocks of up to 1024 threads (rows of 8,192): the bound caps registers at 64 per thread so such a block
+// can launch at all (65,536 registers per block); without it the backward kernel takes 72.
+constexpr int kMaxThreads = 1024;
 
 // Threads for a row of d values: ceil(d / 8) rounded up to whole warps (every thread of a warp present).
 int threads_for(int64_t d) {
@@ -29,7 +32,7 @@ __device__ float block_sum(float value, float* warp_sums) {
 }
 
 template <typename S>
-__global__ void rms_norm_forward_kernel(S* __restrict__ y_ND, float* __restrict__ rstd_N, const S* __restrict__ x_ND,
+__global__ void __launch_bounds__(kMaxThreads) rms_norm_forward_kernel(S* __restrict__ y_ND, float* __restrict__ rstd_N, const S* __restrict__ x_ND,
                                         const float* __restrict__ w_D, int64_t n, int64_t d, float eps) {
   __shared__ float warp_sums[kWarp];
   for (int64_t row = blockIdx.x; row < n; row += gridDim.x) {
@@ -53,7 +56,7 @@ __global__ void rms_norm_forward_kernel(S* __restrict__ y_ND, float* __restrict_
 }
 
 template <typename S>
-__global__ void rms_norm_backward_kernel(S* __restrict__ dx_ND, float* __restrict__ dw_partial_PD,
+__global__ void __launch_bounds__(kMaxThreads) rms_norm_backward_kernel(S* __restrict__ dx_ND, float* __restrict__ dw_partial_PD,
                                          const S* __restrict__ dy_ND, const S* __restrict__ x_ND,
                                          const float* __restrict__ w_D, const float* __restrict__ rstd_N, int64_t n,
                                          int64_t d) {
