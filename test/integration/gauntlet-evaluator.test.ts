@@ -601,10 +601,15 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
         );
       return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
     };
-    assert.ok((sample('cohort_evaluator_jobs_total', { result: 'scored', fault: '' }) ?? 0) >= 3);
-    assert.ok((sample('cohort_evaluator_jobs_total', { result: 'deferred', fault: '' }) ?? 0) >= 1);
-    assert.equal(sample('cohort_evaluator_jobs_total', { result: 'sampled', fault: '' }), 1);
-    assert.equal(sample('cohort_evaluator_jobs_total', { result: 'expired', fault: '' }), 1);
+    const jobs = (kind: string, result: string): number | undefined =>
+      sample('cohort_evaluator_jobs_total', { kind, result, fault: '' });
+    assert.ok((jobs('score', 'scored') ?? 0) >= 3);
+    assert.ok((jobs('score', 'deferred') ?? 0) >= 1);
+    assert.equal(jobs('sample', 'sampled'), 1);
+    assert.equal(jobs('score', 'expired'), 1);
+    // Each kind is counted apart (the failing-ratio alert divides by kind): no sampled score job, no scored sample.
+    assert.equal(jobs('score', 'sampled'), undefined);
+    assert.equal(jobs('sample', 'scored'), undefined);
     // The deferred score job fetched the window-7 payload once: its redeliveries and the sample job
     // were served from the payload cache.
     assert.ok((sample('cohort_evaluator_payload_cache_total', { outcome: 'hit' }) ?? 0) >= 2);

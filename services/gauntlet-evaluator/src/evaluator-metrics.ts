@@ -1,15 +1,20 @@
 /**
- * The evaluator's metrics on the process registry: how jobs end (by result and fault), where their time
- * goes, whether one is in flight, and which window the replica holds. Labels are bounded (result, fault,
- * phase, reason codes); never a window or a hotkey.
+ * The evaluator's metrics on the process registry: how jobs end (by kind, result and fault), where their
+ * time goes, whether one is in flight, and which window the replica holds. Labels are bounded (kind,
+ * result, fault, phase, reason codes); never a window or a hotkey.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+
+import type { ScoreJobKind } from '@cohort/core';
 
 import type { CacheOutcome } from './payload-cache.js';
 
 /** The timed phases of one job. */
 export type Phase = 'fetch' | 'validate' | 'sync' | 'measure' | 'publish';
+
+/** What a delivery was: a score or sample job, or `unknown` for bytes that are not a job. */
+export type JobKindLabel = ScoreJobKind | 'unknown';
 
 /** How a delivery of a job ended. */
 export type JobResult = 'scored' | 'sampled' | 'fault' | 'dead_lettered' | 'deferred' | 'failed' | 'expired';
@@ -18,8 +23,8 @@ export type JobResult = 'scored' | 'sampled' | 'fault' | 'dead_lettered' | 'defe
 export interface EvaluatorMetrics {
   /** Start timing a phase; call the result with how it ended. */
   phase(phase: Phase): (result: 'ok' | 'error') => void;
-  /** A delivery ended with `result`; `fault` for fault and dead_lettered results, else ''. */
-  job(result: JobResult, fault: string): void;
+  /** A delivery of a `kind` job ended with `result`; `fault` for fault and dead_lettered results, else ''. */
+  job(kind: JobKindLabel, result: JobResult, fault: string): void;
   /** Whole-job wall time, from delivery to ack/nak/term. */
   jobSeconds(seconds: number, result: JobResult): void;
   /** Jobs being worked on now. */
@@ -57,8 +62,8 @@ export function createEvaluatorMetrics(registry: Registry): EvaluatorMetrics {
   });
   const jobs = new Counter({
     name: 'cohort_evaluator_jobs_total',
-    help: 'Deliveries of scoring jobs by result (scored, sampled, fault, dead_lettered, deferred, failed, expired) and fault (MISSING, INVALID, OUT_OF_SYNC, RECEIPT_MISMATCH, EVALUATOR_FAILED)',
-    labelNames: ['result', 'fault'],
+    help: 'Deliveries of jobs by kind (score, sample, unknown), result (scored, sampled, fault, dead_lettered, deferred, failed, expired) and fault (MISSING, INVALID, OUT_OF_SYNC, RECEIPT_MISMATCH, EVALUATOR_FAILED)',
+    labelNames: ['kind', 'result', 'fault'],
     registers,
   });
   const inFlight = new Gauge({
@@ -99,7 +104,7 @@ export function createEvaluatorMetrics(registry: Registry): EvaluatorMetrics {
       const end = phaseSeconds.startTimer({ phase: name });
       return (result) => end({ result });
     },
-    job: (result, fault) => jobs.inc({ result, fault }),
+    job: (kind, result, fault) => jobs.inc({ kind, result, fault }),
     jobSeconds: (seconds, result) => jobSeconds.observe({ result }, seconds),
     inFlight: (n) => inFlight.set(n),
     stateWindow: (window) => state.set(window),

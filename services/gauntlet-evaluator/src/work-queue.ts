@@ -234,7 +234,7 @@ export class WorkQueue {
       // Not a job at all: no window or hotkey to answer for.
       msg.term('BAD_JOB');
       this.counters.failed += 1n;
-      this.#metrics.job('dead_lettered', 'EVALUATOR_FAILED');
+      this.#metrics.job('unknown', 'dead_lettered', 'EVALUATOR_FAILED');
       this.#log.error('job_dead_lettered', { seq: msg.seq, attempt, reason: 'BAD_JOB', error });
       return 'dead_lettered';
     }
@@ -244,7 +244,7 @@ export class WorkQueue {
       // Done with, not failed: an ack removes it from the work queue (a term does not, on NATS 2.9).
       await this.#ack(msg, facts);
       this.counters.expired += 1n;
-      this.#metrics.job('expired', '');
+      this.#metrics.job(kind, 'expired', '');
       this.#log.info('job_expired', { ...facts, deadlineUnixMs: job.deadlineUnixMs });
       return 'expired';
     }
@@ -257,7 +257,7 @@ export class WorkQueue {
       const fault = answer.fault;
       this.counters.completed += 1n;
       const result: JobResult = fault !== '' ? 'fault' : kind === 'sample' ? 'sampled' : 'scored';
-      this.#metrics.job(result, fault);
+      this.#metrics.job(kind, result, fault);
       this.#log.info(kind === 'sample' ? 'job_sampled' : 'job_scored', {
         ...facts,
         fault,
@@ -281,7 +281,7 @@ export class WorkQueue {
       this.counters.attemptsFailed += 1n;
       if (error instanceof NotReadyError) {
         msg.nak(this.#settings.notReadyRetryMs);
-        this.#metrics.job('deferred', '');
+        this.#metrics.job(kind, 'deferred', '');
         this.#log.info('job_deferred', {
           ...facts,
           reason: error.reason,
@@ -291,7 +291,7 @@ export class WorkQueue {
         return 'deferred';
       }
       msg.nak(FAILURE_RETRY_MS);
-      this.#metrics.job('failed', '');
+      this.#metrics.job(kind, 'failed', '');
       this.#log.warn('job_failed', { ...facts, error, retryMs: FAILURE_RETRY_MS });
       return 'failed';
     }
@@ -307,14 +307,14 @@ export class WorkQueue {
     } catch (publishError) {
       this.counters.attemptsFailed += 1n;
       msg.nak(FAILURE_RETRY_MS);
-      this.#metrics.job('failed', '');
+      this.#metrics.job(facts.kind, 'failed', '');
       this.#log.warn('job_failed', { ...facts, error: publishError, retryMs: FAILURE_RETRY_MS });
       return 'failed';
     }
     msg.term(reason);
     await this.#remove(msg.seq);
     this.counters.failed += 1n;
-    this.#metrics.job('dead_lettered', 'EVALUATOR_FAILED');
+    this.#metrics.job(facts.kind, 'dead_lettered', 'EVALUATOR_FAILED');
     this.#log.warn('job_dead_lettered', { ...facts, reason, error });
     return 'dead_lettered';
   }
@@ -393,7 +393,7 @@ export class WorkQueue {
       );
       await this.#remove(seq);
       this.counters.failed += 1n;
-      this.#metrics.job('dead_lettered', 'EVALUATOR_FAILED');
+      this.#metrics.job(scoreJobKind(job.kind), 'dead_lettered', 'EVALUATOR_FAILED');
       this.#log.warn('job_dead_lettered', {
         window: job.window,
         hotkey: job.hotkey,

@@ -24,6 +24,7 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
     faults: { d: 'INVALID' },
     inactive: ['e'],
     unjudged: ['f', 'g'],
+    sampledUnjudged: ['g'],
     penalties: { c: ['COPIER', 'LAZY'] },
     selected: 2,
     finalScores: { a: 1.5, b: 0.5, c: 0 },
@@ -35,6 +36,7 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'penalised' }), 1);
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'unjudged' }), 2);
   assert.equal(await value(r, 'cohort_validator_unjudged_total'), 2);
+  assert.equal(await value(r, 'cohort_validator_copy_unchecked_total'), 1, 'f: neither scored nor sampled');
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'selected' }), 2);
   assert.equal(await value(r, 'cohort_validator_penalties_total', { reason: 'COPIER' }), 1);
   assert.equal(await value(r, 'cohort_validator_penalties_total', { reason: 'INVALID' }), 1);
@@ -47,6 +49,7 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
     faults: {},
     inactive: [],
     unjudged: ['g'],
+    sampledUnjudged: ['g'],
     penalties: {},
     selected: 1,
     finalScores: { b: 2 },
@@ -57,6 +60,11 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
   assert.equal(await value(r, 'cohort_validator_windows_scored_total'), 2);
   assert.equal(await value(r, 'cohort_validator_miners', { verdict: 'unjudged' }), 1);
   assert.equal(await value(r, 'cohort_validator_unjudged_total'), 3, 'counted across windows');
+  assert.equal(
+    await value(r, 'cohort_validator_copy_unchecked_total'),
+    1,
+    'a sampled unjudged update is checked',
+  );
 });
 
 test('weights: the last successful set by uid; a failure only counts', async () => {

@@ -15,6 +15,8 @@ export interface ScoredWindow {
   readonly inactive: readonly string[];
   /** Uploaded in the slot but left without a verdict (no evaluation in time, or the evaluator failed). */
   readonly unjudged: readonly string[];
+  /** The unjudged updates whose sample job answered: still in the copy check (ADR 0018). */
+  readonly sampledUnjudged: readonly string[];
   /** Quality penalties (copiers included) by hotkey. */
   readonly penalties: Readonly<Record<string, readonly string[]>>;
   readonly selected: number;
@@ -65,6 +67,11 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
     help: 'Updates uploaded in the slot that got no verdict (no evaluation before the deadline, or the evaluator failed): not scored, not aggregated',
     registers: [registry],
   });
+  const unchecked = new Counter({
+    name: 'cohort_validator_copy_unchecked_total',
+    help: 'Unjudged updates that were not even sampled: outside the copy check, so a copier of one goes free (ADR 0018)',
+    registers: [registry],
+  });
   const score = new Gauge({
     name: 'cohort_validator_final_score',
     help: "Each miner's final score after the last scored window",
@@ -98,6 +105,7 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
       miners.set({ verdict: 'inactive' }, w.inactive.length);
       miners.set({ verdict: 'unjudged' }, w.unjudged.length);
       unjudged.inc(w.unjudged.length);
+      unchecked.inc(w.unjudged.length - w.sampledUnjudged.length);
       miners.set({ verdict: 'penalised' }, penalised);
       miners.set({ verdict: 'selected' }, w.selected);
       for (const reason of Object.values(w.faults)) penalties.inc({ reason });
