@@ -25,7 +25,7 @@ mkdir -p "$(dirname "$results")"
 for run in "150M 16 0" "150M 32 0" "1B 8 0" "1B 12 0" "150M 32 1" "1B 12 1" "1B 16 1"; do
   set -- $run
   "$build/cohort_engine_bench" --preset "$1" --batch "$2" --seq 2048 --device cuda --dtype bf16 --steps 8 --warmup 3 \
-    --peak-tflops "$peak" --fused "$3" | tee -a "$results" || echo "engine bench $run failed (rc $?)" >&2
+    --peak-tflops "$peak" --fused "$3" --breakdown 1 | tee -a "$results" || echo "engine bench $run failed (rc $?)" >&2
 done
 # The codec's kernel pipeline (ef_update -> topk_chunks -> quantize_codes) on the 150M shape: GB/s and the
 # fraction of the device's memory bandwidth; copy it into test/bench/results/codec.json's "gpu" section.
