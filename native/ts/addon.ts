@@ -10,6 +10,14 @@ import { fileURLToPath } from 'node:url';
 
 import { Code, CohortError } from '@cohort/core';
 
+/** `cudaMemory(device)` exactly as the addon returns it (src/addon/AddonBuildInfo.cc). */
+export interface NativeCudaMemory {
+  /** Bytes the driver reports free on the device. */
+  readonly freeBytes: number;
+  /** The device's memory in bytes. */
+  readonly totalBytes: number;
+}
+
 /** `buildInfo()` exactly as the addon returns it (src/addon/AddonBuildInfo.cc). */
 export interface NativeBuildInfo {
   /** The engine's version; equals @cohort/native's package version. */
@@ -34,6 +42,7 @@ export interface NativeBuildInfo {
 export interface NativeBinding {
   addScaled(x: Float32Array, y: Float32Array, alpha: number): Promise<Float32Array>;
   buildInfo(): NativeBuildInfo;
+  cudaMemory(device: number): NativeCudaMemory | null;
   openDataset(manifestPath: string, verifyHashes: boolean): Promise<NativeDataset>;
   createEngine(options: NativeEngineOptions): Promise<NativeEngine>;
   decodeUpdate(

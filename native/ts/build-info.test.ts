@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { buildInfo } from './build-info.js';
+import { InvalidArgumentError } from '@cohort/core';
+
+import { buildInfo, cudaMemory } from './build-info.js';
 
 interface CMakeBuildConfig {
   readonly torchVersion: string;
@@ -65,4 +67,17 @@ test('when nvcc is on this machine, the CUDA kernels were compiled into the buil
     nvcc.stdout.includes(`V${info.cudaCompilerVersion ?? '?'}`),
     `built with nvcc ${String(info.cudaCompilerVersion)}, PATH has ${nvcc.stdout}`,
   );
+});
+
+test('cudaMemory: null where there is no such device, free <= total on a real one, bad ids refused', () => {
+  const devices = buildInfo().cudaDeviceCount;
+  assert.equal(cudaMemory(devices), null, 'one past the last device');
+  if (devices === 0) {
+    assert.equal(cudaMemory(), null, 'no device here: no memory to report');
+  } else {
+    const memory = cudaMemory(0);
+    assert.ok(memory !== null && memory.totalBytes > 0 && memory.freeBytes <= memory.totalBytes);
+  }
+  for (const bad of [-1, 1.5, 1e6, Number.NaN])
+    assert.throws(() => cudaMemory(bad), InvalidArgumentError, String(bad));
 });

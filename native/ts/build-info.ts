@@ -1,6 +1,6 @@
 /** `buildInfo`: which engine, libtorch and CUDA build the loaded addon is, and what it finds at run time. */
 import { nativeAddon } from './addon.js';
-import type { NativeBuildInfo } from './addon.js';
+import type { NativeBuildInfo, NativeCudaMemory } from './addon.js';
 import { mapNativeError } from './errors.js';
 
 /** What the loaded native engine was built with and sees, and where it was loaded from; every field is set. */
@@ -42,4 +42,25 @@ export function cudaUsable(): boolean {
 export function resolveDevice(choice: 'auto' | 'cpu' | 'cuda'): 'cpu' | 'cuda' {
   if (choice !== 'auto') return choice;
   return cudaUsable() ? 'cuda' : 'cpu';
+}
+
+/** A CUDA device's memory now, as the driver reports it. */
+export type CudaMemory = NativeCudaMemory;
+
+/**
+ * Device `device`'s free and total memory now (every process's allocations and torch's cached blocks count
+ * as used), or null where there is no such device (no kernels, driver or device). For metrics: call it where
+ * the process already uses the device, since the first driver query of a process creates its context.
+ * Throws InvalidArgumentError for a device that is not an integer in [0, 1024].
+ */
+export function cudaMemory(device = 0): CudaMemory | null {
+  const addon = nativeAddon();
+  try {
+    const memory = addon.binding.cudaMemory(device);
+    return memory === null
+      ? null
+      : Object.freeze({ freeBytes: memory.freeBytes, totalBytes: memory.totalBytes });
+  } catch (error) {
+    throw mapNativeError(error);
+  }
 }

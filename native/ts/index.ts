@@ -3,8 +3,8 @@
  * addon; other packages use these functions and error classes, never the binding.
  */
 export { addScaled, AddScaledReason } from './add-scaled.js';
-export { buildInfo, cudaUsable, resolveDevice } from './build-info.js';
-export type { BuildInfo } from './build-info.js';
+export { buildInfo, cudaMemory, cudaUsable, resolveDevice } from './build-info.js';
+export type { BuildInfo, CudaMemory } from './build-info.js';
 export { CodecError, CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError } from './errors.js';
 export type { NativeErrorName } from './errors.js';
 export { createEngine, Engine, DEFAULT_CODEC, DEFAULT_TRAINER, PRESETS } from './engine.js';

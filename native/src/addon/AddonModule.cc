@@ -15,6 +15,7 @@ namespace {
 Napi::Object InitCohortNative(Napi::Env env, Napi::Object exports) {
   exports.Set("addScaled", Napi::Function::New(env, cohort::addon::AddonAddScaledWorker::Start, "addScaled"));
   exports.Set("buildInfo", Napi::Function::New(env, cohort::addon::AddonBuildInfo, "buildInfo"));
+  exports.Set("cudaMemory", Napi::Function::New(env, cohort::addon::AddonCudaMemory, "cudaMemory"));
   auto* data = new cohort::addon::AddonInstance();
   data->dataset_constructor = Napi::Persistent(cohort::addon::AddonDataset::Define(env));
   data->engine_constructor = Napi::Persistent(cohort::addon::AddonEngine::Define(env));

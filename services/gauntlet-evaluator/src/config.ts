@@ -47,6 +47,10 @@ export const configSpec = defineConfig('gauntlet-evaluator', {
     default: 'auto',
     values: ['auto', 'cpu', 'cuda'] as const,
   }),
+  fusedOps: field.bool({
+    doc: "Run the replica's RMSNorm, QKV split with RoPE, SwiGLU and loss as fused ops (CUDA kernels; faster loss measurements); off until verified on your GPUs with native/scripts/gpu-check.sh",
+    default: false,
+  }),
   threads: field.int({
     doc: 'libtorch intra-op threads on the CPU (0 keeps libtorch default)',
     default: 0,

@@ -16,9 +16,9 @@
 import { randomBytes } from 'node:crypto';
 import { encodeSs58, hotkeyFromSeed, hotkeyFromSeedHex } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
-import { StoreClient, aggregateTrustOf, useNats } from '@cohort/kit';
+import { StoreClient, aggregateTrustOf, registerGpuMemoryMetric, useNats } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
-import { createEngine, resolveDevice } from '@cohort/native';
+import { createEngine, cudaMemory, resolveDevice } from '@cohort/native';
 import { EvaluatorService, JobKind } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { openRunDataset, Replica } from '@cohort/replica';
 
@@ -43,8 +43,15 @@ function hotkeyOf(seedHex: string): { pair: HotkeyPair; ephemeral: boolean } {
 async function openReplica(ctx: ServiceContext<Config>): Promise<Replica> {
   const c = ctx.config;
   const device = resolveDevice(c.device);
-  const engine = await createEngine({ preset: c.preset, seed: c.seed, device, threads: c.threads });
+  const engine = await createEngine({
+    preset: c.preset,
+    seed: c.seed,
+    device,
+    fusedOps: c.fusedOps,
+    threads: c.threads,
+  });
   ctx.onShutdown('engine', () => engine.dispose());
+  if (device === 'cuda') registerGpuMemoryMetric(ctx.metrics.registry, () => cudaMemory(0));
   return Replica.create(engine, c.runId, c.outerLearningRate);
 }
 

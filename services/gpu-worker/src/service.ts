@@ -8,9 +8,9 @@
  * shutdown, after in-flight calls drained (a training in flight is cancelled by the drain).
  */
 import { hotkeyFromSeedHex } from '@cohort/core';
-import { COHORT_VERSION, StoreClient } from '@cohort/kit';
+import { COHORT_VERSION, StoreClient, registerGpuMemoryMetric } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
-import { buildInfo, createEngine, cudaUsable, resolveDevice } from '@cohort/native';
+import { buildInfo, createEngine, cudaMemory, cudaUsable, resolveDevice } from '@cohort/native';
 import type { Engine } from '@cohort/native';
 import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
 import { openRunDataset } from '@cohort/replica';
@@ -73,6 +73,7 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
     const c = ctx.config;
     const device = resolveDevice(c.device);
     const engine = await openEngine(ctx, device);
+    if (device === 'cuda') registerGpuMemoryMetric(ctx.metrics.registry, () => cudaMemory(0));
     const store = c.storeAddress === '' ? null : new StoreClient(c.storeAddress);
     if (store !== null) ctx.onShutdown('store', () => Promise.resolve(store.close()));
     const dataset = await openRunDataset(c, {

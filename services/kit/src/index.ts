@@ -29,6 +29,8 @@ export type { MainOptions } from './service-main.js';
 export { COHORT_VERSION } from './version.js';
 export { useNats } from './service-nats.js';
 export type { NatsConfig } from './service-nats.js';
+export { registerGpuMemoryMetric } from './gpu-memory.js';
+export type { GpuMemory } from './gpu-memory.js';
 export { StoreClient } from './store-client.js';
 export type { StoreClientOptions, StoredObject } from './store-client.js';
 export {
