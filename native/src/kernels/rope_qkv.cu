@@ -1,5 +1,7 @@
-// Fused QKV split + RoPE kernels (see rope_qkv.h): one thread per (token, head, pair), the formulas of
-// rope_qkv_math.h shared with the CPU twin rope_qkv_ref.cc. Plain device pointers, no libtorch.
+// Fused QKV split + RoPE kernels (see rope_qkv.h): one thread per (token, head, pair), tokens on grid y;
+// a token's position is taken once per row and a pair's head and offset with 32-bit arithmetic (a row has
+// fewer than 2^31 pairs). The formulas of rope_qkv_math.h are shared with the CPU twin rope_qkv_ref.cc.
+// Plain device pointers, no libtorch.
 #include "kernels/launch_geometry.h"
 #include "kernels/rope_qkv.h"
 
@@ -10,11 +12,13 @@ template <typename S>
 __global__ void rope_qkv_forward_kernel(S* __restrict__ q_NHE, S* __restrict__ k_NKE, S* __restrict__ v_NKE,
                                         const S* __restrict__ qkv_NX, const float* __restrict__ cos_TE,
                                         const float* __restrict__ sin_TE, QkvShape shape, int64_t n) {
-  const int64_t pairs = shape.pairs_per_row();
+  const auto pairs = static_cast<uint32_t>(shape.pairs_per_row());
+  const auto half = static_cast<uint32_t>(shape.head_dim / 2);
   for (int64_t row = blockIdx.y; row < n; row += gridDim.y) {
-    for (int64_t p = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < pairs;
-         p += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-      rope_qkv_forward_at(q_NHE, k_NKE, v_NKE, qkv_NX, cos_TE, sin_TE, shape, row, p);
+    const int64_t t = row % shape.seq_len;
+    for (uint32_t p = blockIdx.x * blockDim.x + threadIdx.x; p < pairs; p += gridDim.x * blockDim.x) {
+      const uint32_t j = p / half;
+      rope_qkv_forward_at(q_NHE, k_NKE, v_NKE, qkv_NX, cos_TE, sin_TE, shape, row, t, j, p - j * half);
     }
   }
 }
@@ -24,11 +28,13 @@ __global__ void rope_qkv_backward_kernel(S* __restrict__ dqkv_NX, const S* __res
                                          const S* __restrict__ dk_NKE, const S* __restrict__ dv_NKE,
                                          const float* __restrict__ cos_TE, const float* __restrict__ sin_TE,
                                          QkvShape shape, int64_t n) {
-  const int64_t pairs = shape.pairs_per_row();
+  const auto pairs = static_cast<uint32_t>(shape.pairs_per_row());
+  const auto half = static_cast<uint32_t>(shape.head_dim / 2);
   for (int64_t row = blockIdx.y; row < n; row += gridDim.y) {
-    for (int64_t p = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < pairs;
-         p += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-      rope_qkv_backward_at(dqkv_NX, dq_NHE, dk_NKE, dv_NKE, cos_TE, sin_TE, shape, row, p);
+    const int64_t t = row % shape.seq_len;
+    for (uint32_t p = blockIdx.x * blockDim.x + threadIdx.x; p < pairs; p += gridDim.x * blockDim.x) {
+      const uint32_t j = p / half;
+      rope_qkv_backward_at(dqkv_NX, dq_NHE, dk_NKE, dv_NKE, cos_TE, sin_TE, shape, row, t, j, p - j * half);
     }
   }
 }

@@ -17,17 +17,18 @@ struct QkvShape {
   int64_t head_dim;  // E, even
   int64_t seq_len;   // T: token n sits at position n % T
   COHORT_HD int64_t row_width() const { return (q_heads + 2 * kv_heads) * head_dim; }
-  COHORT_HD int64_t pairs_per_row() const { return (q_heads + 2 * kv_heads) * (head_dim / 2); }
+  COHORT_HD int64_t heads_per_row() const { return q_heads + 2 * kv_heads; }
+  COHORT_HD int64_t pairs_per_row() const { return heads_per_row() * (head_dim / 2); }
 };
 
-// Pair `p` (< pairs_per_row) of token `n`: head j = p / (E/2), offset i = p % (E/2). Query and key heads
-// are rotated into q_NHE / k_NKE, value heads copied into v_NKE.
+// Pair i (< E/2) of head j (< H+2K) of token n at position t (= n % T, computed once per token by the
+// caller). Query and key heads are rotated into q_NHE / k_NKE, value heads copied into v_NKE.
 template <typename S>
 COHORT_HD void rope_qkv_forward_at(S* q_NHE, S* k_NKE, S* v_NKE, const S* qkv_NX, const float* cos_TE,
-                                   const float* sin_TE, const QkvShape& shape, int64_t n, int64_t p) {
+                                   const float* sin_TE, const QkvShape& shape, int64_t n, int64_t t, int64_t j,
+                                   int64_t i) {
   using A = math_t<S>;
   const int64_t E = shape.head_dim, half = E / 2, H = shape.q_heads, K = shape.kv_heads;
-  const int64_t j = p / half, i = p - j * half;
   const S* x = qkv_NX + n * shape.row_width() + j * E;
   if (j >= H + K) {
     S* v = v_NKE + (n * K + (j - H - K)) * E;
@@ -36,7 +37,6 @@ COHORT_HD void rope_qkv_forward_at(S* q_NHE, S* k_NKE, S* v_NKE, const S* qkv_NX
     return;
   }
   S* y = j < H ? q_NHE + (n * H + j) * E : k_NKE + (n * K + (j - H)) * E;
-  const int64_t t = n % shape.seq_len;
   const A c = static_cast<A>(cos_TE[t * E + i]);
   const A s = static_cast<A>(sin_TE[t * E + i]);
   const A x1 = load(x[i]);
@@ -45,13 +45,13 @@ COHORT_HD void rope_qkv_forward_at(S* q_NHE, S* k_NKE, S* v_NKE, const S* qkv_NX
   store(y[i + half], x2 * c + x1 * s);
 }
 
-// The adjoint: d(qkv) for pair `p` of token `n` from dq, dk (rotated back) and dv (copied).
+// The adjoint: d(qkv) for pair i of head j of token n (position t) from dq, dk (rotated back) and dv (copied).
 template <typename S>
 COHORT_HD void rope_qkv_backward_at(S* dqkv_NX, const S* dq_NHE, const S* dk_NKE, const S* dv_NKE, const float* cos_TE,
-                                    const float* sin_TE, const QkvShape& shape, int64_t n, int64_t p) {
+                                    const float* sin_TE, const QkvShape& shape, int64_t n, int64_t t, int64_t j,
+                                    int64_t i) {
   using A = math_t<S>;
   const int64_t E = shape.head_dim, half = E / 2, H = shape.q_heads, K = shape.kv_heads;
-  const int64_t j = p / half, i = p - j * half;
   S* dx = dqkv_NX + n * shape.row_width() + j * E;
   if (j >= H + K) {
     const S* dv = dv_NKE + (n * K + (j - H - K)) * E;
@@ -60,7 +60,6 @@ COHORT_HD void rope_qkv_backward_at(S* dqkv_NX, const S* dq_NHE, const S* dk_NKE
     return;
   }
   const S* dy = j < H ? dq_NHE + (n * H + j) * E : dk_NKE + (n * K + (j - H)) * E;
-  const int64_t t = n % shape.seq_len;
   const A c = static_cast<A>(cos_TE[t * E + i]);
   const A s = static_cast<A>(sin_TE[t * E + i]);
   const A dy1 = load(dy[i]);
