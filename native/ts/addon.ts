@@ -43,6 +43,7 @@ export interface NativeBinding {
   addScaled(x: Float32Array, y: Float32Array, alpha: number): Promise<Float32Array>;
   buildInfo(): NativeBuildInfo;
   cudaMemory(device: number): NativeCudaMemory | null;
+  blake2b256(bytes: Uint8Array): Promise<Uint8Array>;
   openDataset(manifestPath: string, verifyHashes: boolean): Promise<NativeDataset>;
   createEngine(options: NativeEngineOptions): Promise<NativeEngine>;
   decodeUpdate(

@@ -4,6 +4,7 @@
 
 #include "addon/AddonAddScaledWorker.h"
 #include "addon/AddonBuildInfo.h"
+#include "addon/AddonHash.h"
 #include "addon/AddonCodec.h"
 #include "addon/AddonDataset.h"
 #include "addon/AddonEngine.h"
@@ -16,6 +17,7 @@ Napi::Object InitCohortNative(Napi::Env env, Napi::Object exports) {
   exports.Set("addScaled", Napi::Function::New(env, cohort::addon::AddonAddScaledWorker::Start, "addScaled"));
   exports.Set("buildInfo", Napi::Function::New(env, cohort::addon::AddonBuildInfo, "buildInfo"));
   exports.Set("cudaMemory", Napi::Function::New(env, cohort::addon::AddonCudaMemory, "cudaMemory"));
+  exports.Set("blake2b256", Napi::Function::New(env, cohort::addon::AddonBlake2b256, "blake2b256"));
   auto* data = new cohort::addon::AddonInstance();
   data->dataset_constructor = Napi::Persistent(cohort::addon::AddonDataset::Define(env));
   data->engine_constructor = Napi::Persistent(cohort::addon::AddonEngine::Define(env));

@@ -85,18 +85,18 @@ function summaryOf(
   };
 }
 
-function refused(reason: RemoteRefusal, summary: RemoteSummary, bytes: Uint8Array): void {
-  assert.throws(
-    () => checkRemoteAggregate(request, summary, bytes),
+async function refused(reason: RemoteRefusal, summary: RemoteSummary, bytes: Uint8Array): Promise<void> {
+  await assert.rejects(
+    checkRemoteAggregate(request, summary, bytes),
     (e) => e instanceof RemoteAggregateRefusedError && e.reason === reason,
     reason,
   );
 }
 
 describe('checkRemoteAggregate', () => {
-  test('a consistent answer is accepted: the bytes and one verdict per payload, by index', () => {
+  test('a consistent answer is accepted: the bytes and one verdict per payload, by index', async () => {
     const bytes = aggregate();
-    const outcome = checkRemoteAggregate(request, summaryOf(bytes), bytes);
+    const outcome = await checkRemoteAggregate(request, summaryOf(bytes), bytes);
     assert.equal(outcome.bytes, bytes);
     assert.deepEqual(
       outcome.contributors.map((c) => [c.index, c.included, c.reason, c.hotkey, c.digest && hex(c.digest)]),
@@ -108,42 +108,42 @@ describe('checkRemoteAggregate', () => {
     );
   });
 
-  test('size: announced and streamed bytes differ (SIZE_MISMATCH)', () => {
+  test('size: announced and streamed bytes differ (SIZE_MISMATCH)', async () => {
     const bytes = aggregate();
-    refused('SIZE_MISMATCH', { ...summaryOf(bytes), sizeBytes: BigInt(bytes.length + 1) }, bytes);
-    refused('SIZE_MISMATCH', summaryOf(bytes), bytes.subarray(0, bytes.length - 10));
+    await refused('SIZE_MISMATCH', { ...summaryOf(bytes), sizeBytes: BigInt(bytes.length + 1) }, bytes);
+    await refused('SIZE_MISMATCH', summaryOf(bytes), bytes.subarray(0, bytes.length - 10));
   });
 
-  test('digest: the summary, the trailer and the bytes must agree (HASH_MISMATCH)', () => {
+  test('digest: the summary, the trailer and the bytes must agree (HASH_MISMATCH)', async () => {
     const bytes = aggregate();
-    refused('HASH_MISMATCH', { ...summaryOf(bytes), blake2b256: new Uint8Array(32).fill(9) }, bytes);
+    await refused('HASH_MISMATCH', { ...summaryOf(bytes), blake2b256: new Uint8Array(32).fill(9) }, bytes);
     const altered = Uint8Array.from(bytes);
     altered[bytes.length - 100]! ^= 1; // a body byte: the trailer no longer matches
-    refused('HASH_MISMATCH', summaryOf(bytes), altered);
+    await refused('HASH_MISMATCH', summaryOf(bytes), altered);
   });
 
-  test('contributors: count, hotkeys, order and digests as requested (CONTRIBUTORS_MISMATCH)', () => {
+  test('contributors: count, hotkeys, order and digests as requested (CONTRIBUTORS_MISMATCH)', async () => {
     const bytes = aggregate();
     const fewer = summaryOf(bytes);
     fewer.contributors.pop();
-    refused('CONTRIBUTORS_MISMATCH', fewer, bytes);
+    await refused('CONTRIBUTORS_MISMATCH', fewer, bytes);
     const swapped = summaryOf(bytes);
     swapped.contributors.reverse();
-    refused('CONTRIBUTORS_MISMATCH', swapped, bytes);
+    await refused('CONTRIBUTORS_MISMATCH', swapped, bytes);
     const stranger = summaryOf(bytes);
     stranger.contributors[1] = { ...stranger.contributors[1]!, hotkey: encodeSs58(pair(0x50).publicKey) };
-    refused('CONTRIBUTORS_MISMATCH', stranger, bytes);
+    await refused('CONTRIBUTORS_MISMATCH', stranger, bytes);
     const otherDigest = summaryOf(bytes);
     otherDigest.contributors[0] = { ...otherDigest.contributors[0]!, payloadBlake2b256: new Uint8Array(32) };
-    refused('CONTRIBUTORS_MISMATCH', otherDigest, bytes);
+    await refused('CONTRIBUTORS_MISMATCH', otherDigest, bytes);
     // The aggregate lists B, which the summary calls excluded.
     const listsAll = aggregate({
       contributors: payloads.map((p) => ({ key: p.publicKey, digest: hex(digestOf(p.bytes)) })),
     });
-    refused('CONTRIBUTORS_MISMATCH', summaryOf(listsAll), listsAll);
+    await refused('CONTRIBUTORS_MISMATCH', summaryOf(listsAll), listsAll);
   });
 
-  test("header: this run, window, aggregator key and θ_w's fingerprint (HEADER_MISMATCH)", () => {
+  test("header: this run, window, aggregator key and θ_w's fingerprint (HEADER_MISMATCH)", async () => {
     for (const over of [
       { runId: 'other-run' },
       { window: WINDOW + 1 },
@@ -151,12 +151,12 @@ describe('checkRemoteAggregate', () => {
       { stateFingerprint: 'cd'.repeat(32) },
     ]) {
       const bytes = aggregate(over);
-      refused('HEADER_MISMATCH', summaryOf(bytes), bytes);
+      await refused('HEADER_MISMATCH', summaryOf(bytes), bytes);
     }
   });
 
-  test('bytes that are no aggregate envelope (AGGREGATE_MALFORMED)', () => {
+  test('bytes that are no aggregate envelope (AGGREGATE_MALFORMED)', async () => {
     const bytes = new Uint8Array(600).fill(7);
-    refused('AGGREGATE_MALFORMED', { ...summaryOf(aggregate()), sizeBytes: 600n }, bytes);
+    await refused('AGGREGATE_MALFORMED', { ...summaryOf(aggregate()), sizeBytes: 600n }, bytes);
   });
 });

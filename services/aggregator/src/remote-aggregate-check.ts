@@ -12,7 +12,8 @@
  * - header: the aggregate names this run, window, aggregator key and θ_w fingerprint (`HEADER_MISMATCH`);
  * - bytes that are no aggregate envelope at all: `AGGREGATE_MALFORMED`.
  */
-import { CohortError, Code, WIRE_TRAILER_BYTES, blake2b256, readAggregateEnvelope } from '@cohort/core';
+import { CohortError, Code, WIRE_TRAILER_BYTES, readAggregateEnvelope } from '@cohort/core';
+import { blake2b256Async } from '@cohort/native';
 import type { AggregateEnvelope } from '@cohort/core';
 
 import type { AggregateOutcome, AggregateRequest, ContributorVerdict } from './payload-aggregator.js';
@@ -55,9 +56,13 @@ const trailerDigest = (bytes: Uint8Array): string =>
     ? ''
     : hex(bytes.subarray(bytes.length - WIRE_TRAILER_BYTES, bytes.length - 64));
 
-function checkDigest(summary: RemoteSummary, bytes: Uint8Array, envelope: AggregateEnvelope): void {
+async function checkDigest(
+  summary: RemoteSummary,
+  bytes: Uint8Array,
+  envelope: AggregateEnvelope,
+): Promise<void> {
   const claimed = hex(summary.blake2b256);
-  const actual = hex(blake2b256(bytes.subarray(0, bytes.length - WIRE_TRAILER_BYTES)));
+  const actual = hex(await blake2b256Async(bytes.subarray(0, bytes.length - WIRE_TRAILER_BYTES)));
   if (claimed !== actual || hex(envelope.digest) !== actual) {
     throw new RemoteAggregateRefusedError(
       'HASH_MISMATCH',
@@ -138,11 +143,11 @@ function checkListed(envelope: AggregateEnvelope, included: readonly Contributor
  * Accept a compressor's answer to `request` (summary, then `bytes` as streamed) as this window's
  * unsigned aggregate, or throw {@link RemoteAggregateRefusedError} naming the first check it fails.
  */
-export function checkRemoteAggregate(
+export async function checkRemoteAggregate(
   request: AggregateRequest,
   summary: RemoteSummary,
   bytes: Uint8Array,
-): AggregateOutcome {
+): Promise<AggregateOutcome> {
   if (BigInt(bytes.length) !== summary.sizeBytes) {
     throw new RemoteAggregateRefusedError(
       'SIZE_MISMATCH',
@@ -157,7 +162,7 @@ export function checkRemoteAggregate(
       cause: error,
     });
   }
-  checkDigest(summary, bytes, envelope);
+  await checkDigest(summary, bytes, envelope);
   const contributors = verdicts(request, summary);
   checkListed(
     envelope,

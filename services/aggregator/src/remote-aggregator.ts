@@ -187,7 +187,7 @@ export function createRemoteAggregator(options: RemoteAggregatorOptions): Payloa
         throw failure;
       }
       try {
-        const outcome = checkRemoteAggregate(request, answer.summary, answer.bytes);
+        const outcome = await checkRemoteAggregate(request, answer.summary, answer.bytes);
         options.onCall('ok');
         return outcome;
       } catch (error) {

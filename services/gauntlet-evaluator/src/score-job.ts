@@ -18,7 +18,6 @@
  * job or a repeated page set costs no second pass.
  */
 import {
-  blake2b256,
   controlPagesFor,
   dataReceipt,
   decodeSs58,
@@ -27,7 +26,7 @@ import {
   pagesFor,
   sampleKeptIndices,
 } from '@cohort/core';
-import { aggregateUpdates, decodeUpdate, objectDigest, signObject } from '@cohort/native';
+import { aggregateUpdates, blake2b256Async, decodeUpdate, objectDigest, signObject } from '@cohort/native';
 import type { SparseTensor, UpdateSummary } from '@cohort/native';
 import type { ScoreJob } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 
@@ -154,7 +153,7 @@ export class JobScorer {
     });
     const receipt = dataReceipt([...deps.dataset.sampleIds('train', Uint32Array.from(pages))]);
     const payloadBlake2b256 = Uint8Array.from(summary.digest);
-    const objectBlake2b256 = blake2b256(bytes);
+    const objectBlake2b256 = await blake2b256Async(bytes);
     const indexSample = this.#indexSample(tensors);
 
     await this.#timed('sync', () => syncTo(deps, window));
@@ -217,7 +216,7 @@ export class JobScorer {
       ...baseOf(job),
       fault: '',
       payloadBlake2b256: Uint8Array.from(opened.summary.digest),
-      objectBlake2b256: blake2b256(opened.bytes),
+      objectBlake2b256: await blake2b256Async(opened.bytes),
       indexSample: this.#indexSample(opened.tensors),
     };
   }

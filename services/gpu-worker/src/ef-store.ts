@@ -7,7 +7,7 @@
  * Layout (little-endian): "COHORTEF" | u32 version (1) | u32 0 | u64 window of the encode that produced it
  * | u64 count | count × f32 (canonical parameter order) | BLAKE2b-256 of everything before.
  */
-import { blake2b256 } from '@cohort/core';
+import { blake2b256Async } from '@cohort/native';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -27,7 +27,7 @@ export interface EfState {
   readonly values: Float32Array;
 }
 
-function serialize(state: EfState): Buffer {
+async function serialize(state: EfState): Promise<Buffer> {
   const { values } = state;
   const out = Buffer.alloc(HEADER_BYTES + values.byteLength + HASH_BYTES);
   MAGIC.copy(out, 0);
@@ -37,7 +37,7 @@ function serialize(state: EfState): Buffer {
   // Float32Array is host-endian; every supported host (x86-64, arm64) is little-endian.
   Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(out, HEADER_BYTES);
   const body = out.subarray(0, out.length - HASH_BYTES);
-  out.set(blake2b256(body), body.length);
+  out.set(await blake2b256Async(body), body.length); // gigabytes for a large model: hashed off the event loop
   return out;
 }
 
@@ -48,14 +48,14 @@ function invalid(path: string, why: string): Error {
   );
 }
 
-function parse(path: string, bytes: Buffer): EfState {
+async function parse(path: string, bytes: Buffer): Promise<EfState> {
   if (bytes.length < HEADER_BYTES + HASH_BYTES || !bytes.subarray(0, 8).equals(MAGIC))
     throw invalid(path, 'not an error-feedback file');
   if (bytes.readUInt32LE(8) !== VERSION) throw invalid(path, `version ${bytes.readUInt32LE(8)}`);
   const count = Number(bytes.readBigUInt64LE(24));
   if (bytes.length !== HEADER_BYTES + count * 4 + HASH_BYTES) throw invalid(path, 'truncated or padded');
   const body = bytes.subarray(0, bytes.length - HASH_BYTES);
-  if (!Buffer.from(blake2b256(body)).equals(bytes.subarray(body.length)))
+  if (!Buffer.from(await blake2b256Async(body)).equals(bytes.subarray(body.length)))
     throw invalid(path, 'checksum mismatch');
   const values = new Float32Array(count);
   Buffer.from(values.buffer).set(bytes.subarray(HEADER_BYTES, HEADER_BYTES + count * 4));
@@ -81,7 +81,7 @@ export class EfStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    return parse(this.path, bytes);
+    return await parse(this.path, bytes);
   }
 
   /** Replace the persisted state atomically (durable once this resolves). */
@@ -91,7 +91,7 @@ export class EfStore {
     try {
       const file = await open(temp, 'w');
       try {
-        await file.writeFile(serialize(state));
+        await file.writeFile(await serialize(state));
         await file.sync();
       } finally {
         await file.close();
