@@ -8,19 +8,27 @@
 namespace cohort::kernels {
 namespace {
 
-template <typename S>
-__global__ void rope_qkv_forward_kernel(S* __restrict__ q_NHE, S* __restrict__ k_NKE, S* __restrict__ v_NKE,
-                                        const S* __restrict__ qkv_NX, const float* __restrict__ cos_TE,
-                                        const float* __restrict__ sin_TE, QkvShape shape, int64_t n) {
+// Calls pair(row, t, j, i) for every (token, head, pair) this thread owns: tokens on grid y, pairs on grid x.
+template <typename Pair>
+__device__ __forceinline__ void for_each_pair(const QkvShape& shape, int64_t n, Pair&& pair) {
   const auto pairs = static_cast<uint32_t>(shape.pairs_per_row());
   const auto half = static_cast<uint32_t>(shape.head_dim / 2);
   for (int64_t row = blockIdx.y; row < n; row += gridDim.y) {
     const int64_t t = row % shape.seq_len;
     for (uint32_t p = blockIdx.x * blockDim.x + threadIdx.x; p < pairs; p += gridDim.x * blockDim.x) {
       const uint32_t j = p / half;
-      rope_qkv_forward_at(q_NHE, k_NKE, v_NKE, qkv_NX, cos_TE, sin_TE, shape, row, t, j, p - j * half);
+      pair(row, t, j, p - j * half);
     }
   }
+}
+
+template <typename S>
+__global__ void rope_qkv_forward_kernel(S* __restrict__ q_NHE, S* __restrict__ k_NKE, S* __restrict__ v_NKE,
+                                        const S* __restrict__ qkv_NX, const float* __restrict__ cos_TE,
+                                        const float* __restrict__ sin_TE, QkvShape shape, int64_t n) {
+  for_each_pair(shape, n, [&](int64_t row, int64_t t, uint32_t j, uint32_t i) {
+    rope_qkv_forward_at(q_NHE, k_NKE, v_NKE, qkv_NX, cos_TE, sin_TE, shape, row, t, j, i);
+  });
 }
 
 template <typename S>
@@ -28,15 +36,9 @@ __global__ void rope_qkv_backward_kernel(S* __restrict__ dqkv_NX, const S* __res
                                          const S* __restrict__ dk_NKE, const S* __restrict__ dv_NKE,
                                          const float* __restrict__ cos_TE, const float* __restrict__ sin_TE,
                                          QkvShape shape, int64_t n) {
-  const auto pairs = static_cast<uint32_t>(shape.pairs_per_row());
-  const auto half = static_cast<uint32_t>(shape.head_dim / 2);
-  for (int64_t row = blockIdx.y; row < n; row += gridDim.y) {
-    const int64_t t = row % shape.seq_len;
-    for (uint32_t p = blockIdx.x * blockDim.x + threadIdx.x; p < pairs; p += gridDim.x * blockDim.x) {
-      const uint32_t j = p / half;
-      rope_qkv_backward_at(dqkv_NX, dq_NHE, dk_NKE, dv_NKE, cos_TE, sin_TE, shape, row, t, j, p - j * half);
-    }
-  }
+  for_each_pair(shape, n, [&](int64_t row, int64_t t, uint32_t j, uint32_t i) {
+    rope_qkv_backward_at(dqkv_NX, dq_NHE, dk_NKE, dv_NKE, cos_TE, sin_TE, shape, row, t, j, i);
+  });
 }
 
 bool valid(const QkvShape& shape) {
