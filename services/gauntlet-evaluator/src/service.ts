@@ -51,7 +51,8 @@ async function openReplica(ctx: ServiceContext<Config>): Promise<Replica> {
     threads: c.threads,
   });
   ctx.onShutdown('engine', () => engine.dispose());
-  if (device === 'cuda') registerGpuMemoryMetric(ctx.metrics.registry, () => cudaMemory(0));
+  // Declared on every device (the dashboards query it); series only where the replica is on a GPU.
+  registerGpuMemoryMetric(ctx.metrics.registry, () => (device === 'cuda' ? cudaMemory(0) : null));
   return Replica.create(engine, c.runId, c.outerLearningRate);
 }
 

@@ -73,7 +73,8 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
     const c = ctx.config;
     const device = resolveDevice(c.device);
     const engine = await openEngine(ctx, device);
-    if (device === 'cuda') registerGpuMemoryMetric(ctx.metrics.registry, () => cudaMemory(0));
+    // Declared on every device (the dashboards query it); series only where the replica is on a GPU.
+    registerGpuMemoryMetric(ctx.metrics.registry, () => (device === 'cuda' ? cudaMemory(0) : null));
     const store = c.storeAddress === '' ? null : new StoreClient(c.storeAddress);
     if (store !== null) ctx.onShutdown('store', () => Promise.resolve(store.close()));
     const dataset = await openRunDataset(c, {

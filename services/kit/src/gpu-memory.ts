@@ -1,7 +1,7 @@
 /**
  * `cohort_gpu_memory_bytes{state="used"|"total"}`: the memory of the GPU a service's replica lives on, as
- * the driver reports it, read at every scrape. The gpu-worker and the evaluator register it when their engine
- * runs on CUDA, so the miner dashboard's "GPU memory" shows how close training or scoring runs to an
+ * the driver reports it, read at every scrape. The gpu-worker and the evaluator always declare it (series
+ * appear only when their engine runs on CUDA), so the miner dashboard's "GPU memory" shows how close training or scoring runs to an
  * out-of-memory failure (torch's cached blocks count as used: what is left for a larger batch is `total − used`).
  */
 import { Gauge } from 'prom-client';
