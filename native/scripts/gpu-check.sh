@@ -2,7 +2,8 @@
 # The engine's GPU check, for a CUDA machine with PyTorch installed and no Node (e.g. the device tool):
 # configure against PyTorch's bundled libtorch, build, run every C++ test (CUDA suites included), and run
 # the engine bench for 150M and 1B in bf16, with the eager chains and with the fused ops. Results (one JSON object per bench run) go to $OUT when set,
-# else to native/build-gpu/engine-gpu.jsonl (the codec bench's GPU line to codec-gpu.json); copy them into test/bench/results/engine.json's "gpu" section.
+# else to native/build-gpu/engine-gpu.jsonl (the codec bench's GPU line to codec-gpu.json, the GPU's name to
+# device.txt); `node scripts/gpu-results.mjs <those dirs>` files them into test/bench/results.
 #   bash native/scripts/gpu-check.sh [--no-bench | --bench-only]
 # --bench-only skips configure, build and tests (a machine that ran the check already keeps build-gpu/);
 # COHORT_GPU_RUNS="1B 12 1;1B 16 1" replaces the bench runs (preset, micro-batch, fused ops 0|1): the device
@@ -24,6 +25,8 @@ if [ "$mode" != "--bench-only" ]; then
 fi
 [ "$mode" = "--no-bench" ] && exit 0
 name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)
+mkdir -p "${OUT:-$build}"
+echo "$name" > "${OUT:-$build}/device.txt"  # for scripts/gpu-results.mjs
 case "$name" in *H100* | *H200*) peak=989.5 ;; *A100*) peak=312 ;; *) peak=0 ;; esac
 mkdir -p "$(dirname "$results")"
 # preset, micro-batch, fused ops (0 eager chains, 1 the fused kernels). A run that fails (e.g. out of memory at
@@ -35,6 +38,6 @@ for run in "${runs[@]}"; do
     --peak-tflops "$peak" --fused "$3" --breakdown 1 | tee -a "$results" || echo "engine bench $run failed (rc $?)" >&2
 done
 # The codec's kernel pipeline (ef_update -> topk_chunks -> quantize_codes) on the 150M shape: GB/s and the
-# fraction of the device's memory bandwidth; copy it into test/bench/results/codec.json's "gpu" section.
+# fraction of the device's memory bandwidth (filed into codec.json by scripts/gpu-results.mjs).
 "$build/cohort_codec_bench" --mode gpu --data gaussian | tee "${OUT:-$build}/codec-gpu.json"
-echo "results: $results and ${OUT:-$build}/codec-gpu.json ($name)"
+echo "results: $results and ${OUT:-$build}/codec-gpu.json ($name); file them with node scripts/gpu-results.mjs ${OUT:-$build}"
