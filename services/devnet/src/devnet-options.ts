@@ -42,6 +42,8 @@ export interface DevnetOptions {
    * (where the devnet publishes it and each process reads by range into its own cache, ADR 0015).
    */
   readonly localDataset: boolean;
+  /** gpu-workers and evaluators run the engine's fused ops (`fusedOps`, ADR 0019) instead of eager chains. */
+  readonly fusedOps: boolean;
 }
 
 /** The defaults: about ten windows, under ten minutes on two cores. */
@@ -60,6 +62,7 @@ export const DEVNET_DEFAULTS: DevnetOptions = {
   s3: undefined,
   s3Bucket: 'cohort-devnet',
   localDataset: false,
+  fusedOps: false,
 };
 
 /** Friendlier names for adversaries: a poisoner sends a sign-flipped update (the Gauntlet calls it HARMFUL). */

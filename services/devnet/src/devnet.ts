@@ -115,6 +115,7 @@ export async function runDevnet(
       preset: o.preset,
       checkpointEvery: o.checkpointEvery,
       datasetFromStore: !o.localDataset,
+      fusedOps: o.fusedOps,
       ...(s3 === undefined ? {} : { s3: s3.bucket }),
     });
   } catch (e) {

@@ -62,6 +62,8 @@ export interface NetworkOptions {
    * (`datasetPrefix`, pinned by its manifest hash), as on separate machines; default: the local copy.
    */
   readonly datasetFromStore?: boolean;
+  /** gpu-workers and evaluators run the engine's fused ops (default: the eager chains). */
+  readonly fusedOps?: boolean;
 }
 
 /** An S3 bucket for the run (MinIO, R2, AWS or a local RADOS Gateway). */
@@ -223,6 +225,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
       COHORT_PRESET: preset,
       COHORT_DEVICE: 'cpu',
       COHORT_THREADS: '1',
+      COHORT_FUSED_OPS: String(o.fusedOps === true),
       COHORT_EVAL_SAMPLES: String(innerSteps * batchSize),
       COHORT_EVAL_MICRO_BATCH: String(innerSteps * batchSize),
       COHORT_NOT_READY_RETRY_MS: '1000',
@@ -298,6 +301,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
         o.s3 === undefined
           ? { endpoint: `file://${storeRoot}`, bucket: 'cohort-run' }
           : { endpoint: o.s3.endpoint, bucket: o.s3.bucket },
+      fusedOps: o.fusedOps === true,
     };
     const miners = await Promise.all(
       o.honestSeeds.map((seed, i) => startMinerOperator(net, `honest${i}`, seed, spec)),

@@ -42,6 +42,8 @@ export interface MinerSpec {
   readonly preset?: Preset;
   /** The bucket committed on chain. */
   readonly commit: { endpoint: string; bucket: string };
+  /** The gpu-worker runs the engine's fused ops (default false). */
+  readonly fusedOps?: boolean;
 }
 
 /** The chain side of an operator: NATS and a chain-bridge with its hotkey. */
@@ -127,6 +129,7 @@ export async function startMinerOperator(
     COHORT_SEED: '0',
     COHORT_DEVICE: 'cpu',
     COHORT_THREADS: '1',
+    COHORT_FUSED_OPS: String(miner.fusedOps === true),
     ...datasetEnv(miner.dataset, `${name}-worker`),
     COHORT_EF_STATE_DIR: efStateDir,
     COHORT_STORE_ADDRESS: net.storeAddress,

@@ -38,7 +38,8 @@ export function reportMarkdown(r: DevnetReport): string {
       (o.localDataset
         ? ' (read from its local directory);'
         : " (published to the run's store; every worker and evaluator reads it by range into its own cache);"),
-    `  ${o.windows} windows of ${o.blocksPerWindow} blocks × ${o.blockMs} ms; checkpoints every ${o.checkpointEvery} windows.`,
+    `  ${o.windows} windows of ${o.blocksPerWindow} blocks × ${o.blockMs} ms; checkpoints every ${o.checkpointEvery} windows` +
+      (o.fusedOps ? '; the engine ran its fused ops (ADR 0019).' : '.'),
     `- Machine: ${r.machine.cores} cores; mean CPU use of the network ${r.machine.meanCpu === undefined ? '–' : `${(r.machine.meanCpu * 100).toFixed(0)}%`}.`,
     '',
     '## Outcome',

@@ -44,7 +44,9 @@ checkpoint in Hugging Face layout).
                            COHORT_S3_SECRET_ACCESS_KEY), or local to start a Ceph RADOS Gateway
   --s3-bucket <name>       the bucket (default ${d.s3Bucket}; created when missing)
   --local-dataset          workers read the prepared dataset directory instead of the copy the
-                           devnet publishes to the run's store (read by range, per-process cache)`;
+                           devnet publishes to the run's store (read by range, per-process cache)
+  --fused-ops              gpu-workers and evaluators run the engine's fused ops (RMSNorm, RoPE,
+                           SwiGLU, loss: the CUDA kernels' CPU twins here) instead of eager chains`;
 
 /** Where the live view draws: the command's stderr (a TTY gets the redrawn view). */
 export interface DevnetTerminal {
@@ -89,6 +91,7 @@ export function devnetFlags(args: readonly string[]): DevnetOptions {
       s3: { type: 'string' },
       's3-bucket': { type: 'string' },
       'local-dataset': { type: 'boolean' },
+      'fused-ops': { type: 'boolean' },
     },
     0,
   );
@@ -109,6 +112,7 @@ export function devnetFlags(args: readonly string[]): DevnetOptions {
   partial.s3Bucket = stringFlag(flags, 's3-bucket');
   partial.keep = flags.values.keep === true ? true : undefined;
   partial.localDataset = flags.values['local-dataset'] === true ? true : undefined;
+  partial.fusedOps = flags.values['fused-ops'] === true ? true : undefined;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   return devnetOptions(defined);
 }
