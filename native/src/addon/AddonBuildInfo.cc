@@ -1,5 +1,5 @@
 // buildInfo(): cohort::BuildInfo → { engineVersion, torchVersion, cudaKernelsCompiled,
-// cudaCompilerVersion, cudaArchitectures, cudaDeviceCount }.
+// cudaCompilerVersion, cudaArchitectures, cudaDeviceCount }; cudaMemory(device) → { freeBytes, totalBytes } | null.
 #include "addon/AddonBuildInfo.h"
 
 #include <optional>
