@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { runSubjects, scoreJobsStream } from '@cohort/core';
+import { CohortError, runSubjects, scoreJobsStream } from '@cohort/core';
 import { connectNats, createLogger, ensureStream, HealthState } from '@cohort/kit';
 import type { NatsHandle } from '@cohort/kit';
 import { AckPolicy, RetentionPolicy } from '@nats-io/jetstream';
@@ -64,6 +64,18 @@ test('concurrent ensureStream calls from several replicas converge on one stream
     streams.filter((s) => s === name),
     [name],
   );
+});
+
+test('a stream whose subjects another stream owns is refused, not merged into it', async () => {
+  const h = await open();
+  await ensureStream(h.jsm, { name: 'owner', subjects: ['taken.>'] });
+  await assert.rejects(
+    ensureStream(h.jsm, { name: 'intruder', subjects: ['taken.>'] }),
+    (e) => e instanceof CohortError && /subjects overlap/.test(e.message),
+  );
+  const names: string[] = [];
+  for await (const s of h.jsm.streams.list()) names.push(s.config.name);
+  assert.ok(names.includes('owner') && !names.includes('intruder'));
 });
 
 test('a work-queue stream hands each job to one consumer and forgets it once acknowledged', async () => {

@@ -149,12 +149,27 @@ export async function ensureStream(
   try {
     return await jsm.streams.add(config);
   } catch (err) {
-    // Another replica created it between our info and add: converge on update.
-    if (String((err as Error).message).includes('already in use'))
-      return jsm.streams.update(config.name, config);
+    // Another replica created it between our info and add. NATS answers "stream name already in use", or,
+    // while that create is still being applied, "subjects overlap with an existing stream" (seen on a loaded
+    // CI machine). Converge on update once a stream of our name is visible; if none appears, the subjects
+    // belong to another stream and the error stands.
+    if (!/already in use|subjects overlap/i.test(String((err as Error).message)))
+      throw CohortError.from(err, Code.Unavailable);
+    for (const waitMs of RACE_RETRY_MS) {
+      try {
+        const current = await jsm.streams.info(config.name);
+        return await jsm.streams.update(config.name, { ...current.config, ...config });
+      } catch (again) {
+        if (!isStreamNotFound(again)) throw CohortError.from(again, Code.Unavailable);
+      }
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
     throw CohortError.from(err, Code.Unavailable);
   }
 }
+
+/** Pauses between looks for a stream another replica is creating (about 1.5 s in all). */
+const RACE_RETRY_MS = [0, 50, 100, 200, 400, 750];
 
 function isStreamNotFound(err: unknown): boolean {
   const e = err as { name?: string; code?: number; api_error?: { err_code?: number } };
