@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < steps; ++i) {
       const auto begin = std::chrono::steady_clock::now();
       last_loss = trainer.step(data_NT).first;  // returns host values: the step is complete when it returns
-      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+      seconds.push_back(seconds_since(begin));
     }
     const double median = median_of(seconds);
     std::string breakdown;

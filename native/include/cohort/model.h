@@ -52,6 +52,8 @@ class LlamaModel {
 
  private:
   at::Tensor hidden(const at::Tensor& tokens_BT) const;
+  // Logits [B, T, V] in the compute dtype (what logits() widens to fp32 and the fused loss reads as they are).
+  at::Tensor compute_logits(const at::Tensor& tokens_BT) const;
   void check_tokens(const at::Tensor& tokens_BT) const;
 
   ModelConfig config_;

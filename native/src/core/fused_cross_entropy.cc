@@ -4,6 +4,7 @@
 
 #include "core/fused_dispatch.h"
 #include "core/fused_ops.h"
+#include "core/precision.h"
 #include "kernels/cross_entropy.h"
 
 namespace cohort {
@@ -13,11 +14,9 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 using detail::data_of;
 
-at::ScalarType math_dtype(at::ScalarType dtype) { return dtype == at::kDouble ? at::kDouble : at::kFloat; }
-
 std::pair<at::Tensor, at::Tensor> ce_forward(const at::Tensor& logits_NV, const at::Tensor& targets_N, int64_t ignore) {
   const int64_t n = logits_NV.size(0), v = logits_NV.size(1);
-  const auto math = logits_NV.options().dtype(math_dtype(logits_NV.scalar_type()));
+  const auto math = logits_NV.options().dtype(accumulate_dtype(logits_NV.scalar_type()));
   at::Tensor loss_N = at::empty({n}, math);
   at::Tensor lse_N = at::empty({n}, math);
   const int64_t* targets = targets_N.data_ptr<int64_t>();

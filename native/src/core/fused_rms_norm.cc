@@ -4,6 +4,7 @@
 
 #include "core/fused_dispatch.h"
 #include "core/fused_ops.h"
+#include "core/precision.h"
 #include "kernels/rms_norm.h"
 
 namespace cohort {
@@ -76,7 +77,7 @@ struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
 }  // namespace
 
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  const at::ScalarType math = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const at::ScalarType math = accumulate_dtype(x.scalar_type());
   TORCH_CHECK(x.dim() >= 1 && weight.dim() == 1 && weight.size(0) == x.size(-1) && weight.scalar_type() == math &&
                   weight.is_contiguous() && weight.device() == x.device(),
               "fused_rms_norm: expected a contiguous ", math, " weight of the last dim's size on the activations' device");

@@ -13,10 +13,6 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 using detail::data_of;
 
-kernels::QkvShape shape_of(const at::Tensor& qkv_BTX, int64_t q_heads, int64_t kv_heads, int64_t head_dim) {
-  return kernels::QkvShape{q_heads, kv_heads, head_dim, qkv_BTX.size(1)};
-}
-
 variable_list rope_forward(const at::Tensor& qkv_BTX, const at::Tensor& cos_TE, const at::Tensor& sin_TE,
                            const kernels::QkvShape& shape) {
   const int64_t B = qkv_BTX.size(0), T = qkv_BTX.size(1), n = B * T;
@@ -59,11 +55,6 @@ at::Tensor rope_backward(const at::Tensor& dq, const at::Tensor& dk, const at::T
   return dqkv;
 }
 
-// A missing gradient (an output that did not reach the loss) is zero.
-at::Tensor grad_or_zeros(const at::Tensor& grad, const at::Tensor& like, at::ScalarType dtype) {
-  return grad.defined() ? grad.to(dtype).contiguous() : at::zeros(like.sizes(), like.options().dtype(dtype));
-}
-
 struct RopeQkvFunction : public torch::autograd::Function<RopeQkvFunction> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& qkv_BTX, const at::Tensor& cos_TE,
                                const at::Tensor& sin_TE, int64_t q_heads, int64_t kv_heads, int64_t head_dim) {
@@ -71,24 +62,22 @@ struct RopeQkvFunction : public torch::autograd::Function<RopeQkvFunction> {
     ctx->saved_data["q_heads"] = q_heads;
     ctx->saved_data["kv_heads"] = kv_heads;
     ctx->saved_data["head_dim"] = head_dim;
-    ctx->saved_data["dtype"] = static_cast<int64_t>(qkv_BTX.scalar_type());
-    return rope_forward(qkv_BTX, cos_TE, sin_TE, shape_of(qkv_BTX, q_heads, kv_heads, head_dim));
+    return rope_forward(qkv_BTX, cos_TE, sin_TE, kernels::QkvShape{q_heads, kv_heads, head_dim, qkv_BTX.size(1)});
   }
 
+  // Autograd hands each gradient in its output's dtype; one that did not reach the loss is undefined: zero.
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list saved = ctx->get_saved_variables();
-    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
-    const kernels::QkvShape shape{ctx->saved_data["q_heads"].toInt(), ctx->saved_data["kv_heads"].toInt(),
-                                  ctx->saved_data["head_dim"].toInt(), 0};
     const at::Tensor& any = grads[0].defined() ? grads[0] : (grads[1].defined() ? grads[1] : grads[2]);
     const int64_t B = any.size(0), T = any.size(1);
-    const auto like = [&](int64_t heads) { return at::empty({B, T, heads, shape.head_dim}, any.options()); };
-    const at::Tensor dq = grad_or_zeros(grads[0], like(shape.q_heads), dtype);
-    const at::Tensor dk = grad_or_zeros(grads[1], like(shape.kv_heads), dtype);
-    const at::Tensor dv = grad_or_zeros(grads[2], like(shape.kv_heads), dtype);
-    const kernels::QkvShape full{shape.q_heads, shape.kv_heads, shape.head_dim, T};
-    return {rope_backward(dq, dk, dv, saved[0], saved[1], full), at::Tensor(), at::Tensor(),
-            at::Tensor(),  at::Tensor(),                           at::Tensor()};
+    const kernels::QkvShape shape{ctx->saved_data["q_heads"].toInt(), ctx->saved_data["kv_heads"].toInt(),
+                                  ctx->saved_data["head_dim"].toInt(), T};
+    const auto grad = [&](size_t i, int64_t heads) {
+      return grads[i].defined() ? grads[i].contiguous() : at::zeros({B, T, heads, shape.head_dim}, any.options());
+    };
+    const at::Tensor dqkv = rope_backward(grad(0, shape.q_heads), grad(1, shape.kv_heads), grad(2, shape.kv_heads),
+                                          saved[0], saved[1], shape);
+    return {dqkv, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 

@@ -102,17 +102,19 @@ at::Tensor LlamaModel::hidden(const at::Tensor& tokens_BT) const {
   return norm(h_BTD, params_[norm_index]);
 }
 
-at::Tensor LlamaModel::logits(const at::Tensor& tokens_BT) const {
+at::Tensor LlamaModel::compute_logits(const at::Tensor& tokens_BT) const {
   const at::Tensor head_VD = config_.tied_embeddings ? params_[0] : params_.back();
-  const at::ScalarType cdt = placement_.compute_dtype;
-  return at::linear(hidden(tokens_BT), head_VD.to(cdt)).to(accumulate_dtype(cdt));
+  return at::linear(hidden(tokens_BT), head_VD.to(placement_.compute_dtype));
+}
+
+at::Tensor LlamaModel::logits(const at::Tensor& tokens_BT) const {
+  return compute_logits(tokens_BT).to(accumulate_dtype(placement_.compute_dtype));
 }
 
 at::Tensor LlamaModel::loss(const at::Tensor& tokens_BT) const {
   // Fused: the logits stay in the compute dtype, and the fused loss reads them once and writes their gradient
   // once. Eager: fp32 logits through at::cross_entropy_loss. hidden() validates the tokens first either way.
-  const at::Tensor head_VD = config_.tied_embeddings ? params_[0] : params_.back();
-  const at::Tensor logits_BTV = fused_ ? at::linear(hidden(tokens_BT), head_VD.to(placement_.compute_dtype)) : logits(tokens_BT);
+  const at::Tensor logits_BTV = fused_ ? compute_logits(tokens_BT) : logits(tokens_BT);
   const auto V = logits_BTV.size(2);
   // Targets are the tokens shifted left; the last position has none and is ignored. Ignoring it (rather than
   // slicing it off) keeps the [B·T, V] logits contiguous: no copy of the largest tensor of the step.

@@ -140,12 +140,8 @@ export async function ensureStream(
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & { name: string },
 ): Promise<StreamInfo> {
-  try {
-    const current = await jsm.streams.info(config.name);
-    return await jsm.streams.update(config.name, { ...current.config, ...config });
-  } catch (err) {
-    if (!isStreamNotFound(err)) throw CohortError.from(err, Code.Unavailable);
-  }
+  const existing = await updateIfPresent(jsm, config);
+  if (existing !== undefined) return existing;
   try {
     return await jsm.streams.add(config);
   } catch (err) {
@@ -156,15 +152,25 @@ export async function ensureStream(
     if (!/already in use|subjects overlap/i.test(String((err as Error).message)))
       throw CohortError.from(err, Code.Unavailable);
     for (const waitMs of RACE_RETRY_MS) {
-      try {
-        const current = await jsm.streams.info(config.name);
-        return await jsm.streams.update(config.name, { ...current.config, ...config });
-      } catch (again) {
-        if (!isStreamNotFound(again)) throw CohortError.from(again, Code.Unavailable);
-      }
+      const created = await updateIfPresent(jsm, config);
+      if (created !== undefined) return created;
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
     throw CohortError.from(err, Code.Unavailable);
+  }
+}
+
+/** Bring the stream of `config.name` to `config` when it exists; undefined when it does not. */
+async function updateIfPresent(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<StreamInfo | undefined> {
+  try {
+    const current = await jsm.streams.info(config.name);
+    return await jsm.streams.update(config.name, { ...current.config, ...config });
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw CohortError.from(err, Code.Unavailable);
+    return undefined;
   }
 }
 
