@@ -50,6 +50,7 @@
 
 #include "kernels/chunk_geometry.h"
 #include "kernels/ef_update.h"
+#include "kernels/encode_batch.h"
 #include "kernels/quantize_codes.h"
 #include "kernels/topk_chunks.h"
 #endif
@@ -664,7 +665,7 @@ int run_gpu(const Args& args) {
   const double peak = static_cast<double>(clock_khz) * 1e3 * (static_cast<double>(bus_bits) / 8.0) * 2.0;
 
   std::vector<cohort::kernels::ChunkGeometry> geo(nt);
-  std::vector<float*> d_ef(nt), d_delta(nt);
+  std::vector<float*> d_ef(nt), d_delta(nt), d_next(nt);
   std::vector<uint16_t*> d_idx(nt);
   std::vector<uint8_t*> d_codes(nt);
   float* d_values = nullptr;
@@ -677,6 +678,7 @@ int run_gpu(const Args& args) {
     const auto n = static_cast<size_t>(m.plans[i].numel());
     const auto k = static_cast<size_t>(m.plans[i].total_kept());
     cuda_check(cudaMalloc(reinterpret_cast<void**>(&d_ef[i]), n * sizeof(float)), "cudaMalloc ef");
+    cuda_check(cudaMalloc(reinterpret_cast<void**>(&d_next[i]), n * sizeof(float)), "cudaMalloc ef_next");
     cuda_check(cudaMalloc(reinterpret_cast<void**>(&d_delta[i]), n * sizeof(float)), "cudaMalloc delta");
     cuda_check(cudaMalloc(reinterpret_cast<void**>(&d_idx[i]), k * sizeof(uint16_t)), "cudaMalloc indices");
     cuda_check(cudaMalloc(reinterpret_cast<void**>(&d_codes[i]), k), "cudaMalloc codes");
@@ -688,8 +690,41 @@ int run_gpu(const Args& args) {
              "cudaMalloc values");
   cuda_check(cudaMalloc(&d_scratch, scratch_bytes), "cudaMalloc scratch");
 
-  // The miner's device pipeline, tensor by tensor: quantize_codes synchronizes (shift and codebook go to
-  // the host), so host time is the honest figure.
+  // The miner's device encode: every tensor in one encode_batch call (one synchronization), e and ef_next
+  // swapped after each window as a miner would. Host wall clock is the honest figure.
+  std::vector<cohort::kernels::EncodeTensor> table(nt);
+  uint16_t* d_batch_idx = nullptr;
+  uint8_t* d_batch_codes = nullptr;
+  cuda_check(cudaMalloc(reinterpret_cast<void**>(&d_batch_idx), static_cast<size_t>(m.kept) * sizeof(uint16_t)),
+             "cudaMalloc batch indices");
+  cuda_check(cudaMalloc(reinterpret_cast<void**>(&d_batch_codes), static_cast<size_t>(m.kept)), "cudaMalloc codes");
+  for (size_t i = 0; i < nt; ++i) table[i] = {geo[i], d_ef[i], d_delta[i], d_next[i]};
+  void* d_batch_scratch = nullptr;
+  cuda_check(cudaMalloc(&d_batch_scratch, cohort::kernels::encode_batch_scratch_bytes(table.data(), static_cast<int>(nt))),
+             "cudaMalloc batch scratch");
+  std::vector<cohort::kernels::QuantResult> results(nt);
+  auto batch_window = [&] {
+    bool finite = false;
+    cuda_check(cohort::kernels::encode_batch(table.data(), static_cast<int>(nt), beta, d_batch_idx, d_batch_codes,
+                                             d_batch_scratch, nullptr, results.data(), &finite),
+               "encode_batch");
+    if (!finite) throw std::runtime_error("encode_batch: a non-finite folded value");
+    for (size_t i = 0; i < nt; ++i) {
+      std::swap(d_ef[i], d_next[i]);
+      table[i].ef_N = d_ef[i];
+      table[i].ef_next_N = d_next[i];
+    }
+  };
+  batch_window();  // warm-up
+  std::vector<double> t_batch;
+  for (int64_t r = 0; r < reps; ++r) {
+    const auto a = Clock::now();
+    batch_window();
+    t_batch.push_back(seconds_between(a, Clock::now()));
+  }
+
+  // The same work tensor by tensor (the launch-per-tensor design ADR 0020 replaced), for comparison:
+  // quantize_codes synchronizes per tensor (shift and codebook go to the host).
   auto window = [&] {
     for (size_t i = 0; i < nt; ++i) {
       cohort::kernels::QuantResult q;
@@ -750,6 +785,11 @@ int run_gpu(const Args& args) {
   const double b_topk = 4.0 * n + 6.0 * k;
   const double b_quant = 5.0 * k;
   const double pipe = median(t_pipe);
+  const double batch = median(t_batch);
+  // encode_batch: fold_select reads e and Δ and writes e' (12 B/param) and an index and value per kept
+  // entry (6); the three quantize passes read the values (12) and write a code (1); the residual reads
+  // index and code (3) and updates e' (8).
+  const double b_batch = 12.0 * n + 30.0 * k;
   auto kernel = [&](double s, double b) {
     return Json()
         .num("seconds", s)
@@ -772,11 +812,16 @@ int run_gpu(const Args& args) {
       .integer("memory_clock_khz", clock_khz)
       .integer("bus_width_bits", bus_bits)
       .num("peak_bandwidth_gbps", peak / 1e9)
-      .obj("pipeline", kernel(pipe, b_ef + b_topk + b_quant)
-                           .str("what", "ef_update -> topk_chunks -> quantize_codes per tensor, device buffers, host "
-                                        "wall clock (launches and per-tensor syncs included), no residual, no copies"))
+      .obj("pipeline", kernel(batch, b_batch)
+                           .integer("tensors", static_cast<int64_t>(nt))
+                           .str("what", "encode_batch over every tensor: fold + top-k, quantization, residual, one "
+                                        "synchronization; device buffers, host wall clock, no payload copies"))
+      .obj("per_tensor", kernel(pipe, b_ef + b_topk + b_quant)
+                             .str("what", "ef_update -> topk_chunks -> quantize_codes per tensor, host wall clock "
+                                          "(launches and per-tensor syncs included), no residual"))
       .obj("kernels", kernels)
-      .str("traffic_model", "12 B/param ef_update + 4 B/param + 6 B/kept topk_chunks + 5 B/kept quantize_codes")
+      .str("traffic_model", "pipeline: 12 B/param + 30 B/kept; per_tensor: 12 B/param ef_update + 4 B/param + "
+                            "6 B/kept topk_chunks + 5 B/kept quantize_codes")
       .raw("loadavg", load_average());
   std::printf("%s\n", out.text().c_str());
 
@@ -784,12 +829,16 @@ int run_gpu(const Args& args) {
   cudaEventDestroy(stop);
   for (size_t i = 0; i < nt; ++i) {
     cudaFree(d_ef[i]);
+    cudaFree(d_next[i]);
     cudaFree(d_delta[i]);
     cudaFree(d_idx[i]);
     cudaFree(d_codes[i]);
   }
   cudaFree(d_values);
   cudaFree(d_scratch);
+  cudaFree(d_batch_idx);
+  cudaFree(d_batch_codes);
+  cudaFree(d_batch_scratch);
   return 0;
 }
 

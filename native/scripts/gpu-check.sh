@@ -37,7 +37,8 @@ for run in "${runs[@]}"; do
   "$build/cohort_engine_bench" --preset "$1" --batch "$2" --seq 2048 --device cuda --dtype bf16 --steps 8 --warmup 3 \
     --peak-tflops "$peak" --fused "$3" --breakdown 1 | tee -a "$results" || echo "engine bench $run failed (rc $?)" >&2
 done
-# The codec's kernel pipeline (ef_update -> topk_chunks -> quantize_codes) on the 150M shape: GB/s and the
-# fraction of the device's memory bandwidth (filed into codec.json by scripts/gpu-results.mjs).
+# The codec's batched encode (encode_batch: fold + top-k, quantization, residual; one synchronization) on
+# the 150M shape, and the per-tensor sequence beside it: GB/s and the fraction of the device's memory
+# bandwidth (the pipeline's is filed into codec.json by scripts/gpu-results.mjs).
 "$build/cohort_codec_bench" --mode gpu --data gaussian | tee "${OUT:-$build}/codec-gpu.json"
 echo "results: $results and ${OUT:-$build}/codec-gpu.json ($name); file them with node scripts/gpu-results.mjs ${OUT:-$build}"

@@ -1,4 +1,4 @@
-// Codec CUDA kernels (src/kernels: ef_update, topk_chunks, quantize_codes) against the codec's CPU reference
+// Codec CUDA kernels (src/kernels: ef_update, topk_chunks, quantize_codes, encode_batch) against the codec's CPU reference
 // (cohort/codec) and their CPU twins, bit for bit: same indices, values, codes, shift and lookup bits.
 // Exits 77 (ctest SKIP_RETURN_CODE) without a device. Fixed seeds throughout.
 // Shape suffixes: _N = flat element count; _K = total kept.
@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,9 +19,11 @@
 #include "cohort/codec/topk.h"
 #include "kernels/chunk_geometry.h"
 #include "kernels/ef_update.h"
+#include "kernels/encode_batch.h"
 #include "kernels/quantize_codes.h"
 #include "kernels/topk_chunks.h"
 #include "codec_test_data.h"
+#include "encode_batch_case.h"
 #include "test_harness.h"
 
 using cohort::codec::ChunkPlan;
@@ -174,11 +178,60 @@ COHORT_TEST(device_pipeline_matches_encode_with_feedback) {
   }
 }
 
+// The whole model's encode in one call: same payload fields as encode_with_feedback tensor by tensor, the
+// residual in ef_next, e untouched; a non-finite fold is reported and still leaves e as it was.
+void check_encode_batch(const cohort::test::EncodeBatchCase& c, int poison_tensor) {
+  const size_t count = c.plans.size();
+  std::vector<std::unique_ptr<DeviceBuffer<float>>> ef, delta, next;
+  std::vector<cohort::kernels::EncodeTensor> table;
+  for (size_t t = 0; t < count; ++t) {
+    std::vector<float> d = c.delta_N[t];
+    if (static_cast<int>(t) == poison_tensor) d[d.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+    ef.push_back(std::make_unique<DeviceBuffer<float>>(c.ef_N[t]));
+    delta.push_back(std::make_unique<DeviceBuffer<float>>(d));
+    next.push_back(std::make_unique<DeviceBuffer<float>>(c.ef_N[t].size()));
+    table.push_back({c.geometries[t], ef[t]->get(), delta[t]->get(), next[t]->get()});
+  }
+  const DeviceBuffer<uint16_t> indices(c.indices_K.size());
+  const DeviceBuffer<uint8_t> codes(c.codes_K.size());
+  const DeviceBuffer<char> scratch(cohort::kernels::encode_batch_scratch_bytes(table.data(), static_cast<int>(count)));
+  std::vector<cohort::kernels::QuantResult> results(count);
+  bool finite = false;
+  REQUIRE_CUDA(cohort::kernels::encode_batch(table.data(), static_cast<int>(count), c.beta, indices.get(), codes.get(),
+                                             scratch.get(), nullptr, results.data(), &finite));
+  for (size_t t = 0; t < count; ++t) REQUIRE(same_bytes(ef[t]->to_host(), c.ef_N[t]));
+  if (poison_tensor >= 0) {
+    REQUIRE(!finite);
+    return;
+  }
+  REQUIRE(finite);
+  if (!same_bytes(indices.to_host(), c.indices_K)) cohort::test::fail(__FILE__, __LINE__, "encode_batch indices differ");
+  if (!same_bytes(codes.to_host(), c.codes_K)) cohort::test::fail(__FILE__, __LINE__, "encode_batch codes differ");
+  for (size_t t = 0; t < count; ++t) {
+    require_same_quant(results[t], c.quant[t]);
+    if (!same_bytes(next[t]->to_host(), c.ef_after_N[t])) {
+      cohort::test::fail(__FILE__, __LINE__, "encode_batch residual differs in tensor " + std::to_string(t));
+    }
+  }
+}
+
+COHORT_TEST(encode_batch_matches_encode_with_feedback) {
+  for (const int topk : {37, 5000}) {
+    check_encode_batch(cohort::test::encode_batch_case(cohort::test::model_like_shapes(), 64, topk, 70), -1);
+  }
+  // Past the 65535-block grid cap, with small tensors after the big one (slot lookup near the end).
+  check_encode_batch(cohort::test::encode_batch_case({{96, 96}, {5'000'000}, {96}, {3, 1}}, 64, 37, 80), -1);
+  check_encode_batch(cohort::test::encode_batch_case(cohort::test::model_like_shapes(), 64, 37, 90), 3);
+}
+
 COHORT_TEST(launchers_reject_bad_geometry) {
   ChunkGeometry too_big{{128, 128, 1, 128}, {128, 128, 1, 128}, 37};  // a 16384-element chunk
   REQUIRE_EQ(cohort::kernels::launch_topk_chunks(nullptr, too_big, nullptr, nullptr, nullptr), cudaErrorInvalidValue);
   cohort::kernels::QuantResult q;
   REQUIRE_EQ(cohort::kernels::quantize_codes(nullptr, ChunkGeometry{}, nullptr, nullptr, nullptr, &q),
+             cudaErrorInvalidValue);
+  bool finite = true;
+  REQUIRE_EQ(cohort::kernels::encode_batch(nullptr, 0, 0.9F, nullptr, nullptr, nullptr, nullptr, &q, &finite),
              cudaErrorInvalidValue);
 }
 

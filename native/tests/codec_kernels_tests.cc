@@ -1,9 +1,11 @@
-// CPU twins of the codec kernels (src/kernels: chunk_geometry.h, ef_update, topk_chunks, quantize_codes)
+// CPU twins of the codec kernels (src/kernels: chunk_geometry.h, tensor_slots.h, pairwise_sum.h, ef_update,
+// topk_chunks, quantize_codes, encode_batch)
 // against the codec reference (cohort/codec), bit for bit. Runs everywhere; codec_cuda_tests.cc then holds
 // the CUDA kernels to the same reference on a device. Fixed seeds throughout.
 // Shape suffixes: _N = flat element count; _K = total kept.
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,9 +15,12 @@
 #include "cohort/codec/topk.h"
 #include "kernels/chunk_geometry.h"
 #include "kernels/ef_update.h"
+#include "kernels/encode_batch.h"
+#include "kernels/pairwise_sum.h"
 #include "kernels/quantize_codes.h"
 #include "kernels/topk_chunks.h"
 #include "codec_test_data.h"
+#include "encode_batch_case.h"
 #include "test_harness.h"
 
 using cohort::codec::ChunkPlan;
@@ -106,6 +111,85 @@ COHORT_TEST(ef_update_ref_is_one_fma) {
   const std::vector<float> d = {1.0F + 0x1p-23F};
   cohort::kernels::ef_update_ref(e.data(), d.data(), 0x1p-24F * (1.0F + 0x1p-23F), 1);
   REQUIRE_EQ(e[0], d[0]);
+}
+
+// The tree of pairwise_sum.h, against an out-of-place restatement of its definition.
+COHORT_TEST(pairwise_sum_is_the_level_tree) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> dist(0.0, 1.0);
+  for (const int64_t n : {1, 2, 3, 4, 5, 7, 8, 9, 1000, 1025}) {
+    std::vector<double> level(static_cast<size_t>(n));
+    for (double& x : level) x = dist(rng) * std::ldexp(1.0, static_cast<int>(rng() % 60) - 30);
+    std::vector<double> p = level;
+    while (level.size() > 1) {
+      std::vector<double> next;
+      for (size_t i = 0; i + 1 < level.size(); i += 2) next.push_back(level[i] + level[i + 1]);
+      if (level.size() % 2 == 1) next.push_back(level.back());
+      level = next;
+    }
+    const double got = cohort::kernels::pairwise_sum_in_place(p.data(), n);
+    REQUIRE_EQ(std::memcmp(&got, level.data(), sizeof got), 0);
+  }
+  REQUIRE_EQ(cohort::kernels::pairwise_sum_in_place(nullptr, 0), 0.0);
+  // The order is part of the format: a sequential sum of these gives 1, the tree gives 0.
+  std::vector<double> p = {1e16, 1.0, -1e16, 1.0};
+  REQUIRE_EQ((((p[0] + p[1]) + p[2]) + p[3]), 1.0);
+  REQUIRE_EQ(cohort::kernels::pairwise_sum_in_place(p.data(), 4), 0.0);
+}
+
+COHORT_TEST(slot_of_chunk_finds_every_tensor) {
+  std::vector<cohort::kernels::TensorSlot> slots;
+  for (const auto& shape : cohort::test::model_like_shapes()) {
+    slots.push_back({cohort::kernels::chunk_geometry_of(ChunkPlan(shape, 16, 5))});
+  }
+  const auto totals = cohort::kernels::lay_out_slots(slots.data(), static_cast<int>(slots.size()));
+  int64_t chunk = 0;
+  int64_t kept = 0;
+  for (int s = 0; s < static_cast<int>(slots.size()); ++s) {
+    REQUIRE_EQ(slots[static_cast<size_t>(s)].chunk_base, chunk);
+    REQUIRE_EQ(slots[static_cast<size_t>(s)].kept_base, kept);
+    for (int64_t c = 0; c < slots[static_cast<size_t>(s)].geometry.chunk_count(); ++c, ++chunk) {
+      REQUIRE_EQ(cohort::kernels::slot_of_chunk(slots.data(), static_cast<int>(slots.size()), chunk), s);
+    }
+    kept += slots[static_cast<size_t>(s)].geometry.total_kept();
+  }
+  REQUIRE_EQ(totals.chunks, chunk);
+  REQUIRE_EQ(totals.kept, kept);
+}
+
+// The batched twin is encode_with_feedback tensor by tensor, in one kept numbering, and never writes e.
+COHORT_TEST(encode_batch_ref_matches_encode_with_feedback) {
+  for (const int topk : {37, 5000}) {
+    const auto c = cohort::test::encode_batch_case(cohort::test::model_like_shapes(), 64, topk, 60);
+    std::vector<cohort::kernels::EncodeTensor> table;
+    std::vector<std::vector<float>> next(c.plans.size());
+    for (size_t t = 0; t < c.plans.size(); ++t) {
+      next[t].assign(c.ef_N[t].size(), -1.0F);
+      table.push_back({c.geometries[t], c.ef_N[t].data(), c.delta_N[t].data(), next[t].data()});
+    }
+    std::vector<uint16_t> indices_K(c.indices_K.size());
+    std::vector<uint8_t> codes_K(c.codes_K.size());
+    std::vector<cohort::kernels::QuantResult> results(c.plans.size());
+    REQUIRE(cohort::kernels::encode_batch_ref(table.data(), static_cast<int>(table.size()), c.beta, indices_K.data(),
+                                              codes_K.data(), results.data()));
+    REQUIRE(same_bytes(indices_K, c.indices_K));
+    REQUIRE(same_bytes(codes_K, c.codes_K));
+    for (size_t t = 0; t < c.plans.size(); ++t) {
+      REQUIRE_EQ(bits_of(results[t].shift), bits_of(c.quant[t].shift));
+      for (int b = 0; b < cohort::kernels::kCodeBins; ++b) {
+        REQUIRE_EQ(bits_of(results[t].lookup[b]), bits_of(c.quant[t].lookup[static_cast<size_t>(b)]));
+      }
+      REQUIRE(same_bytes(next[t], c.ef_after_N[t]));
+    }
+    // A non-finite fold is refused and e stays as it was.
+    std::vector<float> ef = c.ef_N[2];
+    std::vector<float> delta = c.delta_N[2];
+    delta[17] = std::numeric_limits<float>::infinity();
+    const std::vector<float> before = ef;
+    cohort::kernels::EncodeTensor bad{c.geometries[2], ef.data(), delta.data(), next[2].data()};
+    REQUIRE(!cohort::kernels::encode_batch_ref(&bad, 1, c.beta, indices_K.data(), codes_K.data(), results.data()));
+    REQUIRE(same_bytes(ef, before));
+  }
 }
 
 int main() { return cohort::test::run_all(); }

@@ -2,25 +2,29 @@
 #include "cohort/codec/quantize.h"
 
 #include <cmath>
+#include <vector>
+
+#include "kernels/pairwise_sum.h"
 
 namespace cohort::codec {
 namespace {
 
-// Σ f(values) with the canonical two-level order: fp64 sequential per chunk, then over chunks.
+// Σ f(values) with the canonical two-level order: fp64 sequential per chunk, then the chunk partials in
+// the pairwise tree (kernels/pairwise_sum.h).
 template <class F>
 double chunked_sum(const float* values, const ChunkPlan& plan, F&& f) {
-  double total = 0.0;
+  std::vector<double> partial(static_cast<size_t>(plan.chunk_count()));
   int64_t at = 0;
   for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
     const int64_t k = plan.chunk_k(ch);
-    double partial = 0.0;
+    double sum = 0.0;
     for (int64_t j = 0; j < k; ++j) {
-      partial += f(values[at + j]);
+      sum += f(values[at + j]);
     }
-    total += partial;
+    partial[static_cast<size_t>(ch)] = sum;
     at += k;
   }
-  return total;
+  return kernels::pairwise_sum_in_place(partial.data(), plan.chunk_count());
 }
 
 }  // namespace
@@ -46,23 +50,21 @@ QuantParams quantize_values(const float* values, const ChunkPlan& plan, uint8_t*
     codes[j] = static_cast<uint8_t>(r <= 0.0 ? 0 : (r >= 3.0 ? 3 : r));
   }
   // Bin means with the same two-level order; each bin's partial runs over the chunk in index order.
-  std::array<double, kCodebookSize> total{};
+  const auto chunks = static_cast<size_t>(plan.chunk_count());
+  std::vector<double> partial(chunks * kCodebookSize);  // bin-major: partial[b · chunks + ch]
   std::array<int64_t, kCodebookSize> count{};
   int64_t at = 0;
-  for (int64_t ch = 0; ch < plan.chunk_count(); ++ch) {
-    const int64_t k = plan.chunk_k(ch);
-    std::array<double, kCodebookSize> partial{};
+  for (size_t ch = 0; ch < chunks; ++ch) {
+    const int64_t k = plan.chunk_k(static_cast<int64_t>(ch));
     for (int64_t j = at; j < at + k; ++j) {
-      partial[codes[j]] += static_cast<double>(values[j]) - shift;
+      partial[codes[j] * chunks + ch] += static_cast<double>(values[j]) - shift;
       ++count[codes[j]];
-    }
-    for (int b = 0; b < kCodebookSize; ++b) {
-      total[b] += partial[b];
     }
     at += k;
   }
-  for (int b = 0; b < kCodebookSize; ++b) {
-    q.lookup[b] = count[b] > 0 ? static_cast<float>(total[b] / static_cast<double>(count[b])) : 0.0F;
+  for (size_t b = 0; b < kCodebookSize; ++b) {
+    const double total = kernels::pairwise_sum_in_place(partial.data() + b * chunks, plan.chunk_count());
+    q.lookup[b] = count[b] > 0 ? static_cast<float>(total / static_cast<double>(count[b])) : 0.0F;
   }
   return q;
 }

@@ -1,5 +1,5 @@
 // CPU reference twin of the quantize_codes kernels (quantize_codes.cu), step for step: per-chunk fp64
-// partials, then a sequential sum over chunks, for Σv, Σc² and the per-bin Σc. Shape suffixes:
+// partials, then the pairwise tree over the chunk partials (pairwise_sum.h), for Σv, Σc² and the per-bin Σc. Shape suffixes:
 // _K = geometry.total_kept(); _C = geometry.chunk_count().
 #include "kernels/quantize_codes.h"
 
@@ -7,10 +7,12 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/pairwise_sum.h"
+
 namespace cohort::kernels {
 namespace {
 
-// Σ f(v) in the canonical order: fp64 sequential within each chunk, then over the chunk partials.
+// Σ f(v) in the canonical order: fp64 sequential within each chunk, then the tree over the chunk partials.
 template <class F>
 double chunked_sum(const float* values_K, const ChunkGeometry& g, F&& f) {
   std::vector<double> partial_C(static_cast<size_t>(g.chunk_count()));
@@ -22,11 +24,7 @@ double chunked_sum(const float* values_K, const ChunkGeometry& g, F&& f) {
     }
     partial_C[static_cast<size_t>(ch)] = partial;
   }
-  double total = 0.0;
-  for (const double p : partial_C) {
-    total += p;
-  }
-  return total;
+  return pairwise_sum_in_place(partial_C.data(), g.chunk_count());
 }
 
 }  // namespace
@@ -46,25 +44,23 @@ QuantResult quantize_codes_ref(const float* values_K, const ChunkGeometry& geome
   if (!(scale > 0.0) || !std::isfinite(scale)) {
     scale = 1.0;
   }
-  std::array<double, kCodeBins> total{};
+  const int64_t chunks = geometry.chunk_count();
+  std::vector<double> partial_4C(static_cast<size_t>(chunks * kCodeBins));  // bin-major: [b · C + ch]
   std::array<int64_t, kCodeBins> count{};
-  for (int64_t ch = 0; ch < geometry.chunk_count(); ++ch) {
+  for (int64_t ch = 0; ch < chunks; ++ch) {
     const int64_t at = geometry.chunk_offset(ch);
-    std::array<double, kCodeBins> partial{};
     for (int64_t j = at; j < at + geometry.chunk_k(ch); ++j) {
       const double c = static_cast<double>(values_K[j]) - shift;
       const double r = std::nearbyint(c / scale + 2.0);  // default rounding mode: half to even
       const uint8_t code = static_cast<uint8_t>(r <= 0.0 ? 0 : (r >= 3.0 ? 3 : static_cast<int>(r)));
       codes_K[j] = code;
-      partial[code] += c;
+      partial_4C[static_cast<size_t>(code * chunks + ch)] += c;
       ++count[code];
-    }
-    for (int b = 0; b < kCodeBins; ++b) {
-      total[b] += partial[b];
     }
   }
   for (int b = 0; b < kCodeBins; ++b) {
-    q.lookup[b] = count[b] > 0 ? static_cast<float>(total[b] / static_cast<double>(count[b])) : 0.0F;
+    const double total = pairwise_sum_in_place(partial_4C.data() + b * chunks, chunks);
+    q.lookup[b] = count[b] > 0 ? static_cast<float>(total / static_cast<double>(count[b])) : 0.0F;
   }
   return q;
 }

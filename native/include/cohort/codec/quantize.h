@@ -1,7 +1,8 @@
 // 2-bit quantization of one tensor's kept values (protocol §3, docs/wire-format.md §3): a per-tensor mean
 // shift and a 4-entry codebook of bin means. Every reduction has one defined order (fp64 partial sums per
-// chunk in ascending index order, then fp64 over chunks in chunk order), so the CPU reference, the CUDA
-// kernels and any other implementation produce the same codes and the same codebook bit for bit.
+// chunk in ascending index order, then the pairwise tree of kernels/pairwise_sum.h over the chunk
+// partials), so the CPU reference, the CUDA kernels and any other implementation produce the same codes
+// and the same codebook bit for bit.
 #pragma once
 
 #include <array>
