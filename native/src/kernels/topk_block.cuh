@@ -1,9 +1,12 @@
 // The per-chunk top-k of the codec kernels as one block-wide device routine, shared by topk_chunks_kernel
 // (a tensor already in memory) and fold_select_kernel (encode_batch.cu: e and Δ folded on the way in).
 // The caller loads the chunk into TopkShared::tile and synchronizes; select_tile_topk then
-//   1. runs an MSB-first radix select over the 31 magnitude bits (four 8-bit digits, shared histograms)
-//      that finds T, the |v| bits of the k-th largest entry, and `need`, how many entries equal to T are
-//      kept (the lowest-index ones: that is the key order's tie-break);
+//   1. runs an MSB-first radix select over the 31 magnitude bits that finds T, the |v| bits of the k-th
+//      largest entry, and `need`, how many entries equal to T are kept (the lowest-index ones: that is the
+//      key order's tie-break). Three digits of 11, 10 and 10 bits, counted in shared histograms: the first
+//      digit is the whole exponent and three mantissa bits, so typical data (a few exponents) spreads
+//      over dozens of bins rather than the two or three that the top 8 bits give, and a warp's shared
+//      atomics rarely collide on one address (colliding atomics serialize);
 //   2. runs one block scan in index order (each thread owns 16 consecutive indices) over packed
 //      (count > T, count == T) pairs, which gives every kept entry its output position, so the output
 //      comes out in ascending index order without a sort;
@@ -22,9 +25,12 @@ constexpr int kTopkThreads = 256;
 namespace topk_detail {
 
 constexpr int kItems = kMaxChunkElements / kTopkThreads;  // consecutive in-chunk indices per thread (16)
-constexpr int kDigitBits = 8;
-constexpr int kBins = 1 << kDigitBits;
-static_assert(kBins == kTopkThreads, "one histogram bin per thread");
+// MSB-first digits of the 31 magnitude bits: bits 20..30, 10..19, 0..9.
+constexpr int kDigits = 3;
+__host__ __device__ constexpr int digit_shift(int d) { return 20 - 10 * d; }
+__host__ __device__ constexpr int digit_bits(int d) { return d == 0 ? 11 : 10; }
+constexpr int kBins = 1 << 11;  // the widest digit's histogram
+static_assert((1 << 10) % kTopkThreads == 0, "threads own equal runs of every digit's bins");
 static_assert(kItems * kTopkThreads == kMaxChunkElements, "threads × items must cover a chunk");
 // Counts packed into one scanned word: (greater << 16) | equal; each is at most 4096.
 constexpr uint32_t kGreaterOne = 1U << 16;
@@ -35,11 +41,11 @@ __device__ __forceinline__ uint32_t abs_bits(float v) { return __float_as_uint(v
 
 }  // namespace topk_detail
 
-// Shared memory of one block's selection (about 17 KB).
+// Shared memory of one block's selection (about 25 KB).
 struct TopkShared {
   using Scan = cub::BlockScan<uint32_t, kTopkThreads>;
   float tile[kMaxChunkElements];
-  uint32_t histogram[topk_detail::kBins];
+  uint32_t histogram[topk_detail::kBins];  // a digit of b bits uses the first 2^b
   typename Scan::TempStorage scan_storage;
   uint32_t found_digit;
   uint32_t found_remaining;
@@ -60,28 +66,43 @@ __device__ inline void select_tile_topk(TopkShared& sh, int m, uint32_t k, uint1
     uint32_t prefix = 0;
     uint32_t mask = 0;
     uint32_t remaining = k;
-    for (int shift = 32 - kDigitBits; shift >= 0; shift -= kDigitBits) {
-      sh.histogram[tid] = 0;
+#pragma unroll
+    for (int d = 0; d < kDigits; ++d) {
+      const int shift = digit_shift(d);
+      const int bins = 1 << digit_bits(d);
+      const uint32_t digit_mask = static_cast<uint32_t>(bins - 1);
+      for (int b = tid; b < bins; b += kTopkThreads) {
+        sh.histogram[b] = 0;
+      }
       __syncthreads();
       for (int i = tid; i < m; i += kTopkThreads) {
         const uint32_t a = abs_bits(sh.tile[i]);
         if ((a & mask) == prefix) {
-          atomicAdd(&sh.histogram[(a >> shift) & (kBins - 1)], 1U);
+          atomicAdd(&sh.histogram[(a >> shift) & digit_mask], 1U);
         }
       }
       __syncthreads();
-      // Thread t owns digit 255 − t, so the exclusive scan counts the entries with a larger digit.
-      const uint32_t digit = static_cast<uint32_t>(kBins - 1 - tid);
-      const uint32_t count = sh.histogram[digit];
+      // Thread t owns the run of `per` digits just below bins − per·t (largest first), so the exclusive
+      // scan of the runs' totals counts the entries with a larger digit than the run's first.
+      const int per = bins / kTopkThreads;
+      const int top = bins - 1 - tid * per;
+      uint32_t run = 0;
+      for (int b = 0; b < per; ++b) {
+        run += sh.histogram[top - b];
+      }
       uint32_t above = 0;
-      Scan(sh.scan_storage).ExclusiveSum(count, above);
-      if (above < remaining && above + count >= remaining) {  // exactly one digit qualifies
-        sh.found_digit = digit;
-        sh.found_remaining = remaining - above;
+      Scan(sh.scan_storage).ExclusiveSum(run, above);
+      for (int b = 0; b < per; ++b) {
+        const uint32_t count = sh.histogram[top - b];
+        if (above < remaining && above + count >= remaining) {  // exactly one digit qualifies
+          sh.found_digit = static_cast<uint32_t>(top - b);
+          sh.found_remaining = remaining - above;
+        }
+        above += count;
       }
       __syncthreads();
       prefix |= sh.found_digit << shift;
-      mask |= static_cast<uint32_t>(kBins - 1) << shift;
+      mask |= digit_mask << shift;
       remaining = sh.found_remaining;
     }
     threshold = prefix;
