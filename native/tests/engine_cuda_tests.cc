@@ -152,9 +152,12 @@ COHORT_TEST(fused_op_kernels_match_their_cpu_twins) {
   // bf16: the twins compute in fp32 as the kernels do; differences are libm's last bit, then one bf16 rounding.
   for (const auto dtype : {at::kFloat, at::kBFloat16}) {
     const double tol = dtype == at::kFloat ? 1e-5 : 1e-2;
-    // SwiGLU: many rows (past the grid's y cap of 65535) and a width that leaves a partial block.
-    require_cuda_matches_twin({randn({70001, 2 * 300}, 1) * 3}, {false}, dtype, tol, "swiglu",
-                              [](auto& in) { return std::vector<at::Tensor>{cohort::fused_swiglu(in[0])}; });
+    // SwiGLU: many rows (past the grid's y cap of 65535) and a width that leaves a partial block (300: whole
+    // 16-byte packs in fp32, single columns in bf16), then a LLaMA width in packs for both.
+    for (const auto& shape : {std::vector<int64_t>{70001, 2 * 300}, std::vector<int64_t>{1029, 2 * 2048}}) {
+      require_cuda_matches_twin({randn(shape, 1) * 3}, {false}, dtype, tol, "swiglu",
+                                [](auto& in) { return std::vector<at::Tensor>{cohort::fused_swiglu(in[0])}; });
+    }
     // QKV + RoPE with grouped heads, positions past the first block of the tables.
     const int64_t B = 3, T = 37, H = 4, K = 2, E = 64;
     require_cuda_matches_twin({randn({B, T, (H + 2 * K) * E}, 2)}, {false}, dtype, tol, "rope_qkv", [&](auto& in) {
