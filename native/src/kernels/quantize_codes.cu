@@ -160,7 +160,8 @@ __global__ void chunk_codes_kernel(const float* __restrict__ values_K, const Ten
     for (int64_t j = c.kept_at; j < end; ++j) {
       const double d = __dsub_rn(static_cast<double>(values_K[j]), shift);
       const double r = rint(__dadd_rn(__ddiv_rn(d, scale), 2.0));  // half to even, like std::nearbyint
-      const int code = r <= 0.0 ? 0 : (r >= 3.0 ? 3 : static_cast<int>(r));
+      // NaN (a non-finite value the caller will refuse) lands in bin 0 rather than indexing out of range.
+      const int code = !(r > 0.0) ? 0 : (r >= 3.0 ? 3 : static_cast<int>(r));
       codes_K[j] = static_cast<uint8_t>(code);
       partial[code] = __dadd_rn(partial[code], d);
       ++count[code];

@@ -52,7 +52,7 @@ QuantResult quantize_codes_ref(const float* values_K, const ChunkGeometry& geome
     for (int64_t j = at; j < at + geometry.chunk_k(ch); ++j) {
       const double c = static_cast<double>(values_K[j]) - shift;
       const double r = std::nearbyint(c / scale + 2.0);  // default rounding mode: half to even
-      const uint8_t code = static_cast<uint8_t>(r <= 0.0 ? 0 : (r >= 3.0 ? 3 : static_cast<int>(r)));
+      const uint8_t code = static_cast<uint8_t>(!(r > 0.0) ? 0 : (r >= 3.0 ? 3 : static_cast<int>(r)));
       codes_K[j] = code;
       partial_4C[static_cast<size_t>(code * chunks + ch)] += c;
       ++count[code];
