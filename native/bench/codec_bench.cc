@@ -703,10 +703,17 @@ int run_gpu(const Args& args) {
   cuda_check(cudaMalloc(&d_batch_scratch, cohort::kernels::encode_batch_scratch_bytes(table.data(), static_cast<int>(nt))),
              "cudaMalloc batch scratch");
   std::vector<cohort::kernels::QuantResult> results(nt);
+  // Phase marks: device time of fold + top-k, quantization and residual within each timed call.
+  cudaEvent_t ev_start = nullptr;
+  cohort::kernels::EncodeBatchMarks marks;
+  for (cudaEvent_t* e : {&ev_start, &marks.folded, &marks.quantized, &marks.done}) {
+    cuda_check(cudaEventCreate(e), "cudaEventCreate");
+  }
   auto batch_window = [&] {
     bool finite = false;
+    cuda_check(cudaEventRecord(ev_start, nullptr), "cudaEventRecord");
     cuda_check(cohort::kernels::encode_batch(table.data(), static_cast<int>(nt), beta, d_batch_idx, d_batch_codes,
-                                             d_batch_scratch, nullptr, results.data(), &finite),
+                                             d_batch_scratch, nullptr, results.data(), &finite, &marks),
                "encode_batch");
     if (!finite) throw std::runtime_error("encode_batch: a non-finite folded value");
     for (size_t i = 0; i < nt; ++i) {
@@ -715,13 +722,22 @@ int run_gpu(const Args& args) {
       table[i].ef_next_N = d_next[i];
     }
   };
+  auto event_seconds = [](cudaEvent_t from, cudaEvent_t to) {
+    float ms = 0;
+    cuda_check(cudaEventElapsedTime(&ms, from, to), "cudaEventElapsedTime");
+    return static_cast<double>(ms) / 1e3;
+  };
   batch_window();  // warm-up
-  std::vector<double> t_batch;
+  std::vector<double> t_batch, t_fold, t_quantize, t_residual;
   for (int64_t r = 0; r < reps; ++r) {
     const auto a = Clock::now();
     batch_window();
     t_batch.push_back(seconds_between(a, Clock::now()));
+    t_fold.push_back(event_seconds(ev_start, marks.folded));
+    t_quantize.push_back(event_seconds(marks.folded, marks.quantized));
+    t_residual.push_back(event_seconds(marks.quantized, marks.done));
   }
+  for (cudaEvent_t e : {ev_start, marks.folded, marks.quantized, marks.done}) cudaEventDestroy(e);
 
   // The same work tensor by tensor (the launch-per-tensor design ADR 0020 replaced), for comparison:
   // quantize_codes synchronizes per tensor (shift and codebook go to the host).
@@ -814,6 +830,10 @@ int run_gpu(const Args& args) {
       .num("peak_bandwidth_gbps", peak / 1e9)
       .obj("pipeline", kernel(batch, b_batch)
                            .integer("tensors", static_cast<int64_t>(nt))
+                           .obj("phases", Json()
+                                              .obj("fold_select", kernel(median(t_fold), 12.0 * n + 6.0 * k))
+                                              .obj("quantize", kernel(median(t_quantize), 13.0 * k))
+                                              .obj("residual", kernel(median(t_residual), 11.0 * k)))
                            .str("what", "encode_batch over every tensor: fold + top-k, quantization, residual, one "
                                         "synchronization; device buffers, host wall clock, no payload copies"))
       .obj("per_tensor", kernel(pipe, b_ef + b_topk + b_quant)

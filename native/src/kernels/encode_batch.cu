@@ -128,7 +128,12 @@ size_t encode_batch_scratch_bytes(const EncodeTensor* tensors, int count) {
 }
 
 cudaError_t encode_batch(const EncodeTensor* tensors, int count, float beta, uint16_t* indices_K, uint8_t* codes_K,
-                         void* scratch, cudaStream_t stream, QuantResult* results, bool* finite) {
+                         void* scratch, cudaStream_t stream, QuantResult* results, bool* finite,
+                         const EncodeBatchMarks* marks) {
+  // Records one phase's end when asked to.
+  auto mark = [&](cudaEvent_t EncodeBatchMarks::*which) {
+    return marks != nullptr && marks->*which != nullptr ? cudaEventRecord(marks->*which, stream) : cudaSuccess;
+  };
   if (count < 1 || tensors == nullptr || indices_K == nullptr || codes_K == nullptr || scratch == nullptr ||
       results == nullptr || finite == nullptr) {
     return cudaErrorInvalidValue;
@@ -167,14 +172,17 @@ cudaError_t encode_batch(const EncodeTensor* tensors, int count, float beta, uin
                                                             indices_K, values_D, flag_D);
     status = cudaGetLastError();
   }
+  if (status == cudaSuccess) status = mark(&EncodeBatchMarks::folded);
   if (status == cudaSuccess) {
     status = quantize_batch(values_D, slots_D, count, totals.chunks, codes_K, base + l.quantize, stream, results_D);
   }
+  if (status == cudaSuccess) status = mark(&EncodeBatchMarks::quantized);
   if (status == cudaSuccess) {
     residual_kernel<<<grid_for(totals.chunks, kResidualThreads), kResidualThreads, 0, stream>>>(
         slots_D, buffers_D, count, totals.chunks, results_D, indices_K, codes_K);
     status = cudaGetLastError();
   }
+  if (status == cudaSuccess) status = mark(&EncodeBatchMarks::done);
   // Results and flag are adjacent in scratch: one copy, one synchronization.
   std::vector<char> home(l.flag + sizeof(uint32_t) - l.results);
   if (status == cudaSuccess) {

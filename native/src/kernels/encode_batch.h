@@ -40,6 +40,13 @@ bool encode_batch_ref(const EncodeTensor* tensors, int count, float beta, uint16
                       QuantResult* results);
 
 #if defined(COHORT_HAVE_CUDA_KERNELS)
+// Events encode_batch records on its stream after each phase, for a bench's breakdown (null: not recorded).
+struct EncodeBatchMarks {
+  cudaEvent_t folded = nullptr;     // after fold + top-k
+  cudaEvent_t quantized = nullptr;  // after quantization
+  cudaEvent_t done = nullptr;       // after the residual
+};
+
 // Device scratch encode_batch needs for these tensors (their geometries only).
 size_t encode_batch_scratch_bytes(const EncodeTensor* tensors, int count);
 
@@ -48,7 +55,8 @@ size_t encode_batch_scratch_bytes(const EncodeTensor* tensors, int count);
 // not finite, the outputs and ef_next are unspecified and e is as it was. Returns the first CUDA error, or
 // cudaErrorInvalidValue for an empty table, a null pointer or a chunk over kMaxChunkElements.
 cudaError_t encode_batch(const EncodeTensor* tensors, int count, float beta, uint16_t* indices_K, uint8_t* codes_K,
-                         void* scratch, cudaStream_t stream, QuantResult* results, bool* finite);
+                         void* scratch, cudaStream_t stream, QuantResult* results, bool* finite,
+                         const EncodeBatchMarks* marks = nullptr);
 #endif
 
 }  // namespace cohort::kernels
