@@ -61,6 +61,14 @@ void append(std::vector<char>& out, const std::vector<T>& v) {
   if (bytes > 0) std::memcpy(out.data() + at, v.data(), bytes);
 }
 
+// The bytes of every vector, one after another: a kernel's outputs as one comparable value.
+template <class... T>
+std::vector<char> bytes_of(const std::vector<T>&... vectors) {
+  std::vector<char> out;
+  (append(out, vectors), ...);
+  return out;
+}
+
 std::vector<float> normal(size_t n, uint32_t seed, float scale = 1.0F) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0F, scale);
@@ -200,19 +208,11 @@ COHORT_TEST(codec_kernels_match_their_twins) {
                 cohort::kernels::QuantResult q;
                 REQUIRE_OK(cohort::kernels::launch_topk_chunks(data_N.data(), g, idx.data(), val.data(), nullptr));
                 REQUIRE_OK(cohort::kernels::quantize_codes(val.data(), g, codes.data(), scratch.data(), nullptr, &q));
-                std::vector<char> out;
-                append(out, idx);
-                append(out, val);
-                append(out, codes);
-                append(out, std::vector<cohort::kernels::QuantResult>{q});
-                return out;
+                return bytes_of(idx, val, codes, std::vector<cohort::kernels::QuantResult>{q});
               },
               "topk + quantize " + describe(shape, tile, topk));
-          std::vector<char> expected;
-          append(expected, want_idx);
-          append(expected, want_val);
-          append(expected, want_codes);
-          append(expected, std::vector<cohort::kernels::QuantResult>{want});
+          const std::vector<char> expected =
+              bytes_of(want_idx, want_val, want_codes, std::vector<cohort::kernels::QuantResult>{want});
           if (got != expected) {
             cohort::test::fail(__FILE__, __LINE__, "topk_chunks / quantize_codes differ: " + describe(shape, tile, topk));
           }
@@ -246,11 +246,8 @@ COHORT_TEST(encode_batch_kernels_match_encode_with_feedback) {
                                                      codes.data(), scratch.data(), nullptr, results.data(), &finite));
             for (size_t t = 0; t < c.plans.size(); ++t) REQUIRE(same_bytes(ef[t], c.ef_N[t]));  // e untouched
             REQUIRE_EQ(finite, poison < 0);
-            std::vector<char> out;
-            if (!finite) return out;
-            append(out, idx);
-            append(out, codes);
-            append(out, results);
+            if (!finite) return std::vector<char>{};
+            std::vector<char> out = bytes_of(idx, codes, results);
             for (const auto& n : next) append(out, n);
             return out;
           },
@@ -263,10 +260,7 @@ COHORT_TEST(encode_batch_kernels_match_encode_with_feedback) {
         for (int b = 0; b < cohort::kernels::kCodeBins; ++b) r.lookup[b] = q.lookup[static_cast<size_t>(b)];
         want_q.push_back(r);
       }
-      std::vector<char> expected;
-      append(expected, c.indices_K);
-      append(expected, c.codes_K);
-      append(expected, want_q);
+      std::vector<char> expected = bytes_of(c.indices_K, c.codes_K, want_q);
       for (const auto& e : c.ef_after_N) append(expected, e);
       REQUIRE(got == expected);
     }
@@ -310,15 +304,10 @@ void check_swiglu(int64_t m, int64_t f, uint32_t seed) {
         std::vector<S> out(want_out.size()), d(want_d.size());
         REQUIRE_OK(cohort::kernels::launch_swiglu_forward(out.data(), gate_up.data(), m, f, nullptr));
         REQUIRE_OK(cohort::kernels::launch_swiglu_backward(d.data(), gate_up.data(), dout.data(), m, f, nullptr));
-        std::vector<char> bytes;
-        append(bytes, out);
-        append(bytes, d);
-        return bytes;
+        return bytes_of(out, d);
       },
       what);
-  std::vector<char> expected;
-  append(expected, want_out);
-  append(expected, want_d);
+  const std::vector<char> expected = bytes_of(want_out, want_d);
   if (got != expected) cohort::test::fail(__FILE__, __LINE__, what + " differs from its twin");
 }
 
@@ -345,12 +334,7 @@ void check_rope(const cohort::kernels::QkvShape& shape, int64_t n, uint32_t seed
       REQUIRE_OK(cohort::kernels::launch_rope_qkv_backward(dqkv.data(), dq.data(), dk.data(), dv.data(),
                                                            cos_TE.data(), sin_TE.data(), shape, n, nullptr));
     }
-    std::vector<char> bytes;
-    append(bytes, q);
-    append(bytes, k);
-    append(bytes, v);
-    append(bytes, dqkv);
-    return bytes;
+    return bytes_of(q, k, v, dqkv);
   };
   if (in_both_orders([&] { return run(false); }, what) != run(true)) {
     cohort::test::fail(__FILE__, __LINE__, what + " differs from its twin");
@@ -379,12 +363,7 @@ void check_rms_norm(int64_t n, int64_t d, uint32_t seed) {
                                                             nullptr));
         REQUIRE_OK(cohort::kernels::launch_rms_norm_backward(dx.data(), partial.data(), dy.data(), x.data(), w.data(),
                                                              rstd.data(), n, d, nullptr));
-        std::vector<char> bytes;
-        append(bytes, y);
-        append(bytes, rstd);
-        append(bytes, dx);
-        append(bytes, partial);
-        return bytes;
+        return bytes_of(y, rstd, dx, partial);
       },
       what);
   std::vector<float> dw(static_cast<size_t>(d), 0.0F);
@@ -418,11 +397,7 @@ void check_cross_entropy(int64_t n, int64_t v, uint32_t seed) {
                                                                  targets.data(), n, v, -100, nullptr));
         REQUIRE_OK(cohort::kernels::launch_cross_entropy_backward(d.data(), logits.data(), targets.data(), lse.data(),
                                                                   dloss.data(), n, v, -100, nullptr));
-        std::vector<char> bytes;
-        append(bytes, loss);
-        append(bytes, lse);
-        append(bytes, d);
-        return bytes;
+        return bytes_of(loss, lse, d);
       },
       what);
   require_close(loss, want_loss, 1e-5, what + " loss");

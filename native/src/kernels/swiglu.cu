@@ -12,26 +12,33 @@
 namespace cohort::kernels {
 namespace {
 
-template <typename S>
-__global__ void swiglu_forward_kernel(S* __restrict__ out_MF, const S* __restrict__ gate_up_M2F, int64_t m,
-                                      int64_t f) {
+// Calls body(row, col) for every row and every V-th column this thread owns: rows on grid y, groups of V
+// columns on grid x, both grid-stride.
+template <int V, typename Body>
+__device__ __forceinline__ void for_each_group(int64_t m, int64_t f, Body&& body) {
+  const int64_t groups = f / V;
   for (int64_t row = blockIdx.y; row < m; row += gridDim.y) {
-    for (int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; col < f;
-         col += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-      swiglu_forward_at(out_MF + row * f, gate_up_M2F + row * 2 * f, f, col);
+    for (int64_t g = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; g < groups;
+         g += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+      body(row, g * V);
     }
   }
 }
 
 template <typename S>
+__global__ void swiglu_forward_kernel(S* __restrict__ out_MF, const S* __restrict__ gate_up_M2F, int64_t m,
+                                      int64_t f) {
+  for_each_group<1>(m, f, [&](int64_t row, int64_t col) {
+    swiglu_forward_at(out_MF + row * f, gate_up_M2F + row * 2 * f, f, col);
+  });
+}
+
+template <typename S>
 __global__ void swiglu_backward_kernel(S* __restrict__ dgate_up_M2F, const S* __restrict__ gate_up_M2F,
                                        const S* __restrict__ dout_MF, int64_t m, int64_t f) {
-  for (int64_t row = blockIdx.y; row < m; row += gridDim.y) {
-    for (int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; col < f;
-         col += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-      swiglu_backward_at(dgate_up_M2F + row * 2 * f, gate_up_M2F + row * 2 * f, dout_MF + row * f, f, col);
-    }
-  }
+  for_each_group<1>(m, f, [&](int64_t row, int64_t col) {
+    swiglu_backward_at(dgate_up_M2F + row * 2 * f, gate_up_M2F + row * 2 * f, dout_MF + row * f, f, col);
+  });
 }
 
 // kPack<S> consecutive elements, moved as one 16-byte access; Packs<S, n> holds n of them back to back, so
@@ -45,13 +52,9 @@ struct alignas(16) Packs {
 template <typename S>
 using Pack = Packs<S, 1>;
 
+// One 16-byte move (both pointers 16-byte aligned): a load when `from` is global memory, a store when `to` is.
 template <typename S>
-__device__ __forceinline__ void load_pack(S* to, const S* from) {
-  *reinterpret_cast<Pack<S>*>(to) = *reinterpret_cast<const Pack<S>*>(from);
-}
-
-template <typename S>
-__device__ __forceinline__ void store_pack(S* to, const S* from) {
+__device__ __forceinline__ void copy_pack(S* to, const S* from) {
   *reinterpret_cast<Pack<S>*>(to) = *reinterpret_cast<const Pack<S>*>(from);
 }
 
@@ -59,47 +62,37 @@ template <typename S>
 __global__ void swiglu_forward_pack_kernel(S* __restrict__ out_MF, const S* __restrict__ gate_up_M2F, int64_t m,
                                            int64_t f) {
   constexpr int V = kPack<S>;
-  const int64_t packs = f / V;
-  for (int64_t row = blockIdx.y; row < m; row += gridDim.y) {
-    for (int64_t p = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < packs;
-         p += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-      const int64_t col = p * V;
-      Packs<S, 2> gate_up;  // a row of width V: V gate values, then V up values
-      load_pack(gate_up.v, gate_up_M2F + row * 2 * f + col);
-      load_pack(gate_up.v + V, gate_up_M2F + row * 2 * f + f + col);
-      Pack<S> out;
+  for_each_group<V>(m, f, [&](int64_t row, int64_t col) {
+    Packs<S, 2> gate_up;  // a row of width V: V gate values, then V up values
+    copy_pack(gate_up.v, gate_up_M2F + row * 2 * f + col);
+    copy_pack(gate_up.v + V, gate_up_M2F + row * 2 * f + f + col);
+    Pack<S> out;
 #pragma unroll
-      for (int j = 0; j < V; ++j) {
-        swiglu_forward_at(out.v, gate_up.v, V, j);
-      }
-      store_pack(out_MF + row * f + col, out.v);
+    for (int j = 0; j < V; ++j) {
+      swiglu_forward_at(out.v, gate_up.v, V, j);
     }
-  }
+    copy_pack(out_MF + row * f + col, out.v);
+  });
 }
 
 template <typename S>
 __global__ void swiglu_backward_pack_kernel(S* __restrict__ dgate_up_M2F, const S* __restrict__ gate_up_M2F,
                                             const S* __restrict__ dout_MF, int64_t m, int64_t f) {
   constexpr int V = kPack<S>;
-  const int64_t packs = f / V;
-  for (int64_t row = blockIdx.y; row < m; row += gridDim.y) {
-    for (int64_t p = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < packs;
-         p += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-      const int64_t col = p * V;
-      Packs<S, 2> gate_up;
-      load_pack(gate_up.v, gate_up_M2F + row * 2 * f + col);
-      load_pack(gate_up.v + V, gate_up_M2F + row * 2 * f + f + col);
-      Pack<S> dout;
-      load_pack(dout.v, dout_MF + row * f + col);
-      Packs<S, 2> dgate_up;
+  for_each_group<V>(m, f, [&](int64_t row, int64_t col) {
+    Packs<S, 2> gate_up;
+    copy_pack(gate_up.v, gate_up_M2F + row * 2 * f + col);
+    copy_pack(gate_up.v + V, gate_up_M2F + row * 2 * f + f + col);
+    Pack<S> dout;
+    copy_pack(dout.v, dout_MF + row * f + col);
+    Packs<S, 2> dgate_up;
 #pragma unroll
-      for (int j = 0; j < V; ++j) {
-        swiglu_backward_at(dgate_up.v, gate_up.v, dout.v, V, j);
-      }
-      store_pack(dgate_up_M2F + row * 2 * f + col, dgate_up.v);
-      store_pack(dgate_up_M2F + row * 2 * f + f + col, dgate_up.v + V);
+    for (int j = 0; j < V; ++j) {
+      swiglu_backward_at(dgate_up.v, gate_up.v, dout.v, V, j);
     }
-  }
+    copy_pack(dgate_up_M2F + row * 2 * f + col, dgate_up.v);
+    copy_pack(dgate_up_M2F + row * 2 * f + f + col, dgate_up.v + V);
+  });
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
