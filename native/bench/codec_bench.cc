@@ -42,6 +42,7 @@
 // The index coders (detail::write_rice_chunks, write_packed12) and the encoder's two passes are internal
 // to the codec; the bench times them on their own to break write_update and the encoder down.
 #include "../src/codec/encode_checked.h"
+#include "../src/codec/parallel_jobs.h"
 #include "../src/codec/topk_fold.h"
 #include "../src/codec/wire_common.h"
 
@@ -273,24 +274,7 @@ void fill(const ChunkPlan& plan, Data kind, double sigma, uint64_t seed, uint64_
 // Runs fn(i) for i in [0, n) on every hardware thread (setup only: nothing measured runs here).
 template <class F>
 void parallel_for(size_t n, F&& fn) {
-  const size_t threads = std::max<size_t>(1, std::min<size_t>(n, std::thread::hardware_concurrency()));
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  std::exception_ptr error;
-  std::atomic<bool> failed{false};
-  for (size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < n && !failed; i = next++) {
-        try {
-          fn(i);
-        } catch (...) {
-          if (!failed.exchange(true)) error = std::current_exception();
-        }
-      }
-    });
-  }
-  for (std::thread& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  cohort::codec::detail::run_jobs(std::vector<int64_t>(n, 1), 0, fn);
 }
 
 cohort::codec::ObjectHeader make_header(const Args& args, IndexCoding coding, uint8_t hotkey_tag) {
@@ -410,7 +394,10 @@ int run_encode(const Args& args) {
   const cohort::codec::DecodeLimits limits;
   const cohort::codec::Expectations expect;
 
-  std::vector<double> t_ewf, t_write_rice, t_write_p12, t_decode_rice, t_decode_p12;
+  std::vector<double> t_ewf, t_ewf_threads, t_write_rice, t_write_p12, t_decode_rice, t_decode_p12;
+  std::vector<int64_t> tensor_sizes(nt);
+  for (size_t i = 0; i < nt; ++i) tensor_sizes[i] = m.plans[i].numel();
+  const int encode_threads = cohort::codec::detail::job_threads(0, nt);
   std::vector<double> t_fold_topk, t_quant, t_fold_resid, t_idx_rice, t_idx_p12, t_staged_total;
   std::vector<EncodedTensor> encoded(nt);
   std::vector<uint8_t> obj_rice, obj_p12;
@@ -423,6 +410,13 @@ int run_encode(const Args& args) {
     }
     auto b = Clock::now();
     t_ewf.push_back(seconds_between(a, b));
+    // The same window on every hardware thread, tensors largest first (what the engine's encode does).
+    a = Clock::now();
+    cohort::codec::detail::run_jobs(tensor_sizes, encode_threads, [&](size_t i) {
+      encoded[i] = cohort::codec::encode_with_feedback(ef[i].data(), delta[i].data(), beta, m.plans[i]);
+    });
+    b = Clock::now();
+    t_ewf_threads.push_back(seconds_between(a, b));
     a = Clock::now();
     obj_rice = cohort::codec::write_update(header_rice, m.table, encoded);
     b = Clock::now();
@@ -497,6 +491,10 @@ int run_encode(const Args& args) {
       .num("staged_window_seconds", median(t_staged_total));
   Json encode;
   encode.obj("encode_with_feedback", rate(ewf, bytes))
+      .obj("encode_with_feedback_all_threads",
+           rate(median(t_ewf_threads), bytes)
+               .integer("threads", encode_threads)
+               .str("what", "tensors on codec::detail::run_jobs, largest first, as ErrorFeedback::fold_and_encode"))
       .obj("write_update_rice", rate(w_rice, bytes))
       .obj("write_update_packed12", rate(w_p12, bytes))
       .obj("full_path_rice", rate(ewf + w_rice, bytes))
@@ -518,7 +516,8 @@ int run_encode(const Args& args) {
       .integer("tile", as_int(args, "tile"))
       .integer("topk", as_int(args, "topk"))
       .integer("reps", reps)
-      .str("timing", "median of reps; single thread; GB/s = 4 bytes x parameters / seconds")
+      .str("timing", "median of reps; single thread except encode_with_feedback_all_threads; GB/s = 4 bytes x "
+                     "parameters / seconds")
       .str("windows", "e starts at 0; one untimed warm-up window, then per rep one window through "
                       "encode_with_feedback and one through the staged replica, each folding the same fixed delta")
       .boolean("staged_replica_matches_library", staged_matches)

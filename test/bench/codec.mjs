@@ -47,7 +47,7 @@ for (const data of ['gaussian', 'heavy']) {
   console.log(
     `${data}: rice ${r.sizes.rice.bits_per_parameter.toFixed(4)} bits/param (${r.sizes.rice.ratio_vs_fp32.toFixed(1)}x), ` +
       `packed12 ${r.sizes.packed12.bits_per_parameter.toFixed(4)} (${r.sizes.packed12.ratio_vs_fp32.toFixed(1)}x); ` +
-      `encode ${gbps(r.encode.encode_with_feedback)}, full ${gbps(r.encode.full_path_rice)}, decode ${gbps(r.decode.rice)}`,
+      `encode ${gbps(r.encode.encode_with_feedback)} (${gbps(r.encode.encode_with_feedback_all_threads)} on ${r.encode.encode_with_feedback_all_threads.threads} threads), full ${gbps(r.encode.full_path_rice)}, decode ${gbps(r.decode.rice)}`,
   );
   console.log(
     `  stages: fold + top-k ${gbps(s.fold_topk)}, quantize ${gbps(s.quantize)}, ` +
@@ -115,6 +115,10 @@ const summary = {
     encode_with_feedback: g.encode.encode_with_feedback.gbps,
     full_path_rice: g.encode.full_path_rice.gbps,
     full_path_packed12: g.encode.full_path_packed12.gbps,
+  },
+  encode_gbps_all_threads: {
+    gbps: g.encode.encode_with_feedback_all_threads.gbps,
+    threads: g.encode.encode_with_feedback_all_threads.threads,
   },
   encode_stage_gbps: Object.fromEntries(
     ['fold_topk', 'quantize', 'fold_residual', 'index_coding_rice', 'index_coding_packed12'].map((k) => [

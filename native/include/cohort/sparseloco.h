@@ -24,9 +24,10 @@ class ErrorFeedback {
 
   // e ← fma(β, e, Δ) per parameter, then top-k + quantization per tensor, then e ← e − decode(payload).
   // `delta` in parameter order, any float dtype and device. Validates every tensor (shape, finiteness)
-  // before changing any buffer, so a bad Δ leaves e as it was.
+  // before changing any buffer, so a bad Δ leaves e as it was. Tensors are encoded on up to `threads`
+  // threads (0: one per hardware thread): the same bytes and the same e whatever the count.
   std::vector<codec::EncodedTensor> fold_and_encode(const std::vector<at::Tensor>& delta, float beta,
-                                                    const codec::CodecParams& codec);
+                                                    const codec::CodecParams& codec, int threads = 0);
 
   // ‖e‖₂ over every buffer (fp64): how much signal is still waiting to be sent.
   double norm() const;

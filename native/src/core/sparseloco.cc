@@ -9,6 +9,7 @@
 #include "cohort/errors.h"
 #include "codec/encode_checked.h"
 #include "codec/fold.h"
+#include "codec/parallel_jobs.h"
 
 namespace cohort {
 
@@ -60,7 +61,7 @@ void ErrorFeedback::load(const float* values, size_t count) {
 }
 
 std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vector<at::Tensor>& delta, float beta,
-                                                                 const codec::CodecParams& codec) {
+                                                                 const codec::CodecParams& codec, int threads) {
   if (delta.size() != specs_.size()) {
     throw InvalidArgumentError(expected_message(std::to_string(specs_.size()) + " tensors", "pseudo-gradient",
                                                 std::to_string(delta.size())));
@@ -70,6 +71,7 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
   }
   std::vector<at::Tensor> host;
   std::vector<codec::ChunkPlan> plans;
+  std::vector<int64_t> sizes;
   for (size_t i = 0; i < delta.size(); ++i) {
     if (delta[i].sizes() != at::IntArrayRef(specs_[i].shape)) {
       throw InvalidArgumentError(expected_message("the shape of " + specs_[i].name, "pseudo-gradient tensor " + std::to_string(i),
@@ -77,19 +79,22 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
     }
     host.push_back(delta[i].detach().to(at::kCPU, at::kFloat).contiguous());
     plans.emplace_back(specs_[i].shape, codec.tile_side, codec.topk);
-    // Validate before touching any buffer: fold into a scratch copy first would double memory, so check
-    // that every folded value is finite instead.
-    if (!codec::detail::fold_is_finite(buffers_[i].data(), host.back().data_ptr<float>(), beta,
-                                       static_cast<int64_t>(buffers_[i].size()))) {
+    sizes.push_back(static_cast<int64_t>(buffers_[i].size()));
+  }
+  // Validate before touching any buffer: folding into a scratch copy first would double memory, so check
+  // that every folded value is finite instead. Tensor by tensor on the job threads; the lowest failing
+  // index is reported, as a sequential check would.
+  codec::detail::run_jobs(sizes, threads, [&](size_t i) {
+    if (!codec::detail::fold_is_finite(buffers_[i].data(), host[i].data_ptr<float>(), beta, sizes[i])) {
       throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ of " + specs_[i].name,
                                                   "a non-finite value"));
     }
-  }
-  std::vector<codec::EncodedTensor> out;
-  out.reserve(delta.size());
-  for (size_t i = 0; i < delta.size(); ++i) {
-    out.push_back(codec::detail::encode_with_feedback_checked(buffers_[i].data(), host[i].data_ptr<float>(), beta, plans[i]));
-  }
+  });
+  // Each tensor's encode reads and writes only its own buffers: the same bytes on any number of threads.
+  std::vector<codec::EncodedTensor> out(delta.size());
+  codec::detail::run_jobs(sizes, threads, [&](size_t i) {
+    out[i] = codec::detail::encode_with_feedback_checked(buffers_[i].data(), host[i].data_ptr<float>(), beta, plans[i]);
+  });
   return out;
 }
 
