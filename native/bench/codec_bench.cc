@@ -610,7 +610,9 @@ int run_aggregate(const Args& args) {
                                 : "independent per-peer pseudo-gradients (per-peer seeds), first window: the "
                                   "largest union")
       .integer("reps", reps)
-      .str("timing", "median of reps; single thread; updates decoded once before timing")
+      .str("timing", "median of reps; aggregate_updates, write_aggregate and decode_aggregate run tensors on "
+                     "`threads` threads (every hardware thread); updates decoded once before timing")
+      .integer("threads", cohort::codec::detail::job_threads(0, m.table.size()))
       .num("setup_seconds", setup_seconds)
       .integer("update_bytes_per_peer", static_cast<int64_t>(update_bytes.front()))
       .obj("aggregate_updates", Json().num("seconds", agg_s))

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -15,6 +16,7 @@
 #include "cohort/errors.h"
 #include "codec/encode_checked.h"
 #include "codec/tile_scan.h"
+#include "codec/wire_common.h"
 #include "test_harness.h"
 
 using namespace cohort;
@@ -329,6 +331,68 @@ COHORT_TEST(aggregate_is_median_clipped_mean_over_choosers) {
   for (size_t ti = 0; ti < table.size(); ++ti) {
     REQUIRE(back.tensors[ti].indices == agg.tensors[ti].indices);
     REQUIRE(back.tensors[ti].values == agg.tensors[ti].values);
+  }
+}
+
+namespace {
+
+// A three-tensor aggregate whose bytes the test may corrupt: values and indices are written as given.
+Aggregate three_tensors(float bad_value_in_0, uint32_t index_past_end_in, float bad_value_in_2) {
+  Aggregate a;
+  a.header.run_id = "order";
+  a.header.window = 3;
+  a.header.codec = CodecParams{64, 8, IndexCoding::kRice};
+  a.contributors.push_back({});
+  a.contributors[0].hotkey.fill(7);
+  for (int t = 0; t < 3; ++t) {
+    AggregateTensor x;
+    x.entry = {"t" + std::to_string(t), DType::kF32, {40, 50}};
+    for (uint32_t i = 0; i < 30; ++i) {
+      x.indices.push_back(i * 60 + static_cast<uint32_t>(t));
+      x.values.push_back(0.01F * static_cast<float>(i + 1));
+    }
+    a.tensors.push_back(x);
+  }
+  a.tensors[0].values[4] = bad_value_in_0;
+  a.tensors[2].values[9] = bad_value_in_2;
+  if (index_past_end_in < 3) a.tensors[index_past_end_in].indices.back() = 40 * 50 + 5;
+  return a;
+}
+
+// The reason decode_aggregate gives, or none when it accepts the bytes.
+std::optional<Reason> rejection(const std::vector<uint8_t>& bytes) {
+  try {
+    (void)decode_aggregate(bytes.data(), bytes.size(), DecodeLimits{}, Expectations{});
+  } catch (const CodecError& e) {
+    return e.reason();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// decode_aggregate checks tensors on several threads but reports what a tensor-by-tensor reader meets
+// first: the earliest tensor's problem, and within a tensor values before indices.
+COHORT_TEST(aggregate_decoder_reports_the_first_problem_in_tensor_order) {
+  const float nan = std::nanf("");
+  REQUIRE(!rejection(write_aggregate(three_tensors(0.5F, 9, 0.5F))).has_value());
+  REQUIRE(rejection(write_aggregate(three_tensors(nan, 2, 0.5F))) == Reason::kBadValue);
+  REQUIRE(rejection(write_aggregate(three_tensors(0.5F, 0, nan))) == Reason::kIndexOutOfRange);
+  REQUIRE(rejection(write_aggregate(three_tensors(nan, 0, 0.5F))) == Reason::kBadValue);
+  // A structural problem in a later tensor (reserved bytes set, hash made valid again) comes after an
+  // earlier tensor's bad value, and before a later one's.
+  for (const bool earlier_bad : {true, false}) {
+    std::vector<uint8_t> bytes = write_aggregate(three_tensors(earlier_bad ? nan : 0.5F, 9, nan));
+    std::vector<uint8_t> stream;
+    (void)detail::write_rice_flat(three_tensors(0.5F, 9, 0.5F).tensors[1].indices, stream);
+    // Tensor 1's reserved bytes sit after tensor 2's block and tensor 1's values and indices, from the end.
+    const size_t tensor2 = 12 + 4 * 30 + stream.size();  // tensors 1 and 2 have the same index gaps
+    const size_t reserved1 = bytes.size() - 96 - tensor2 - stream.size() - 4 * 30 - 4 - 3;
+    REQUIRE_EQ(bytes[reserved1], 0);
+    bytes[reserved1] = 1;
+    bytes.resize(bytes.size() - 96);
+    detail::finish_object(bytes);
+    REQUIRE(rejection(bytes) == (earlier_bad ? Reason::kBadValue : Reason::kBadFlags));
   }
 }
 

@@ -60,7 +60,7 @@ const aggregate = run({ mode: 'aggregate', data: 'gaussian', peers: 20 });
 console.log(
   `aggregate of 20 peers: ${aggregate.aggregate_and_write_seconds.toFixed(3)} s ` +
     `(aggregate_updates ${aggregate.aggregate_updates.seconds.toFixed(3)} s + write_aggregate ` +
-    `${aggregate.write_aggregate.seconds.toFixed(3)} s), ${aggregate.aggregate_bytes} bytes, union density ` +
+    `${aggregate.write_aggregate.seconds.toFixed(3)} s on ${aggregate.threads} threads), ${aggregate.aggregate_bytes} bytes, union density ` +
     `${aggregate.union_density.toFixed(4)}`,
 );
 
@@ -132,6 +132,7 @@ const summary = {
   decode_gbps_per_core: { rice: g.decode.rice.gbps, packed12: g.decode.packed12.gbps },
   aggregation_20_peers: {
     aggregate_and_write_seconds: aggregate.aggregate_and_write_seconds,
+    threads: aggregate.threads,
     aggregate_bytes: aggregate.aggregate_bytes,
     union_density: aggregate.union_density,
   },

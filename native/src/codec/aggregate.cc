@@ -6,6 +6,7 @@
 
 #include "cohort/blake2b.h"
 #include "cohort/errors.h"
+#include "codec/parallel_jobs.h"
 
 namespace cohort::codec {
 namespace {
@@ -59,9 +60,12 @@ Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const 
     agg.contributors.push_back({u->header.hotkey, u->digest});
   }
   const size_t peers = updates.size();
-  std::vector<double> acc;
-  std::vector<uint32_t> count;
-  for (size_t ti = 0; ti < first.tensors.size(); ++ti) {
+  // Tensor by tensor on the job threads: each reads only its own tensor of every update and writes only
+  // its own AggregateTensor, so the bytes are the same on any number of threads.
+  agg.tensors.resize(first.tensors.size());
+  std::vector<int64_t> sizes;
+  for (const DecodedTensor& t : first.tensors) sizes.push_back(static_cast<int64_t>(t.data.indices.size()));
+  detail::run_jobs(sizes, 0, [&](size_t ti) {
     const TensorEntry& entry = first.tensors[ti].entry;
     const ChunkPlan plan(entry.shape, agg.header.codec.tile_side, agg.header.codec.topk);
     std::vector<double> norms(peers);
@@ -69,14 +73,14 @@ Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const 
       norms[p] = tensor_norm(updates[p]->tensors[ti]);
     }
     const std::vector<double> factor = clip_factors(norms);
-    AggregateTensor out;
+    AggregateTensor& out = agg.tensors[ti];
     out.entry = entry;
     // One band of row blocks at a time: a dense fp64 accumulator for band_rows × cols coordinates.
     const DimSplit& rows = plan.row_split();
     const int64_t cx = plan.col_split().count;
     const auto band_elems = static_cast<size_t>(rows.block * plan.cols());
-    acc.assign(band_elems, 0.0);
-    count.assign(band_elems, 0);
+    std::vector<double> acc(band_elems, 0.0);
+    std::vector<uint32_t> count(band_elems, 0);
     std::vector<size_t> cursor(peers, 0);
     for (int64_t y = 0; y < rows.count; ++y) {
       const int64_t band_origin = y * rows.block * plan.cols();
@@ -103,8 +107,7 @@ Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const 
         }
       }
     }
-    agg.tensors.push_back(std::move(out));
-  }
+  });
   return agg;
 }
 

@@ -41,11 +41,34 @@ inline void put_f32(std::vector<uint8_t>& out, float v) {
   put_le(out, bits, 4);
 }
 inline void put_bytes(std::vector<uint8_t>& out, const uint8_t* p, size_t n) { out.insert(out.end(), p, p + n); }
+// n floats as little-endian IEEE bits, in one resize (a memcpy on little-endian hosts).
+inline void put_f32_array(std::vector<uint8_t>& out, const float* values, size_t n) {
+  const size_t at = out.size();
+  out.resize(at + 4 * n);
+  uint8_t* to = out.data() + at;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n > 0) std::memcpy(to, values, 4 * n);
+#else
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, &values[i], 4);
+    for (int b = 0; b < 4; ++b) to[4 * i + static_cast<size_t>(b)] = static_cast<uint8_t>(bits >> (8 * b));
+  }
+#endif
+}
 inline uint64_t get_le(const uint8_t* p, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) {
     v |= static_cast<uint64_t>(p[i]) << (8 * i);
   }
+  return v;
+}
+
+// The little-endian IEEE float at p (4 readable bytes).
+inline float f32_at(const uint8_t* p) {
+  const auto bits = static_cast<uint32_t>(get_le(p, 4));
+  float v = 0;
+  std::memcpy(&v, &bits, 4);
   return v;
 }
 
@@ -63,12 +86,7 @@ class Cursor {
     return p;
   }
   uint64_t le(int bytes, const char* what) { return get_le(take(static_cast<size_t>(bytes), what), bytes); }
-  float f32(const char* what) {
-    const auto bits = static_cast<uint32_t>(le(4, what));
-    float v = 0;
-    std::memcpy(&v, &bits, 4);
-    return v;
-  }
+  float f32(const char* what) { return f32_at(take(4, what)); }
   size_t pos() const { return pos_; }
   const uint8_t* base() const { return data_; }
   size_t remaining() const { return size_ - pos_; }
