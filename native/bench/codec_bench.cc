@@ -806,7 +806,9 @@ int run_gpu(const Args& args) {
   // encode_batch: fold_select reads e and Δ and writes e' (12 B/param) and an index and value per kept
   // entry (6); the three quantize passes read the values (12) and write a code (1); the residual reads
   // index and code (3) and updates e' (8).
-  const double b_batch = 12.0 * n + 30.0 * k;
+  const double b_fold = 12.0 * n + 6.0 * k;
+  const double b_quantize = 13.0 * k;
+  const double b_residual = 11.0 * k;
   auto kernel = [&](double s, double b) {
     return Json()
         .num("seconds", s)
@@ -829,12 +831,12 @@ int run_gpu(const Args& args) {
       .integer("memory_clock_khz", clock_khz)
       .integer("bus_width_bits", bus_bits)
       .num("peak_bandwidth_gbps", peak / 1e9)
-      .obj("pipeline", kernel(batch, b_batch)
+      .obj("pipeline", kernel(batch, b_fold + b_quantize + b_residual)
                            .integer("tensors", static_cast<int64_t>(nt))
                            .obj("phases", Json()
-                                              .obj("fold_select", kernel(median(t_fold), 12.0 * n + 6.0 * k))
-                                              .obj("quantize", kernel(median(t_quantize), 13.0 * k))
-                                              .obj("residual", kernel(median(t_residual), 11.0 * k)))
+                                              .obj("fold_select", kernel(median(t_fold), b_fold))
+                                              .obj("quantize", kernel(median(t_quantize), b_quantize))
+                                              .obj("residual", kernel(median(t_residual), b_residual)))
                            .str("what", "encode_batch over every tensor: fold + top-k, quantization, residual, one "
                                         "synchronization; device buffers, host wall clock, no payload copies"))
       .obj("per_tensor", kernel(pipe, b_ef + b_topk + b_quant)

@@ -47,7 +47,7 @@ std::vector<uint8_t> write_aggregate(const Aggregate& a) {
   detail::run_jobs(sizes, 0, [&](size_t i) { rice[i] = detail::write_rice_flat(a.tensors[i].indices, index_bytes[i]); });
   size_t body = 0;
   for (size_t i = 0; i < a.tensors.size(); ++i) body += 12 + 4 * a.tensors[i].values.size() + index_bytes[i].size();
-  out.reserve(out.size() + body + 96);
+  out.reserve(out.size() + body + kTrailerBytes);
   for (size_t i = 0; i < a.tensors.size(); ++i) {
     const AggregateTensor& t = a.tensors[i];
     detail::put_le(out, t.indices.size(), 4);
@@ -99,7 +99,7 @@ Aggregate decode_aggregate(const uint8_t* data, size_t size, const DecodeLimits&
   std::exception_ptr structural;
   try {
     for (const TensorEntry& entry : table) {
-      const std::string& name = entry.name;
+      const std::string& name = entry.name;  // table entries move into the tensors only in pass 2
       Span sp;
       sp.numel = 1;
       for (int64_t d : entry.shape) {
@@ -137,7 +137,7 @@ Aggregate decode_aggregate(const uint8_t* data, size_t size, const DecodeLimits&
   detail::run_jobs(sizes, 0, [&](size_t i) {
     const Span& sp = spans[i];
     AggregateTensor& t = tensors[i];
-    t.entry = table[i];
+    t.entry = std::move(table[i]);
     t.values.resize(sp.n);
     for (uint64_t j = 0; j < sp.n; ++j) {
       const float v = detail::f32_at(sp.values + 4 * j);

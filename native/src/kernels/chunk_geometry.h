@@ -65,6 +65,12 @@ struct ChunkGeometry {
   COHORT_HOST_DEVICE int64_t total_kept() const {
     return (rows.count - 1) * band_kept(rows.block) + band_kept(rows.last);
   }
+  // What the block-per-chunk kernels can take: at least one chunk, a top-k, chunks of at most
+  // kMaxChunkElements (the launchers refuse anything else).
+  COHORT_HOST_DEVICE bool fits_a_block() const {
+    return chunk_count() >= 1 && topk >= 1 && rows.block >= 1 && cols.block >= 1 &&
+           rows.block * cols.block <= kMaxChunkElements;
+  }
 };
 
 // Host-side conversion from anything shaped like codec::ChunkPlan (row_split(), col_split(), topk()); a

@@ -11,28 +11,21 @@
 #include <vector>
 
 #include "kernels/encode_batch.h"
+#include "kernels/launch_geometry.h"
 #include "kernels/topk_block.cuh"
 
 namespace cohort::kernels {
 namespace {
 
-constexpr int64_t kMaxBlocks = 65535;
+using geometry::align8;
 constexpr int kResidualThreads = 256;
 
-// A tensor's buffers, beside its slot (the quantize kernels only need the slots).
-struct Buffers {
-  const float* ef_N;
-  const float* delta_N;
-  float* ef_next_N;
-};
-
-constexpr size_t align8(size_t bytes) { return (bytes + 7) / 8 * 8; }
-
-// Scratch layout (each part 8-byte aligned): slots (S), buffers (S), results (S) followed directly by the
-// finiteness flag (one copy brings both home), kept values (K), then quantize_batch's scratch.
+// Scratch layout (each part 8-byte aligned): slots (S), the caller's table (S: the buffers beside each
+// slot), results (S) followed directly by the finiteness flag (one copy brings both home), kept values
+// (K), then quantize_batch's scratch.
 struct Layout {
   size_t slots = 0;
-  size_t buffers = 0;
+  size_t tensors = 0;
   size_t results = 0;
   size_t flag = 0;
   size_t values = 0;
@@ -43,8 +36,8 @@ struct Layout {
 Layout layout_of(int count, const SlotTotals& totals) {
   Layout l;
   const auto s = static_cast<size_t>(count);
-  l.buffers = l.slots + align8(s * sizeof(TensorSlot));
-  l.results = l.buffers + align8(s * sizeof(Buffers));
+  l.tensors = l.slots + align8(s * sizeof(TensorSlot));
+  l.results = l.tensors + align8(s * sizeof(EncodeTensor));
   l.flag = l.results + s * sizeof(QuantResult);
   l.values = align8(l.flag + sizeof(uint32_t));
   l.quantize = l.values + align8(static_cast<size_t>(totals.kept) * sizeof(float));
@@ -59,18 +52,17 @@ SlotTotals slots_of(const EncodeTensor* tensors, int count, TensorSlot* slots) {
 
 // At most 64 registers, so four blocks share an SM and one block's loads overlap the others' selection.
 __global__ void __launch_bounds__(kTopkThreads, 4)
-    fold_select_kernel(const TensorSlot* __restrict__ slots_S, const Buffers* __restrict__ buffers_S, int slots,
+    fold_select_kernel(const TensorSlot* __restrict__ slots_S, const EncodeTensor* __restrict__ tensors_S, int slots,
                        int64_t chunks, float beta, uint16_t* __restrict__ indices_K, float* __restrict__ values_K,
                        uint32_t* __restrict__ non_finite) {
   __shared__ TopkShared sh;
   for (int64_t ch = blockIdx.x; ch < chunks; ch += gridDim.x) {
-    const int s = slot_of_chunk(slots_S, slots, ch);
-    const ChunkGeometry& g = slots_S[s].geometry;
-    const int64_t local = ch - slots_S[s].chunk_base;
-    const int w = static_cast<int>(g.chunk_cols(local));
-    const int m = static_cast<int>(g.chunk_size(local));
-    const int64_t origin = g.chunk_origin(local);
-    const Buffers b = buffers_S[s];
+    const ChunkAt c = locate_chunk(slots_S, slots, ch);
+    const ChunkGeometry& g = slots_S[c.slot].geometry;
+    const int w = static_cast<int>(g.chunk_cols(c.local));
+    const int m = static_cast<int>(g.chunk_size(c.local));
+    const int64_t origin = g.chunk_origin(c.local);
+    const EncodeTensor& b = tensors_S[c.slot];
     bool bad = false;
     // Striped: consecutive threads read and write consecutive columns of a row (coalesced).
     for (int i = static_cast<int>(threadIdx.x); i < m; i += kTopkThreads) {
@@ -84,38 +76,30 @@ __global__ void __launch_bounds__(kTopkThreads, 4)
       atomicOr(non_finite, 1U);
     }
     __syncthreads();
-    const int64_t offset = slots_S[s].kept_base + g.chunk_offset(local);
-    select_tile_topk(sh, m, static_cast<uint32_t>(g.chunk_k(local)), indices_K + offset, values_K + offset);
+    select_tile_topk(sh, m, static_cast<uint32_t>(g.chunk_k(c.local)), indices_K + c.kept_at, values_K + c.kept_at);
   }
 }
 
 __global__ void __launch_bounds__(kResidualThreads)
-    residual_kernel(const TensorSlot* __restrict__ slots_S, const Buffers* __restrict__ buffers_S, int slots,
+    residual_kernel(const TensorSlot* __restrict__ slots_S, const EncodeTensor* __restrict__ tensors_S, int slots,
                     int64_t chunks, const QuantResult* __restrict__ results_S, const uint16_t* __restrict__ indices_K,
                     const uint8_t* __restrict__ codes_K) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t ch = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; ch < chunks; ch += stride) {
-    const int s = slot_of_chunk(slots_S, slots, ch);
-    const ChunkGeometry& g = slots_S[s].geometry;
-    const int64_t local = ch - slots_S[s].chunk_base;
-    const QuantResult& q = results_S[s];
+    const ChunkAt c = locate_chunk(slots_S, slots, ch);
+    const ChunkGeometry& g = slots_S[c.slot].geometry;
+    const QuantResult& q = results_S[c.slot];
     float sent[kCodeBins];
     for (int c = 0; c < kCodeBins; ++c) {
       sent[c] = __fadd_rn(q.lookup[c], q.shift);  // dequantize() exactly as receivers do
     }
-    float* ef_next = buffers_S[s].ef_next_N;
-    const int64_t at = slots_S[s].kept_base + g.chunk_offset(local);
-    const int64_t end = at + g.chunk_k(local);
-    for (int64_t j = at; j < end; ++j) {
-      float& slot = ef_next[g.flat_index(local, indices_K[j])];
+    float* ef_next = tensors_S[c.slot].ef_next_N;
+    const int64_t end = c.kept_at + g.chunk_k(c.local);
+    for (int64_t j = c.kept_at; j < end; ++j) {
+      float& slot = ef_next[g.flat_index(c.local, indices_K[j])];
       slot = __fsub_rn(slot, sent[codes_K[j]]);
     }
   }
-}
-
-unsigned int grid_for(int64_t items, int threads) {
-  const int64_t blocks = (items + threads - 1) / threads;
-  return static_cast<unsigned int>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
 }
 
 }  // namespace
@@ -140,21 +124,17 @@ cudaError_t encode_batch(const EncodeTensor* tensors, int count, float beta, uin
   }
   const auto n = static_cast<size_t>(count);
   std::vector<TensorSlot> slots(n);
-  std::vector<Buffers> buffers(n);
   const SlotTotals totals = slots_of(tensors, count, slots.data());
-  bool valid = totals.chunks > 0;
+  bool valid = true;
   for (int t = 0; t < count; ++t) {
-    const ChunkGeometry& g = tensors[t].geometry;
-    valid = valid && g.topk >= 1 && g.rows.block >= 1 && g.cols.block >= 1 &&
-            g.rows.block * g.cols.block <= kMaxChunkElements && tensors[t].ef_N != nullptr &&
+    valid = valid && tensors[t].geometry.fits_a_block() && tensors[t].ef_N != nullptr &&
             tensors[t].delta_N != nullptr && tensors[t].ef_next_N != nullptr;
-    buffers[t] = {tensors[t].ef_N, tensors[t].delta_N, tensors[t].ef_next_N};
   }
   cudaError_t status = valid ? cudaSuccess : cudaErrorInvalidValue;
   const Layout l = layout_of(count, totals);
   char* base = static_cast<char*>(scratch);
   auto* slots_D = reinterpret_cast<TensorSlot*>(base + l.slots);
-  auto* buffers_D = reinterpret_cast<Buffers*>(base + l.buffers);
+  auto* tensors_D = reinterpret_cast<EncodeTensor*>(base + l.tensors);
   auto* results_D = reinterpret_cast<QuantResult*>(base + l.results);
   auto* flag_D = reinterpret_cast<uint32_t*>(base + l.flag);
   auto* values_D = reinterpret_cast<float*>(base + l.values);
@@ -163,13 +143,12 @@ cudaError_t encode_batch(const EncodeTensor* tensors, int count, float beta, uin
     status = cudaMemcpyAsync(slots_D, slots.data(), n * sizeof(TensorSlot), cudaMemcpyHostToDevice, stream);
   }
   if (status == cudaSuccess) {
-    status = cudaMemcpyAsync(buffers_D, buffers.data(), n * sizeof(Buffers), cudaMemcpyHostToDevice, stream);
+    status = cudaMemcpyAsync(tensors_D, tensors, n * sizeof(EncodeTensor), cudaMemcpyHostToDevice, stream);
   }
   if (status == cudaSuccess) status = cudaMemsetAsync(flag_D, 0, sizeof(uint32_t), stream);
   if (status == cudaSuccess) {
-    const auto blocks = static_cast<unsigned int>(totals.chunks < kMaxBlocks ? totals.chunks : kMaxBlocks);
-    fold_select_kernel<<<blocks, kTopkThreads, 0, stream>>>(slots_D, buffers_D, count, totals.chunks, beta,
-                                                            indices_K, values_D, flag_D);
+    fold_select_kernel<<<geometry::blocks_for(totals.chunks, 1), kTopkThreads, 0, stream>>>(
+        slots_D, tensors_D, count, totals.chunks, beta, indices_K, values_D, flag_D);
     status = cudaGetLastError();
   }
   if (status == cudaSuccess) status = mark(&EncodeBatchMarks::folded);
@@ -178,8 +157,8 @@ cudaError_t encode_batch(const EncodeTensor* tensors, int count, float beta, uin
   }
   if (status == cudaSuccess) status = mark(&EncodeBatchMarks::quantized);
   if (status == cudaSuccess) {
-    residual_kernel<<<grid_for(totals.chunks, kResidualThreads), kResidualThreads, 0, stream>>>(
-        slots_D, buffers_D, count, totals.chunks, results_D, indices_K, codes_K);
+    residual_kernel<<<geometry::blocks_for(totals.chunks, kResidualThreads), kResidualThreads, 0, stream>>>(
+        slots_D, tensors_D, count, totals.chunks, results_D, indices_K, codes_K);
     status = cudaGetLastError();
   }
   if (status == cudaSuccess) status = mark(&EncodeBatchMarks::done);

@@ -1,9 +1,9 @@
 // The quantize_codes kernels, bit-identical to quantize_codes_ref (CPU twin) and codec::quantize_values,
 // batched over a slot table (tensor_slots.h) so a whole model is quantized by six launches:
 //   chunk_sum_kernel<false>   one thread per chunk of every tensor: fp64 Σv over the chunk, in index order;
-//   finish_shift_kernel       one block per tensor: the pairwise tree over its chunk partials → shift;
+//   finish_moment_kernel<false>  one block per tensor: the pairwise tree over its chunk partials → shift;
 //   chunk_sum_kernel<true>    one thread per chunk: fp64 Σc², c = v − shift;
-//   finish_scale_kernel       one block per tensor: the tree → σ → scale;
+//   finish_moment_kernel<true>   one block per tensor: the tree → σ → scale;
 //   chunk_codes_kernel        one thread per chunk: codes, and per-bin Σc and counts in index order;
 //   finish_lookup_kernel      one block per tensor: per-bin trees → lookup.
 // The tree (pairwise_sum.h) takes log2(chunks) block-synchronized levels, not one thread walking every
@@ -12,13 +12,14 @@
 // quantize_codes (one tensor) is a batch of one plus a copy of its result to the host.
 // Plain device pointers only: no libtorch here. Shape suffixes: _K = total kept; _C = chunk count (of the
 // batch); _4C = 4 bins × C, bin-major; _S = slot count.
+#include "kernels/launch_geometry.h"
 #include "kernels/quantize_codes.h"
 
 namespace cohort::kernels {
 namespace {
 
+using geometry::align8;
 constexpr int kThreads = 256;
-constexpr int64_t kMaxBlocks = 65535;
 
 // Device-side scalars of one tensor between the steps.
 struct QuantScalars {
@@ -35,8 +36,6 @@ struct Scratch {
   uint32_t* count_4C;
 };
 
-constexpr size_t align8(size_t bytes) { return (bytes + 7) / 8 * 8; }
-
 Scratch carve(void* scratch, int64_t chunks, int slots) {
   char* at = static_cast<char*>(scratch);
   Scratch s{};
@@ -50,26 +49,13 @@ Scratch carve(void* scratch, int64_t chunks, int slots) {
   return s;
 }
 
-// Where batch chunk `ch` lives: its slot, its chunk index in the tensor, and its first kept entry.
-struct ChunkAt {
-  int slot;
-  int64_t local;
-  int64_t kept_at;
-};
-
-__device__ __forceinline__ ChunkAt locate(const TensorSlot* slots_S, int slots, int64_t ch) {
-  const int s = slot_of_chunk(slots_S, slots, ch);
-  const int64_t local = ch - slots_S[s].chunk_base;
-  return {s, local, slots_S[s].kept_base + slots_S[s].geometry.chunk_offset(local)};
-}
-
 template <bool kSquares>
 __global__ void chunk_sum_kernel(const float* __restrict__ values_K, const TensorSlot* __restrict__ slots_S,
                                  int slots, int64_t chunks, const QuantScalars* __restrict__ scalars_S,
                                  double* __restrict__ partial_C) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t ch = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; ch < chunks; ch += stride) {
-    const ChunkAt c = locate(slots_S, slots, ch);
+    const ChunkAt c = locate_chunk(slots_S, slots, ch);
     const int64_t end = c.kept_at + slots_S[c.slot].geometry.chunk_k(c.local);
     double partial = 0.0;
     if constexpr (kSquares) {
@@ -113,35 +99,31 @@ __device__ double block_pairwise_sum(double* a, double* b, int64_t n) {
   return root;
 }
 
+// One block per tensor: the tree over its chunk partials, then, in thread 0, shift = fp32(Σv / N) (first
+// moment) or scale = 1.5·sqrt(Σc² / (N − 1)), 1 when that is zero or not finite (second moment).
+template <bool kSecondMoment>
 __global__ void __launch_bounds__(kThreads)
-    finish_shift_kernel(const TensorSlot* __restrict__ slots_S, double* __restrict__ partial_C,
-                        double* __restrict__ work_C, QuantScalars* __restrict__ scalars_S,
-                        QuantResult* __restrict__ results_S) {
+    finish_moment_kernel(const TensorSlot* __restrict__ slots_S, double* __restrict__ partial_C,
+                         double* __restrict__ work_C, QuantScalars* __restrict__ scalars_S,
+                         QuantResult* __restrict__ results_S) {
   const TensorSlot& slot = slots_S[blockIdx.x];
   const int64_t n = slot.geometry.total_kept();
   const double sum =
       block_pairwise_sum(partial_C + slot.chunk_base, work_C + slot.chunk_base, slot.geometry.chunk_count());
-  if (threadIdx.x == 0) {
-    const float shift = __double2float_rn(__ddiv_rn(sum, static_cast<double>(n)));
-    results_S[blockIdx.x].shift = shift;
-    scalars_S[blockIdx.x].shift = static_cast<double>(shift);
+  if (threadIdx.x != 0) {
+    return;
   }
-}
-
-__global__ void __launch_bounds__(kThreads)
-    finish_scale_kernel(const TensorSlot* __restrict__ slots_S, double* __restrict__ partial_C,
-                        double* __restrict__ work_C, QuantScalars* __restrict__ scalars_S) {
-  const TensorSlot& slot = slots_S[blockIdx.x];
-  const int64_t n = slot.geometry.total_kept();
-  const double sum_sq =
-      block_pairwise_sum(partial_C + slot.chunk_base, work_C + slot.chunk_base, slot.geometry.chunk_count());
-  if (threadIdx.x == 0) {
-    const double sigma = n > 1 ? __dsqrt_rn(__ddiv_rn(sum_sq, static_cast<double>(n - 1))) : 0.0;
+  if constexpr (kSecondMoment) {
+    const double sigma = n > 1 ? __dsqrt_rn(__ddiv_rn(sum, static_cast<double>(n - 1))) : 0.0;
     double scale = __dmul_rn(1.5, sigma);
     if (!(scale > 0.0) || !isfinite(scale)) {
       scale = 1.0;
     }
     scalars_S[blockIdx.x].scale = scale;
+  } else {
+    const float shift = __double2float_rn(__ddiv_rn(sum, static_cast<double>(n)));
+    results_S[blockIdx.x].shift = shift;
+    scalars_S[blockIdx.x].shift = static_cast<double>(shift);
   }
 }
 
@@ -151,7 +133,7 @@ __global__ void chunk_codes_kernel(const float* __restrict__ values_K, const Ten
                                    uint32_t* __restrict__ count_4C) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t ch = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; ch < chunks; ch += stride) {
-    const ChunkAt c = locate(slots_S, slots, ch);
+    const ChunkAt c = locate_chunk(slots_S, slots, ch);
     const int64_t end = c.kept_at + slots_S[c.slot].geometry.chunk_k(c.local);
     const double shift = scalars_S[c.slot].shift;
     const double scale = scalars_S[c.slot].scale;
@@ -206,11 +188,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-unsigned int grid_for(int64_t items) {
-  const int64_t blocks = (items + kThreads - 1) / kThreads;
-  return static_cast<unsigned int>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
-
 }  // namespace
 
 size_t quantize_batch_scratch_bytes(int64_t chunks, int slots) {
@@ -226,15 +203,15 @@ cudaError_t quantize_batch(const float* values_K, const TensorSlot* slots_D, int
     return cudaErrorInvalidValue;
   }
   const Scratch s = carve(scratch, chunks, slots);
-  const unsigned int per_chunk = grid_for(chunks);
+  const unsigned int per_chunk = geometry::blocks_for(chunks, kThreads);
   const auto per_slot = static_cast<unsigned int>(slots);
   // Each step reads what the previous one wrote: stop at the first failed launch.
   chunk_sum_kernel<false><<<per_chunk, kThreads, 0, stream>>>(values_K, slots_D, slots, chunks, s.scalars_S,
                                                               s.partial_4C);
   cudaError_t status = cudaGetLastError();
   if (status == cudaSuccess) {
-    finish_shift_kernel<<<per_slot, kThreads, 0, stream>>>(slots_D, s.partial_4C, s.work_C, s.scalars_S,
-                                                          results_D);
+    finish_moment_kernel<false><<<per_slot, kThreads, 0, stream>>>(slots_D, s.partial_4C, s.work_C, s.scalars_S,
+                                                                   results_D);
     status = cudaGetLastError();
   }
   if (status == cudaSuccess) {
@@ -243,7 +220,8 @@ cudaError_t quantize_batch(const float* values_K, const TensorSlot* slots_D, int
     status = cudaGetLastError();
   }
   if (status == cudaSuccess) {
-    finish_scale_kernel<<<per_slot, kThreads, 0, stream>>>(slots_D, s.partial_4C, s.work_C, s.scalars_S);
+    finish_moment_kernel<true><<<per_slot, kThreads, 0, stream>>>(slots_D, s.partial_4C, s.work_C, s.scalars_S,
+                                                                  results_D);
     status = cudaGetLastError();
   }
   if (status == cudaSuccess) {

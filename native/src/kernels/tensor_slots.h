@@ -54,4 +54,18 @@ COHORT_HOST_DEVICE inline int slot_of_chunk(const TensorSlot* slots, int count, 
   return lo;
 }
 
+// Where batch chunk `chunk` lives: its slot, its chunk index within that tensor, and where its kept entries
+// start in the batch's kept numbering.
+struct ChunkAt {
+  int slot;
+  int64_t local;
+  int64_t kept_at;
+};
+
+COHORT_HOST_DEVICE inline ChunkAt locate_chunk(const TensorSlot* slots, int count, int64_t chunk) {
+  const int s = slot_of_chunk(slots, count, chunk);
+  const int64_t local = chunk - slots[s].chunk_base;
+  return {s, local, slots[s].kept_base + slots[s].geometry.chunk_offset(local)};
+}
+
 }  // namespace cohort::kernels

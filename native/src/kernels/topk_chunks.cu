@@ -3,11 +3,14 @@
 // (grid-stride over chunks): a coalesced load of the tile (≤ 4096 floats) into shared memory, then the
 // block-wide selection of topk_block.cuh.
 // Plain device pointers only: no libtorch here. Shape suffixes: _N = flat element count; _K = total kept.
+#include "kernels/launch_geometry.h"
 #include "kernels/topk_block.cuh"
 #include "kernels/topk_chunks.h"
 
 namespace cohort::kernels {
 namespace {
+
+using geometry::blocks_for;
 
 __global__ void __launch_bounds__(kTopkThreads)
     topk_chunks_kernel(const float* __restrict__ data_N, ChunkGeometry g, uint16_t* __restrict__ indices_K,
@@ -31,14 +34,11 @@ __global__ void __launch_bounds__(kTopkThreads)
 
 cudaError_t launch_topk_chunks(const float* data_N, const ChunkGeometry& geometry, uint16_t* indices_K,
                                float* values_K, cudaStream_t stream) {
-  const int64_t chunks = geometry.chunk_count();
-  if (chunks < 1 || geometry.topk < 1 || geometry.rows.block < 1 || geometry.cols.block < 1 ||
-      geometry.rows.block * geometry.cols.block > kMaxChunkElements) {
+  if (!geometry.fits_a_block()) {
     return cudaErrorInvalidValue;
   }
-  constexpr int64_t kMaxBlocks = 65535;
-  const unsigned int blocks = static_cast<unsigned int>(chunks < kMaxBlocks ? chunks : kMaxBlocks);
-  topk_chunks_kernel<<<blocks, kTopkThreads, 0, stream>>>(data_N, geometry, indices_K, values_K);
+  topk_chunks_kernel<<<blocks_for(geometry.chunk_count(), 1), kTopkThreads, 0, stream>>>(
+      data_N, geometry, indices_K, values_K);
   return cudaGetLastError();
 }
 

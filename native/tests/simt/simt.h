@@ -60,11 +60,9 @@ class Scheduler {
   }
 
   void set_order(Order order) { order_ = order; }
-  Order order() const { return order_; }
 
-  // Runs body once per thread of every block of the grid. Returns false (message in error()) on a barrier
-  // deadlock.
-  bool run(dim3 grid, dim3 block, const std::function<void()>& body) {
+  // Runs body once per thread of every block of the grid. Throws std::runtime_error on a barrier deadlock.
+  void run(dim3 grid, dim3 block, const std::function<void()>& body) {
     const unsigned int threads = block.x * block.y * block.z;
     fibers_.assign(threads, Fiber{});
     stacks_.resize(static_cast<size_t>(threads) * kStackBytes);
@@ -76,14 +74,11 @@ class Scheduler {
       for (unsigned int y = 0; y < grid.y; ++y) {
         for (unsigned int x = 0; x < grid.x; ++x) {
           blockIdx = dim3(x, y, z);
-          if (!run_block(threads)) return false;
+          run_block(threads);
         }
       }
     }
-    return true;
   }
-
-  const std::string& error() const { return error_; }
 
   // A lane's scratch word for warp exchanges.
   uint64_t& slot(unsigned int thread) { return slots_[thread]; }
@@ -111,7 +106,7 @@ class Scheduler {
     swapcontext(&main_, &fibers_[t].context);
   }
 
-  bool run_block(unsigned int threads) {
+  void run_block(unsigned int threads) {
     for (unsigned int t = 0; t < threads; ++t) {
       Fiber& f = fibers_[t];
       f.state = State::ready;
@@ -132,7 +127,7 @@ class Scheduler {
         live += f.state != State::done ? 1U : 0U;
         at_block += f.state == State::at_block_barrier ? 1U : 0U;
       }
-      if (live == 0) return true;
+      if (live == 0) return;
       bool released = false;
       if (at_block == live) {
         for (Fiber& f : fibers_) f.state = f.state == State::done ? State::done : State::ready;
@@ -155,10 +150,9 @@ class Scheduler {
         }
       }
       if (!released) {
-        error_ = "block (" + std::to_string(blockIdx.x) + ", " + std::to_string(blockIdx.y) +
-                 "): threads wait at different barriers (" + std::to_string(at_block) + " of " +
-                 std::to_string(live) + " live threads at __syncthreads)";
-        return false;
+        throw std::runtime_error("simt: block (" + std::to_string(blockIdx.x) + ", " + std::to_string(blockIdx.y) +
+                                 "): threads wait at different barriers (" + std::to_string(at_block) + " of " +
+                                 std::to_string(live) + " live threads at __syncthreads)");
       }
     }
   }
@@ -179,7 +173,6 @@ class Scheduler {
   const std::function<void()>* body_ = nullptr;
   ucontext_t main_{};
   unsigned int current_ = 0;
-  std::string error_;
 };
 
 // Kernel arguments, bound at the call and copied per launch (as CUDA copies them).
@@ -212,12 +205,6 @@ struct Config {
 // Sets the order threads run in between barriers (all later launches).
 inline void set_order(Order order) { Scheduler::get().set_order(order); }
 
-// The message of the last failed launch.
-inline std::string& launch_message() {
-  static std::string message;
-  return message;
-}
-
 }  // namespace cohort::simt
 
 // `kernel * Config{...}(args)`: the rewritten launch. Checks the configuration like the runtime, then runs.
@@ -231,10 +218,7 @@ void operator*(void (*kernel)(P...), cohort::simt::Pending<A...> pending) {
     return;
   }
   const std::function<void()> body = [&] { std::apply([&](auto&... a) { kernel(a...); }, pending.args); };
-  if (!cohort::simt::Scheduler::get().run(pending.grid, pending.block, body)) {
-    cohort::simt::launch_message() = cohort::simt::Scheduler::get().error();
-    throw std::runtime_error("simt: " + cohort::simt::launch_message());
-  }
+  cohort::simt::Scheduler::get().run(pending.grid, pending.block, body);
 }
 
 inline void __syncthreads() { cohort::simt::Scheduler::get().barrier(false); }

@@ -152,9 +152,9 @@ export async function ensureStream(
     if (!/already in use|subjects overlap/i.test(String((err as Error).message)))
       throw CohortError.from(err, Code.Unavailable);
     for (const waitMs of RACE_RETRY_MS) {
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       const created = await updateIfPresent(jsm, config);
       if (created !== undefined) return created;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
     throw CohortError.from(err, Code.Unavailable);
   }
@@ -174,7 +174,7 @@ async function updateIfPresent(
   }
 }
 
-/** Pauses between looks for a stream another replica is creating (about 1.5 s in all). */
+/** Pauses before each look for a stream another replica is creating (about 1.5 s in all). */
 const RACE_RETRY_MS = [0, 50, 100, 200, 400, 750];
 
 function isStreamNotFound(err: unknown): boolean {
