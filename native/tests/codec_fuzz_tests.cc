@@ -1,5 +1,5 @@
 // Deterministic mutational fuzzing of the codec's readers of untrusted bytes: decode_update and
-// decode_aggregate. Valid seed objects (both index codings, several tilings, two aggregates) are mutated
+// decode_aggregate. Valid seed objects (both index codings, several tilings, three aggregates, palette-coded and version 1) are mutated
 // with a fixed-seed std::mt19937_64 (bit flips, interesting bytes, boundary integers, truncation,
 // extension, chunk duplication and deletion, splicing, and mutations aimed at the header, tensor table and
 // tensor sections), then mostly re-sealed (total length, model fingerprint and BLAKE2b trailer recomputed)
@@ -342,13 +342,30 @@ std::vector<Field> map_fields(const Bytes& b, ObjectKind kind, const CodecParams
     } else {
       f.push_back({at, 4, FieldType::kInt, "aggregate count"});
       f.push_back({at + 4, 1, FieldType::kInt, "Rice parameter"});
-      f.push_back({at + 5, 3, FieldType::kInt, "reserved tensor bytes"});
+      f.push_back({at + 5, 1, FieldType::kInt, "value coding"});
+      f.push_back({at + 6, 1, FieldType::kInt, "exp-Golomb order"});
+      f.push_back({at + 7, 1, FieldType::kInt, "reserved tensor byte"});
       f.push_back({at + 8, 4, FieldType::kInt, "index length"});
       const size_t n = wire::get_le(b.data() + at, 4);
+      const bool palette = b[at + 5] == 1;
       const size_t index_len = wire::get_le(b.data() + at + 8, 4);
       at += 12;
-      for (size_t i = 0; i < n; ++i, at += 4) {
-        if (i < 4 || i + 4 >= n) f.push_back({at, 4, FieldType::kFloat, "aggregate value"});  // both ends
+      if (palette) {
+        f.push_back({at, 4, FieldType::kInt, "palette size"});
+        const size_t unique = wire::get_le(b.data() + at, 4);
+        at += 4;
+        for (size_t i = 0; i < unique; ++i, at += 4) {
+          if (i < 4 || i + 4 >= unique) f.push_back({at, 4, FieldType::kFloat, "palette value"});  // both ends
+        }
+        f.push_back({at, 4, FieldType::kInt, "value rank stream length"});
+        const size_t stream = wire::get_le(b.data() + at, 4);
+        at += 4;
+        f.push_back({at, stream, FieldType::kRegion, "value rank stream"});
+        at += stream;
+      } else {
+        for (size_t i = 0; i < n; ++i, at += 4) {
+          if (i < 4 || i + 4 >= n) f.push_back({at, 4, FieldType::kFloat, "aggregate value"});  // both ends
+        }
       }
       if (index_len > 0) f.push_back({at, index_len, FieldType::kRegion, "index stream"});
       at += index_len;
@@ -374,7 +391,7 @@ Seed make_update_seed(const std::string& name, const std::vector<std::vector<int
 }
 
 Seed make_aggregate_seed(const std::string& name, const std::vector<std::vector<int64_t>>& shapes, int tile,
-                         int topk, int peers, uint32_t data_seed) {
+                         int topk, int peers, uint32_t data_seed, uint8_t version = kAggregateFormatVersion) {
   const auto table = table_of(shapes);
   std::vector<DecodedUpdate> decoded;
   for (int p = 0; p < peers; ++p) {
@@ -385,7 +402,8 @@ Seed make_aggregate_seed(const std::string& name, const std::vector<std::vector<
   std::vector<const DecodedUpdate*> ptrs;
   for (const auto& u : decoded) ptrs.push_back(&u);
   const ObjectHeader h = header_of(0xEE, tile, topk, IndexCoding::kRice);
-  const Aggregate agg = aggregate_updates(h, ptrs);
+  Aggregate agg = aggregate_updates(h, ptrs);
+  agg.format_version = version;
   Seed s{name, ObjectKind::kAggregate, write_aggregate(agg), {}, {}};
   s.expect = {h.run_id, h.window, h.hotkey, model_fingerprint(table)};
   s.fields = map_fields(s.bytes, s.kind, agg.header.codec);
@@ -401,6 +419,7 @@ std::vector<Seed> make_seeds() {
   seeds.push_back(make_update_seed("update-packed12-t16k3", {{20, 20}, {5}, {1}}, 16, 3, IndexCoding::kPacked12, 0x44, 400));
   seeds.push_back(make_aggregate_seed("aggregate", {{64, 64}, {10, 7}, {67, 130}, {1}}, 64, 64, 2, 500));
   seeds.push_back(make_aggregate_seed("aggregate-t8k5", {{10, 7}, {33}}, 8, 5, 2, 600));
+  seeds.push_back(make_aggregate_seed("aggregate-v1", {{64, 64}, {10, 7}, {1}}, 64, 64, 3, 700, 1));
   return seeds;
 }
 

@@ -385,9 +385,10 @@ COHORT_TEST(aggregate_decoder_reports_the_first_problem_in_tensor_order) {
     std::vector<uint8_t> bytes = write_aggregate(three_tensors(earlier_bad ? nan : 0.5F, 9, nan));
     std::vector<uint8_t> stream;
     (void)detail::write_rice_flat(three_tensors(0.5F, 9, 0.5F).tensors[1].indices, stream);
-    // Tensor 1's reserved bytes sit after tensor 2's block and tensor 1's values and indices, from the end.
+    // Tensor 1's reserved byte sits after tensor 2's block and tensor 1's values and indices, from the end
+    // (30 distinct values: raw, not a palette).
     const size_t tensor2 = 12 + 4 * 30 + stream.size();  // tensors 1 and 2 have the same index gaps
-    const size_t reserved1 = bytes.size() - 96 - tensor2 - stream.size() - 4 * 30 - 4 - 3;
+    const size_t reserved1 = bytes.size() - 96 - tensor2 - stream.size() - 4 * 30 - 4 - 1;
     REQUIRE_EQ(bytes[reserved1], 0);
     bytes[reserved1] = 1;
     bytes.resize(bytes.size() - 96);

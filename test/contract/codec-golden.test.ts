@@ -1,7 +1,9 @@
 /**
- * Golden fixtures of wire format v1 (docs/wire-format.md): small update objects in both index codings and
- * an aggregate of two updates, with their inputs and decoded contents in fixtures.json, so any
- * implementation can check itself byte for byte. This test re-encodes the inputs and requires the same
+ * Golden fixtures of the wire format (docs/wire-format.md): small update objects (version 1) in both index
+ * codings and an aggregate of two updates (version 2, palette-coded values), with their inputs and
+ * decoded contents in fixtures.json, so any implementation can check itself byte for byte. The same
+ * aggregate as written before version 2 (`aggregate-v1.bin`, raw fp32 values) must still decode to the
+ * same contents. This test re-encodes the inputs and requires the same
  * bytes (signatures aside: sr25519 signing is randomised, so the stored signature is verified instead),
  * and decodes the stored objects to the recorded contents. `COHORT_WRITE_FIXTURES=1` rewrites them.
  */
@@ -58,6 +60,9 @@ const header = (m: number) => ({
 });
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** A decoded object's tensors as plain JSON. */
+const contents = (ts: readonly { name: string; indices: ArrayLike<number>; values: ArrayLike<number> }[]) =>
+  ts.map((t) => ({ name: t.name, indices: Array.from(t.indices), values: Array.from(t.values) }));
 const unsigned = (b: Uint8Array) => hex(b.subarray(0, b.length - 64));
 
 interface Fixture {
@@ -107,14 +112,18 @@ test('golden wire-format fixtures re-encode and decode exactly', async () => {
     });
     signObject(agg.bytes, aggregator);
     writeFileSync(resolve(dir, 'aggregate.bin'), agg.bytes);
+    const decodedAgg = await decodeAggregate(agg.bytes);
+    assert.ok(decodedAgg.ok);
+    const aggregate = { file: 'aggregate.bin', formatVersion: 2, decoded: contents(decodedAgg.tensors) };
     writeFileSync(
       resolve(dir, 'fixtures.json'),
-      `${JSON.stringify({ codec, updates: fixtures }, null, 1)}\n`,
+      `${JSON.stringify({ codec, updates: fixtures, aggregate }, null, 1)}\n`,
     );
   }
   assert.ok(existsSync(resolve(dir, 'fixtures.json')), 'fixtures missing: run with COHORT_WRITE_FIXTURES=1');
   const recorded = JSON.parse(readFileSync(resolve(dir, 'fixtures.json'), 'utf8')) as {
     updates: Fixture[];
+    aggregate: { file: string; formatVersion: number; decoded: Fixture['decoded'] };
   };
   for (const fixture of recorded.updates) {
     const stored = new Uint8Array(readFileSync(resolve(dir, fixture.file)));
@@ -137,5 +146,15 @@ test('golden wire-format fixtures re-encode and decode exactly', async () => {
   );
   assert.equal(unsigned(again.bytes), unsigned(storedAgg), 'the aggregate of the stored updates differs');
   const agg = await decodeAggregate(storedAgg);
-  assert.ok(agg.ok);
+  assert.ok(agg.ok, agg.ok ? '' : `${agg.reason}: ${agg.detail}`);
+  assert.equal(agg.summary.formatVersion, recorded.aggregate.formatVersion);
+  assert.deepEqual(contents(agg.tensors), recorded.aggregate.decoded);
+  // The version 1 aggregate of the same updates: raw values, the same contents, the aggregator's signature.
+  const v1 = await decodeAggregate(new Uint8Array(readFileSync(resolve(dir, 'aggregate-v1.bin'))), {
+    expect: { hotkey: aggregator.publicKey },
+  });
+  assert.ok(v1.ok, v1.ok ? '' : `${v1.reason}: ${v1.detail}`);
+  assert.equal(v1.summary.formatVersion, 1);
+  assert.deepEqual(contents(v1.tensors), recorded.aggregate.decoded);
+  assert.ok(storedAgg.length < v1.summary.sizeBytes, 'the palette-coded aggregate is the smaller');
 });

@@ -99,6 +99,7 @@ Napi::Value DecodeAggregate(const Napi::CallbackInfo& info) {
       try {
         codec::Aggregate a = codec::decode_aggregate(bytes.data, bytes.length, limits, expect);
         ObjectSummary& s = out->summary;
+        s.format_version = a.format_version;
         s.size_bytes = bytes.length;
         s.header = a.header;
         s.model_fingerprint = a.model_fingerprint;

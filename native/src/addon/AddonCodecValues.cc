@@ -112,7 +112,7 @@ Napi::Uint8Array bytes_js(Napi::Env env, std::vector<uint8_t>&& bytes) {
 
 Napi::Object summary_js(Napi::Env env, const ObjectSummary& s, const char* count_key) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("formatVersion", static_cast<double>(codec::kFormatVersion));
+  o.Set("formatVersion", static_cast<double>(s.format_version));
   o.Set("sizeBytes", static_cast<double>(s.size_bytes));
   o.Set("digest", bytes_js(env, s.digest));
   o.Set("runId", s.header.run_id);

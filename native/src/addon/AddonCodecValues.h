@@ -30,6 +30,7 @@ SparseTensorOut sparse_tensor(codec::AggregateTensor&& t);
 
 // The header-level facts of a decoded object.
 struct ObjectSummary {
+  uint8_t format_version = codec::kFormatVersion;  // the wire-format version the object is in
   uint64_t size_bytes = 0;
   codec::ObjectHeader header;
   codec::Bytes32 model_fingerprint{};

@@ -99,11 +99,12 @@ class Cursor {
 
 // Appends the fixed header (total length patched later by finish_object).
 void write_fixed_header(std::vector<uint8_t>& out, ObjectKind kind, const ObjectHeader& h, uint8_t value_bits,
-                        const Bytes32& model_fp);
+                        const Bytes32& model_fp, uint8_t version = kFormatVersion);
 // Patches the total length, appends the hash and a zero signature.
 void finish_object(std::vector<uint8_t>& out);
 
 // Parses and checks the fixed header and trailer hash; returns the header (model fingerprint in *model_fp).
+// Versions read: 1 for updates, 1 and 2 for aggregates (the version byte is at kOffVersion).
 ObjectHeader read_fixed_header(const uint8_t* data, size_t size, ObjectKind kind, uint8_t value_bits,
                                const DecodeLimits& limits, const Expectations& expect, Bytes32* model_fp,
                                Bytes32* digest);

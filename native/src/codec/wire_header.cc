@@ -70,7 +70,7 @@ void check_run_id(const std::string& run_id) {
 }  // namespace
 
 void write_fixed_header(std::vector<uint8_t>& out, ObjectKind kind, const ObjectHeader& h, uint8_t value_bits,
-                        const Bytes32& model_fp) {
+                        const Bytes32& model_fp, uint8_t version) {
   check_run_id(h.run_id);
   if (h.codec.tile_side < 1 || h.codec.tile_side > kMaxTileSide || h.codec.topk < 1 ||
       h.codec.topk > kMaxTileSide * kMaxTileSide) {
@@ -79,7 +79,7 @@ void write_fixed_header(std::vector<uint8_t>& out, ObjectKind kind, const Object
   }
   put_bytes(out, kMagic, 4);
   put_u8(out, static_cast<uint8_t>(kind));
-  put_u8(out, kFormatVersion);
+  put_u8(out, version);
   put_le(out, 0, 2);  // flags
   put_u8(out, static_cast<uint8_t>(h.codec.tile_side));
   put_u8(out, value_bits);
@@ -117,8 +117,10 @@ ObjectHeader read_fixed_header(const uint8_t* data, size_t size, ObjectKind kind
   if (size < kFixedHeaderBytes + kTrailerBytes) {
     throw CodecError(Reason::kTruncated, std::to_string(size) + " bytes is shorter than header and trailer");
   }
-  if (data[kOffVersion] != kFormatVersion) {
-    throw CodecError(Reason::kUnsupportedVersion, "format version " + std::to_string(data[kOffVersion]) + ", this build reads 1");
+  const bool aggregate = kind == ObjectKind::kAggregate;
+  if (data[kOffVersion] != kFormatVersion && !(aggregate && data[kOffVersion] == kAggregateFormatVersion)) {
+    throw CodecError(Reason::kUnsupportedVersion, "format version " + std::to_string(data[kOffVersion]) +
+                                                      (aggregate ? ", this build reads 1 and 2" : ", this build reads 1"));
   }
   if (get_le(data + kOffFlags, 2) != 0 || data[kOffIndexCoding + 1] != 0 || get_le(data + kOffTopk + 2, 2) != 0) {
     throw CodecError(Reason::kBadFlags, "reserved header bits set");

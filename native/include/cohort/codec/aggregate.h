@@ -26,6 +26,9 @@ struct AggregateTensor {
 
 struct Aggregate {
   ObjectHeader header;  // hotkey: the aggregator; data_receipt: zero
+  // The wire-format version it is written in (decode_aggregate: the version it was read in): 2, or 1
+  // for an aggregate written before palette-coded values (all values raw fp32).
+  uint8_t format_version = kAggregateFormatVersion;
   Bytes32 model_fingerprint{};
   Bytes32 digest{};  // set by decode_aggregate
   std::vector<Contributor> contributors;

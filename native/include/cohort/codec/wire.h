@@ -1,4 +1,5 @@
-// The cohort wire format v1 for updates ('U') and aggregates ('A'): docs/wire-format.md is the normative
+// The cohort wire format for updates ('U', version 1) and aggregates ('A', version 2; version 1 still read):
+// docs/wire-format.md is the normative
 // description; this header is its C++ face. Writers produce the one canonical encoding; readers accept
 // only that encoding and reject everything else with a CodecError carrying a stable reason.
 #pragma once
@@ -17,7 +18,10 @@ namespace cohort::codec {
 
 using Bytes32 = std::array<uint8_t, 32>;
 
+// Updates are version 1. Aggregates are written as version 2 (values may be palette-coded, §7) and read
+// as version 1 or 2.
 constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kAggregateFormatVersion = 2;
 constexpr size_t kFixedHeaderBytes = 192;
 constexpr size_t kHashBytes = 32;
 constexpr size_t kSignatureBytes = 64;
