@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <random>
+#include <string>
 
 #include "cohort/codec/aggregate.h"
 #include "cohort/codec/encode.h"
@@ -148,6 +149,26 @@ COHORT_TEST(golomb_ranks_round_trip_and_the_order_is_the_shortest) {
       REQUIRE(used == counts);
       for (size_t j = 0; j < ranks.size(); ++j) REQUIRE_EQ(back[j], palette[ranks[j]]);
     }
+  }
+  // A code longer than one 57-bit window (rank 2^29 at order 0: 59 bits) is read whole, and a rank past
+  // the palette is BAD_VALUE; a stream cut inside a code is TRUNCATED.
+  for (const bool cut : {false, true}) {
+    std::vector<uint8_t> stream;
+    detail::write_golomb_ranks({3, 1U << 29, 2}, 0, stream);
+    if (cut) stream.resize(5);
+    const std::vector<float> four = {0.0F, 1.0F, 2.0F, 3.0F};
+    std::vector<float> back(3);
+    std::vector<uint64_t> used;
+    std::optional<Reason> reason;
+    std::string detail;
+    try {
+      detail::read_golomb_values(stream.data(), stream.size(), 0, four, 3, "t", back.data(), used);
+    } catch (const CodecError& e) {
+      reason = e.reason();
+      detail = e.what();
+    }
+    REQUIRE(reason == (cut ? Reason::kTruncated : Reason::kBadValue));
+    if (!cut) REQUIRE(detail.find("rank 536870912 ") != std::string::npos);
   }
   // The largest rank of the largest order still fits the 32-bit suffix.
   std::vector<uint8_t> stream;

@@ -63,6 +63,7 @@ export interface NativeBinding {
     header: NativeAggregateHeader,
     expect: NativeAggregateExpectations,
     limits: NativeDecodeLimits,
+    formatVersion: number,
   ): Promise<NativeAggregateResult>;
   encodeUpdate(
     tensors: readonly NativeDenseTensor[],

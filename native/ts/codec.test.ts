@@ -237,6 +237,22 @@ test('aggregateUpdates excludes an invalid update with its reason; the aggregate
   signObject(result.bytes, aggregator);
   const decoded = await decodeAggregate(result.bytes, { expect: { hotkey: aggregator.publicKey } });
   assert.ok(decoded.ok, decoded.ok ? '' : `${decoded.reason}: ${decoded.detail}`);
+  assert.equal(decoded.summary.formatVersion, 2);
+  // Version 1 on request (raw fp32 values): the same contents; any other version is the caller's error.
+  const header = { runId: 'devnet-test', window: 7, hotkey: aggregator.publicKey, stateFingerprint: null };
+  const v1 = await aggregateUpdates(objects, header, { formatVersion: 1 });
+  signObject(v1.bytes, aggregator);
+  const decodedV1 = await decodeAggregate(v1.bytes);
+  assert.ok(decodedV1.ok && decoded.ok);
+  assert.equal(decodedV1.summary.formatVersion, 1);
+  assert.deepEqual(
+    decodedV1.tensors.map((t) => [[...t.indices], [...t.values]]),
+    decoded.tensors.map((t) => [[...t.indices], [...t.values]]),
+  );
+  await assert.rejects(
+    aggregateUpdates(objects, header, { formatVersion: 3 as 2 }),
+    (e: unknown) => e instanceof InvalidArgumentError && /formatVersion/.test(e.message),
+  );
   assert.deepEqual(decoded.summary.digest, result.digest);
   assert.deepEqual(decoded.summary.stateFingerprint, filled(0x5a));
   assert.deepEqual(

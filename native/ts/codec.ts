@@ -265,6 +265,11 @@ export interface AggregateOptions {
   /** Common expectations, plus `hotkeys`: each object's expected signer, in selection order. */
   readonly expect?: Omit<Expectations, 'hotkey'> & { readonly hotkeys?: readonly Uint8Array[] };
   readonly limits?: Partial<DecodeLimits>;
+  /**
+   * The wire-format version to write (docs/wire-format.md §7): 2 (default, values palette-coded where
+   * that is smaller) or 1 (raw fp32 values), to re-derive an aggregate published before version 2.
+   */
+  readonly formatVersion?: 1 | 2;
 }
 
 /** What became of one object of the selection. */
@@ -346,13 +351,22 @@ export async function aggregateUpdates(
     hotkeys: hotkeys === undefined ? null : hotkeys.map((k, i) => bytes(k, `expect.hotkeys[${i}]`, 32)),
   };
   const limits = limitsOf(options.limits);
+  const formatVersion = options.formatVersion ?? 2;
+  if (formatVersion !== 1 && formatVersion !== 2) invalid('1 or 2', 'formatVersion', formatVersion);
   const signatureValid: boolean[] = [];
   for (const object of objects) {
     signatureValid.push(rawSignatureValid(object));
     await nextTurn(); // a few ms each: let the event loop breathe between them
   }
   const out = await call(() =>
-    nativeAddon().binding.aggregateUpdates(objects, signatureValid, nativeHeader, expect, limits),
+    nativeAddon().binding.aggregateUpdates(
+      objects,
+      signatureValid,
+      nativeHeader,
+      expect,
+      limits,
+      formatVersion,
+    ),
   );
   const contributors = out.contributors.map((c) => ({
     ...c,

@@ -257,6 +257,7 @@ async function measure(m, objects, P, rho) {
     expect: { runId: RUN, window: WINDOW, hotkey: aggregator.publicKey },
   });
   if (!decoded.ok) throw new Error(`the aggregate does not decode: ${decoded.reason} ${decoded.detail}`);
+  const v1Bytes = (await aggregateUpdates(selected, header, { ...options, formatVersion: 1 })).bytes.length;
   const sum = selected.reduce((n, o) => n + o.length, 0);
   const mean = sum / P;
   const bytes = result.bytes.length;
@@ -270,6 +271,9 @@ async function measure(m, objects, P, rho) {
     aggregate_bytes: bytes,
     aggregate_over_sum: round(bytes / sum, 4),
     aggregate_over_one_input: round(bytes / mean, 3),
+    aggregate_v1_bytes: v1Bytes,
+    aggregate_v1_over_sum: round(v1Bytes / sum, 4),
+    v1_over_v2: round(v1Bytes / bytes, 3),
     download_saving_bytes: sum - bytes,
     kept_entries_per_input: m.kept,
     union_entries: union,
@@ -283,7 +287,7 @@ async function measure(m, objects, P, rho) {
     sign_ms: round(median(signTimes), 2),
   };
   console.log(
-    `${m.name}, ρ = ${rho}, P = ${String(P).padStart(2)}: aggregate ${mb(bytes)} vs sum ${mb(sum)} ` +
+    `${m.name}, ρ = ${rho}, P = ${String(P).padStart(2)}: aggregate ${mb(bytes)} (version 1: ${mb(v1Bytes)}) vs sum ${mb(sum)} ` +
       `(${row.aggregate_over_sum.toFixed(3)}× the sum, ${row.aggregate_over_one_input.toFixed(2)}× one input), ` +
       `union ${union} entries (${row.union_over_one_input.toFixed(2)}× one input's), ` +
       `aggregateUpdates ${row.aggregate_ms.toFixed(1)} ms (median of ${REPS}), sign ${row.sign_ms.toFixed(2)} ms`,
@@ -331,6 +335,8 @@ const summary = Object.fromEntries(
         aggregate_bytes: r.aggregate_bytes,
         aggregate_over_sum: r.aggregate_over_sum,
         aggregate_over_one_input: r.aggregate_over_one_input,
+        aggregate_v1_bytes: r.aggregate_v1_bytes,
+        v1_over_v2: r.v1_over_v2,
         union_entries: r.union_entries,
         download_saving_bytes: r.download_saving_bytes,
         aggregate_ms: r.aggregate_ms,
@@ -382,14 +388,16 @@ const result = {
       ? 'Quick: ρ = 0 on layer 0 of the 150M table only; the size ratios match the full table, absolute bytes and times are about 1/16.'
       : 'ρ = 0 on the whole 150M table (summary); ρ = 0.5 and 0.9 on its layer 0, where the size ratios are the same as on the whole table.'),
   note:
-    'An update carries a 2-bit code and a Rice-coded in-chunk index per kept entry (about 9.4 bits); the aggregate carries an f32 value ' +
-    'and a Rice-coded flat index per union entry (docs/wire-format.md §7, about 36 to 38 bits), so per entry the aggregate is about 4 times ' +
-    'an update. With independent contributors the union grows almost P-fold (union_over_one_input ≈ union_entries_if_independent / kept), ' +
-    'so the aggregate is larger than the sum of its inputs at every P measured: a replica downloads more, not less, than the P updates, and ' +
-    'the ratio falls only slowly as the union saturates. Shared indices (ρ > 0) shrink the union and so the aggregate; with identical index ' +
-    'sets it would be about 4.2 times one input whatever P; at ρ = 0.9 the aggregate is smaller than the sum only from about P = 20. ' +
-    'Aggregation time grows about linearly with P. ' +
-    `This machine has ${cpus().length} cores; aggregateUpdates runs on one libuv thread.`,
+    'An update carries a 2-bit code and a Rice-coded in-chunk index per kept entry (about 9.4 bits). The aggregate (wire format ' +
+    'version 2, docs/wire-format.md §7) carries a Rice-coded flat index per union entry and its value as a rank in a per-tensor ' +
+    'palette of the distinct fp32 values, ordered by frequency and exp-Golomb coded, where that is smaller than raw fp32. Most union ' +
+    'entries are chosen by one contributor and take one of its 4 dequantized values, so the ranks cost a few bits; version 1 spent 32 ' +
+    '(aggregate_v1_bytes: the same aggregate written as version 1, v1_over_v2 the ratio). With independent contributors the union grows ' +
+    'almost P-fold (union_over_one_input ≈ union_entries_if_independent / kept), so the aggregate stays near the sum of its inputs: ' +
+    'a replica downloads about as much as the P updates in one object. Shared indices (ρ > 0) shrink the union, but coordinates ' +
+    'chosen by many contributors take many distinct means, so their values are less compressible. Aggregation time grows about ' +
+    'linearly with P; aggregate_ms includes the palette coding. ' +
+    `This machine has ${cpus().length} cores; aggregateUpdates runs on one libuv thread (the native writer on every core).`,
   summary: { model: main.name, correlation: 0, byContributors: summary },
   rows,
   setupSeconds,

@@ -51,6 +51,7 @@ import {
   runSubjects,
   encodeSelection,
   parseSelection,
+  readAggregateEnvelope,
   selectionKey,
   updateKey,
 } from '@cohort/core';
@@ -58,7 +59,14 @@ import { Replica, loadCheckpoint, verifyAggregate } from '@cohort/replica';
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
 import type { ServiceClient, Transport } from '@cohort/kit';
-import { createEngine, decodeAggregate, objectDigest, openDataset, signObject } from '@cohort/native';
+import {
+  aggregateUpdates,
+  createEngine,
+  decodeAggregate,
+  objectDigest,
+  openDataset,
+  signObject,
+} from '@cohort/native';
 import type { Dataset, Engine } from '@cohort/native';
 import { AggregatorService } from '@cohort/proto/cohort/aggregator/v1/aggregator';
 import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
@@ -113,8 +121,9 @@ async function waitFor(
 const atWindow = (window: number) => (r: LogRecord) => r.window === window;
 
 /**
- * Offsets in an aggregate of its first tensor's first value and first index byte (docs/wire-format.md
- * §4, §5, §7: header, contributors, tensor table, then per tensor n, b, reserved, L, values, indices).
+ * Offsets in an aggregate of its first tensor's first value (raw, or the palette's first) and first index
+ * byte (docs/wire-format.md §4, §5, §7: header, contributors, tensor table, then per tensor n, b, value
+ * coding, exp-Golomb order, reserved, L, the value section, indices).
  */
 function bodyOffsets(object: Uint8Array): { valueAt: number; indexAt: number } {
   const view = new DataView(object.buffer, object.byteOffset, object.byteLength);
@@ -127,7 +136,11 @@ function bodyOffsets(object: Uint8Array): { valueAt: number; indexAt: number } {
   }
   const n = view.getUint32(at, true);
   assert.ok(n > 0, 'the first tensor has entries');
-  return { valueAt: at + 12, indexAt: at + 12 + 4 * n };
+  if (object[at + 5] === 0) return { valueAt: at + 12, indexAt: at + 12 + 4 * n }; // raw fp32 values
+  // A palette (docs/wire-format.md §7): its size, its values, the rank stream's length and the stream.
+  const unique = view.getUint32(at + 12, true);
+  const streamAt = at + 16 + 4 * unique;
+  return { valueAt: at + 16, indexAt: streamAt + 4 + view.getUint32(streamAt, true) };
 }
 
 const CLI = fileURLToPath(new URL('../../../services/cli/dist/main.js', import.meta.url));
@@ -432,6 +445,34 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
       assert.equal(own.fingerprint, theta.get(5));
       await own.apply(outcome.derived);
       assert.equal(own.fingerprint, theta.get(6), 'the payloads and the aggregate give the same θ_6');
+      // A_5 as an aggregator before wire-format version 2 would have published it (raw fp32 values, so
+      // larger): the audit re-derives it as version 1 and it matches; applied, it gives the same θ_6.
+      const envelope = readAggregateEnvelope(published);
+      assert.equal(envelope.formatVersion, 2);
+      const payloads = await Promise.all(
+        envelope.contributors.map(async (c) => (await store.get(updateKey(RUN, 5, c.hotkey)))!.bytes),
+      );
+      const v1 = await aggregateUpdates(
+        payloads,
+        {
+          runId: RUN,
+          window: 5n,
+          hotkey: AGGREGATOR.publicKey,
+          stateFingerprint: Buffer.from(envelope.stateFingerprint, 'hex'),
+        },
+        { formatVersion: 1 },
+      );
+      signObject(v1.bytes, AGGREGATOR);
+      assert.equal(v1.bytes[5], 1);
+      assert.ok(
+        v1.bytes.length > published.length,
+        `${v1.bytes.length} raw vs ${published.length} palette bytes`,
+      );
+      const audit1 = await verifyAggregate({ runId: RUN, store }, 5, { aggregate: v1.bytes });
+      assert.equal(audit1.matches, true, audit1.detail);
+      await loadCheckpoint({ runId: RUN, store, preset: 'devnet', scratchDir: stateDir }, own, 5);
+      await own.apply(v1.bytes);
+      assert.equal(own.fingerprint, theta.get(6), 'the version 1 aggregate gives the same θ_6');
       // The same audit from the command line, trusting the right and then the wrong aggregator.
       const cli = (aggregator: string) =>
         cohort(['verify-aggregate', '5', '--store', storeAddress, '--run', RUN, '--aggregator', aggregator]);

@@ -136,8 +136,12 @@ Napi::Value AggregateUpdates(const Napi::CallbackInfo& info) {
       }
     }
     const codec::DecodeLimits limits = decode_limits_value(info[4]);
-    return run_on_pool(env, [objects, signature_valid, header, pick_state, expect, hotkeys,
-                             limits]() -> EngineThread::Resolve {
+    const int64_t version = integer_value(info[5], "formatVersion");
+    if (version != 1 && version != codec::kAggregateFormatVersion) {
+      throw InvalidArgumentError(expected_message("1 or 2", "formatVersion", std::to_string(version)));
+    }
+    return run_on_pool(env, [objects, signature_valid, header, pick_state, expect, hotkeys, limits,
+                             version]() -> EngineThread::Resolve {
       auto out = std::make_shared<AggregateOutcome>();
       out->candidates.resize(objects.size());
       for (size_t i = 0; i < objects.size(); ++i) {
@@ -165,7 +169,8 @@ Napi::Value AggregateUpdates(const Napi::CallbackInfo& info) {
           const auto state_of = [](const codec::DecodedUpdate& u) { return u.header.state_fingerprint; };
           h.state_fingerprint = *most_common<codec::Bytes32>(out->candidates, state_of);
         }
-        const codec::Aggregate aggregate = codec::aggregate_updates(h, selected);
+        codec::Aggregate aggregate = codec::aggregate_updates(h, selected);
+        aggregate.format_version = static_cast<uint8_t>(version);
         out->bytes = codec::write_aggregate(aggregate);
         out->digest = codec::object_digest(*out->bytes);
       }

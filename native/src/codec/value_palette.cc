@@ -41,6 +41,22 @@ uint64_t stream_bits(const std::vector<uint64_t>& prefix, uint8_t k) {
   return bits;
 }
 
+// The stream's bits from `pos` on, least significant first: at least 57 valid where the stream has them,
+// zeros past its end.
+uint64_t bits_at(const uint8_t* p, size_t size, uint64_t pos) {
+  const size_t byte = static_cast<size_t>(pos >> 3);
+  uint64_t w = 0;
+  if (byte + 8 <= size) {
+    std::memcpy(&w, p + byte, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+  } else {
+    for (size_t i = 0; byte + i < size; ++i) w |= static_cast<uint64_t>(p[byte + i]) << (8 * i);
+  }
+  return w >> (pos & 7);
+}
+
 std::vector<uint64_t> prefix_of(const std::vector<uint64_t>& counts) {
   std::vector<uint64_t> prefix(counts.size() + 1, 0);
   std::partial_sum(counts.begin(), counts.end(), prefix.begin() + 1);
@@ -120,24 +136,36 @@ void write_golomb_ranks(const std::vector<uint32_t>& ranks, uint8_t k, std::vect
 void read_golomb_values(const uint8_t* stream, size_t size, uint8_t k, const std::vector<float>& palette, uint32_t n,
                         const std::string& name, float* values, std::vector<uint64_t>& counts) {
   counts.assign(palette.size(), 0);
-  BitReader r(stream, size);
+  const uint64_t total = static_cast<uint64_t>(size) * 8;
   const uint64_t bias = uint64_t{1} << k;
+  const uint32_t longest_prefix = 32U - k;  // x = rank + 2^k < 2^33
+  uint64_t pos = 0;
   for (uint32_t j = 0; j < n; ++j) {
-    uint32_t m = 0;
-    uint32_t low = 0;
-    if (!r.unary(32U - k, m) || !r.read(static_cast<int>(m + k), low)) {
-      throw CodecError(r.position() >= r.size_bits() ? Reason::kTruncated : Reason::kBadValue,
-                       name + ": value rank stream ends or overruns at bit " + std::to_string(r.position()));
+    const uint64_t w = bits_at(stream, size, pos);
+    const uint64_t avail = std::min<uint64_t>(57, total - std::min(total, pos));
+    const auto ones = static_cast<uint32_t>(std::min<uint64_t>(__builtin_ctzll(~w | (uint64_t{1} << 63)), avail));
+    if (ones > longest_prefix) {
+      throw CodecError(Reason::kBadValue, name + ": a value rank code longer than any rank's at bit " + std::to_string(pos));
     }
-    const uint64_t rank = ((uint64_t{1} << (m + k)) | low) - bias;
+    const uint64_t length = 2ULL * ones + k + 1;
+    if (ones == avail || pos + length > total) {
+      throw CodecError(Reason::kTruncated, name + ": value rank stream ends at bit " + std::to_string(total) +
+                                               " inside the code at bit " + std::to_string(pos));
+    }
+    const uint32_t width = ones + k;  // bits after the prefix's zero (at most 32)
+    const uint64_t suffix = length <= 57 ? w >> (ones + 1) : bits_at(stream, size, pos + ones + 1);
+    const uint64_t low = width == 0 ? 0 : suffix & (~uint64_t{0} >> (64 - width));
+    const uint64_t rank = ((uint64_t{1} << width) | low) - bias;
     if (rank >= palette.size()) {
       throw CodecError(Reason::kBadValue, name + ": value rank " + std::to_string(rank) + " in a palette of " +
                                               std::to_string(palette.size()));
     }
     values[j] = palette[rank];
     ++counts[rank];
+    pos += length;
   }
-  if (!r.at_canonical_end()) {
+  const bool padded = (pos + 7) / 8 == size && ((pos & 7) == 0 || (stream[pos >> 3] >> (pos & 7)) == 0);
+  if (!padded) {
     throw CodecError(Reason::kBadPadding, name + ": value rank stream has bits after its last rank that are not zero padding");
   }
 }

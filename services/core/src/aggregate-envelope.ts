@@ -29,6 +29,8 @@ export interface EnvelopeContributor {
 
 /** What an aggregate says about itself, without its body. */
 export interface AggregateEnvelope {
+  /** The wire-format version byte (1: raw fp32 values; 2: values may be palette-coded). */
+  readonly formatVersion: number;
   readonly runId: string;
   readonly window: number;
   /** The signer's sr25519 public key (the aggregator). */
@@ -96,6 +98,7 @@ export function readAggregateEnvelope(object: Uint8Array): AggregateEnvelope {
   const aggregatorKey = object.slice(56, 88);
   const end = object.length;
   return {
+    formatVersion: object[5] ?? 0,
     runId: runIdOf(object.subarray(24, 56)),
     window: Number(window),
     aggregatorKey,

@@ -68,6 +68,7 @@ function refused(reason: string) {
 
 test('the envelope names the run, window, signer, θ_w and contributors', () => {
   const env = readAggregateEnvelope(aggregate());
+  assert.equal(env.formatVersion, 2);
   assert.equal(env.runId, 'devnet');
   assert.equal(env.window, 7);
   assert.equal(env.aggregator, TRUST.aggregator);

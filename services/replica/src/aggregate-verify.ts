@@ -7,7 +7,8 @@
  * (O(N) bytes), so replicas do not run it on every window.
  *
  * The derivation is the aggregator's own: the listed payloads in listed order, the envelope's θ_w
- * fingerprint and aggregator key, the codec's deterministic aggregation. Everything before the trailer
+ * fingerprint and aggregator key, the codec's deterministic aggregation, written in the published
+ * aggregate's wire-format version. Everything before the trailer
  * must be identical (the signature is randomised and is checked separately).
  */
 import {
@@ -171,6 +172,8 @@ export async function verifyAggregate(
       {
         expect: { runId, window: BigInt(window), hotkeys: hotkeys.map((h) => decodeSs58(h)) },
         limits: { maxBytes: source.maxUpdateBytes ?? 2 ** 30 },
+        // An aggregate published before version 2 is re-derived as version 1 (raw fp32 values).
+        formatVersion: envelope.formatVersion === 1 ? 1 : 2,
       },
     );
   } catch (error) {

@@ -28,7 +28,7 @@ export function fixtureAggregate(f: AggregateFixture): Uint8Array {
   const length = 192 + 4 + 64 * f.contributors.length + body + 96;
   const out = new Uint8Array(length);
   const view = new DataView(out.buffer);
-  out.set([0x43, 0x48, 0x52, 0x54, 0x41, 1]);
+  out.set([0x43, 0x48, 0x52, 0x54, 0x41, 2]); // magic, kind A, version 2
   view.setBigUint64(16, BigInt(f.window), true);
   out.set(new TextEncoder().encode(f.runId), 24);
   out.set(f.signer.publicKey, 56);
