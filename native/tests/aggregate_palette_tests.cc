@@ -15,6 +15,7 @@
 #include "codec/bit_io.h"
 #include "codec/value_palette.h"
 #include "codec/wire_common.h"
+#include "aggregate_rejection.h"
 #include "test_harness.h"
 
 using namespace cohort;
@@ -62,14 +63,7 @@ Aggregate aggregate_of(int peers) {
   return aggregate_updates(header_for(0xEE), ptrs);
 }
 
-std::optional<Reason> rejection(const std::vector<uint8_t>& bytes) {
-  try {
-    (void)decode_aggregate(bytes.data(), bytes.size(), DecodeLimits{}, Expectations{});
-  } catch (const CodecError& e) {
-    return e.reason();
-  }
-  return std::nullopt;
-}
+constexpr auto rejection = cohort::test::aggregate_rejection;
 
 // Recomputes the total length and the trailer hash after an edit (the signature stays zero).
 void reseal(std::vector<uint8_t>& bytes) {

@@ -17,6 +17,7 @@
 #include "codec/encode_checked.h"
 #include "codec/tile_scan.h"
 #include "codec/wire_common.h"
+#include "aggregate_rejection.h"
 #include "test_harness.h"
 
 using namespace cohort;
@@ -359,15 +360,7 @@ Aggregate three_tensors(float bad_value_in_0, uint32_t index_past_end_in, float 
   return a;
 }
 
-// The reason decode_aggregate gives, or none when it accepts the bytes.
-std::optional<Reason> rejection(const std::vector<uint8_t>& bytes) {
-  try {
-    (void)decode_aggregate(bytes.data(), bytes.size(), DecodeLimits{}, Expectations{});
-  } catch (const CodecError& e) {
-    return e.reason();
-  }
-  return std::nullopt;
-}
+constexpr auto rejection = cohort::test::aggregate_rejection;
 
 }  // namespace
 
