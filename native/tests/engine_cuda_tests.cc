@@ -1,7 +1,7 @@
 // Engine tests on a CUDA device (through libtorch; skipped with exit 77 when none is present): the fp32 model
 // and trainer agree with the CPU, bf16 training learns, the fused AdamW kernel matches the portable update,
-// and the fused model ops' kernels (swiglu, rope_qkv, rms_norm, cross_entropy) match their CPU twins forward
-// and backward.
+// the fused model ops' kernels (swiglu, rope_qkv, rms_norm, cross_entropy) match their CPU twins forward
+// and backward, and the error feedback encodes on the GPU exactly as on the CPU.
 // Shape legend: N sequences, T sequence length.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -10,8 +10,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 
 #include "cohort/adamw.h"
+#include "cohort/errors.h"
+#include "cohort/sparseloco.h"
 #include "cohort/state_fingerprint.h"
 #include "cohort/trainer.h"
 #include "core/fused_ops.h"
@@ -197,6 +201,45 @@ COHORT_TEST(fused_bf16_model_matches_the_eager_one_and_repeats_bit_for_bit) {
     fingerprint = cohort::state_fingerprint(model.specs(), model.parameters());
   }
   REQUIRE(fingerprints[0] == fingerprints[1]);
+}
+
+// The error feedback on the GPU (one batched encode per window, the codec kernels) gives the CPU's payload
+// and the CPU's e, window after window; a non-finite Δ is refused there too and changes nothing.
+COHORT_TEST(device_error_feedback_encodes_like_the_cpu) {
+  const std::vector<cohort::ParamSpec> specs = {{"embed", {515, 96}}, {"norm", {96}}, {"q", {96, 96}},
+                                                {"up", {260, 96}},    {"one", {1}},   {"odd", {67, 130}}};
+  const cohort::codec::CodecParams codec{64, 37, cohort::codec::IndexCoding::kRice};
+  REQUIRE(cohort::device_encode_supported(at::Device(at::kCUDA)));
+  cohort::ErrorFeedback cpu(specs);
+  cohort::ErrorFeedback gpu(specs, at::Device(at::kCUDA));
+  REQUIRE(gpu.device().is_cuda());
+  for (uint64_t w = 0; w < 3; ++w) {
+    std::vector<at::Tensor> delta;
+    for (size_t i = 0; i < specs.size(); ++i) delta.push_back(randn(specs[i].shape, 40 + 10 * w + i) * 0.01);
+    std::vector<at::Tensor> on_gpu;
+    for (const at::Tensor& d : delta) on_gpu.push_back(d.cuda());
+    const auto want = cpu.fold_and_encode(delta, 0.9F, codec);
+    const auto got = gpu.fold_and_encode(on_gpu, 0.9F, codec);
+    REQUIRE_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      REQUIRE(got[i].indices == want[i].indices);
+      REQUIRE(got[i].codes == want[i].codes);
+      REQUIRE(std::memcmp(&got[i].quant, &want[i].quant, sizeof(want[i].quant)) == 0);
+    }
+    REQUIRE(gpu.buffers() == cpu.buffers());
+  }
+  const std::vector<std::vector<float>> before = gpu.buffers();
+  std::vector<at::Tensor> bad;
+  for (const auto& s : specs) bad.push_back(at::zeros(s.shape, at::TensorOptions().device(at::kCUDA)));
+  bad[3].view({-1})[5] = std::numeric_limits<float>::infinity();
+  bool refused = false;
+  try {
+    (void)gpu.fold_and_encode(bad, 0.9F, codec);
+  } catch (const cohort::InvalidArgumentError&) {
+    refused = true;
+  }
+  REQUIRE(refused);
+  REQUIRE(gpu.buffers() == before);
 }
 
 int main() {

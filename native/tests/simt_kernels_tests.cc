@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "kernels/rope_qkv.h"
 #include "kernels/swiglu.h"
 #include "kernels/topk_chunks.h"
+#include "core/device_encode.h"
 #include "codec_test_data.h"
 #include "encode_batch_case.h"
 #include "test_harness.h"
@@ -269,6 +271,66 @@ COHORT_TEST(encode_batch_kernels_match_encode_with_feedback) {
   bool finite = true;
   REQUIRE_EQ(cohort::kernels::encode_batch(nullptr, 0, 0.9F, nullptr, nullptr, nullptr, nullptr, &q, &finite),
              cudaErrorInvalidValue);
+}
+
+// The engine's whole-model device encode (core/device_encode.cc, compiled here over the emulated runtime):
+// encode_batch's results split back per tensor equal encode_with_feedback's, tensor by tensor; a
+// non-finite fold returns false and leaves e as it was.
+COHORT_TEST(device_encode_matches_encode_with_feedback_per_tensor) {
+  const auto c = cohort::test::encode_batch_case(cohort::test::model_like_shapes(), 64, 37, 500);
+  for (const int poison : {-1, 4}) {
+    in_both_orders(
+        [&] {
+          std::vector<std::vector<float>> ef = c.ef_N;
+          std::vector<std::vector<float>> delta = c.delta_N;
+          if (poison >= 0) delta[static_cast<size_t>(poison)][7] = std::numeric_limits<float>::quiet_NaN();
+          std::vector<std::vector<float>> next(c.plans.size());
+          std::vector<cohort::detail::DeviceEncodeBuffers> buffers;
+          for (size_t t = 0; t < c.plans.size(); ++t) {
+            next[t].assign(ef[t].size(), 0.0F);
+            buffers.push_back({ef[t].data(), delta[t].data(), next[t].data()});
+          }
+          std::vector<cohort::codec::EncodedTensor> out;
+          const bool finite = cohort::detail::encode_on_device(c.plans, buffers, c.beta, nullptr, out);
+          for (size_t t = 0; t < c.plans.size(); ++t) REQUIRE(same_bytes(ef[t], c.ef_N[t]));  // e untouched
+          REQUIRE_EQ(finite, poison < 0);
+          if (!finite) {
+            REQUIRE(out.empty());
+            return std::vector<char>{};
+          }
+          REQUIRE_EQ(out.size(), c.plans.size());
+          size_t at = 0;
+          std::vector<char> bytes;
+          for (size_t t = 0; t < c.plans.size(); ++t) {
+            const auto k = static_cast<size_t>(c.plans[t].total_kept());
+            const std::vector<uint16_t> want_idx(c.indices_K.begin() + static_cast<std::ptrdiff_t>(at),
+                                                 c.indices_K.begin() + static_cast<std::ptrdiff_t>(at + k));
+            const std::vector<uint8_t> want_codes(c.codes_K.begin() + static_cast<std::ptrdiff_t>(at),
+                                                  c.codes_K.begin() + static_cast<std::ptrdiff_t>(at + k));
+            REQUIRE(out[t].indices == want_idx);
+            REQUIRE(out[t].codes == want_codes);
+            REQUIRE_EQ(bits_of(out[t].quant.shift), bits_of(c.quant[t].shift));
+            for (size_t b = 0; b < out[t].quant.lookup.size(); ++b) {
+              REQUIRE_EQ(bits_of(out[t].quant.lookup[b]), bits_of(c.quant[t].lookup[b]));
+            }
+            REQUIRE(same_bytes(next[t], c.ef_after_N[t]));
+            append(bytes, out[t].indices);
+            append(bytes, out[t].codes);
+            at += k;
+          }
+          return bytes;
+        },
+        "device encode");
+  }
+  // A table without one buffer set per plan is refused before any launch.
+  std::vector<cohort::codec::EncodedTensor> out;
+  bool refused = false;
+  try {
+    (void)cohort::detail::encode_on_device(c.plans, {}, 0.9F, nullptr, out);
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  REQUIRE(refused);
 }
 
 COHORT_TEST(elementwise_codec_kernels_match_their_twins) {

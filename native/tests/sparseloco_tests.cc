@@ -92,6 +92,36 @@ COHORT_TEST(a_non_finite_fold_names_the_first_tensor_and_changes_nothing) {
   }
 }
 
+// The persisted state: size() floats in canonical order, copy_to and buffers agreeing, load round-tripping;
+// a CUDA device is refused where the codec kernels cannot launch (no device here), and nothing changes.
+COHORT_TEST(the_state_round_trips_and_a_device_without_kernels_is_refused) {
+  const cohort::codec::CodecParams codec{64, 37, cohort::codec::IndexCoding::kRice};
+  cohort::ErrorFeedback ef(specs());
+  REQUIRE(ef.device().is_cpu());
+  (void)ef.fold_and_encode(deltas(3, 0.01F), 0.9F, codec);
+  std::vector<float> flat(ef.size());
+  ef.copy_to(flat.data());
+  size_t at = 0;
+  for (const auto& b : ef.buffers()) {
+    REQUIRE(std::memcmp(b.data(), flat.data() + at, b.size() * sizeof(float)) == 0);
+    at += b.size();
+  }
+  REQUIRE_EQ(at, flat.size());
+  cohort::ErrorFeedback again(specs());
+  again.load(flat.data(), flat.size());
+  REQUIRE(again.buffers() == ef.buffers());
+  REQUIRE_EQ(again.norm(), ef.norm());
+  if (!cohort::device_encode_supported(at::Device(at::kCUDA))) {
+    bool refused = false;
+    try {
+      cohort::ErrorFeedback on_gpu(specs(), at::Device(at::kCUDA));
+    } catch (const cohort::InvalidArgumentError&) {
+      refused = true;
+    }
+    REQUIRE(refused);
+  }
+}
+
 COHORT_TEST(run_jobs_runs_each_job_once_largest_first_and_rethrows_the_lowest_failure) {
   const std::vector<int64_t> sizes = {5, 90, 1, 90, 40};
   std::vector<size_t> order;

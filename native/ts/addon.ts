@@ -251,6 +251,7 @@ export interface NativeEngineOptions {
   readonly device: string;
   readonly computeDtype: string;
   readonly fusedOps: boolean;
+  readonly deviceEncode: boolean;
   readonly threads: number;
   readonly trainer: {
     readonly lr: number;
@@ -320,6 +321,8 @@ export interface NativeEngine {
     computeDtype: string;
     /** Whether the forward pass runs the fused ops (asked for, and supported on this device and dtype). */
     fusedOps: boolean;
+    /** Whether the error feedback lives on the GPU and is encoded there (asked for, and supported). */
+    deviceEncode: boolean;
     disposed: boolean;
   };
   trainInner(

@@ -39,6 +39,13 @@ export interface EngineOptions {
    * the kernels' GPU suite has run on the release (docs/engine.md, "Fused ops").
    */
   readonly fusedOps?: boolean;
+  /**
+   * On a CUDA device, keep the error feedback in device memory and encode the whole model there in one batch
+   * (the codec's CUDA kernels; only the payload's indices and codes reach the host). Ignored on the CPU and
+   * where the kernels cannot launch (`info().deviceEncode` says). Default false until the codec's GPU suite
+   * has run on the release (docs/codec.md, "On a GPU").
+   */
+  readonly deviceEncode?: boolean;
   /** libtorch intra-op threads (process-wide); 0 keeps libtorch's default. Default 0. */
   readonly threads?: number;
   readonly trainer?: Partial<TrainerOptions>;
@@ -102,6 +109,9 @@ function resolveOptions(options: EngineOptions): NativeEngineOptions {
     invalid('"fp32" or "bf16"', 'computeDtype', computeDtype, 'ENGINE_OPTION_INVALID');
   const fusedOps = options.fusedOps ?? false;
   if (typeof fusedOps !== 'boolean') invalid('a boolean', 'fusedOps', fusedOps, 'ENGINE_OPTION_INVALID');
+  const deviceEncode = options.deviceEncode ?? false;
+  if (typeof deviceEncode !== 'boolean')
+    invalid('a boolean', 'deviceEncode', deviceEncode, 'ENGINE_OPTION_INVALID');
   const t = { ...DEFAULT_TRAINER, ...options.trainer };
   return {
     preset: options.preset,
@@ -109,6 +119,7 @@ function resolveOptions(options: EngineOptions): NativeEngineOptions {
     device,
     computeDtype,
     fusedOps,
+    deviceEncode,
     threads: checkNumber(
       options.threads ?? 0,
       'threads',

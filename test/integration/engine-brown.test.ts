@@ -151,6 +151,20 @@ describe('engine on the Brown corpus', () => {
     );
   });
 
+  test('deviceEncode is a GPU setting: on the CPU the error feedback stays on the host, and it is checked', async () => {
+    const engine = await createEngine({ ...devnet, deviceEncode: true });
+    try {
+      assert.equal(engine.info().deviceEncode, false);
+      assert.equal(engine.info().device, 'cpu');
+    } finally {
+      await engine.dispose();
+    }
+    await assert.rejects(
+      createEngine({ ...devnet, deviceEncode: 1 as unknown as boolean }),
+      (e) => e instanceof InvalidArgumentError && e.reason === 'ENGINE_OPTION_INVALID',
+    );
+  });
+
   test('bad input is a typed error and nothing changes; a disposed engine refuses calls', async () => {
     const engine = await createEngine(devnet);
     const before = await engine.stateFingerprint();

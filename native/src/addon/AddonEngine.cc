@@ -123,6 +123,7 @@ Napi::Value AddonEngine::Info(const Napi::CallbackInfo& info) {
   out.Set("device", o.placement.device.is_cuda() ? "cuda" : "cpu");
   out.Set("computeDtype", o.placement.compute_dtype == at::kBFloat16 ? "bf16" : "fp32");
   out.Set("fusedOps", Napi::Boolean::New(env, o.placement.fused_ops && fused_ops_supported(o.placement.device, o.placement.compute_dtype)));
+  out.Set("deviceEncode", Napi::Boolean::New(env, error_feedback_device(o).is_cuda()));
   out.Set("disposed", Napi::Boolean::New(env, state_->thread->closed()));
   return out;
 }

@@ -55,7 +55,7 @@ Napi::Value AddonEngine::EncodeUpdate(const Napi::CallbackInfo& info) {
       // Validate what the writer would reject before Δ is taken (taking it restores θ_start).
       const std::vector<codec::TensorEntry> table = codec_tensor_table(specs);
       codec::encode_tensor_table(table);
-      if (!s.error_feedback) s.error_feedback = std::make_unique<ErrorFeedback>(specs);
+      if (!s.error_feedback) s.error_feedback = std::make_unique<ErrorFeedback>(specs, error_feedback_device(s.options));
       const std::vector<at::Tensor> delta = s.trainer->pseudo_gradient();  // θ is θ_start again
       header.state_fingerprint = state_fingerprint(specs, s.model->parameters());
       const auto tensors = s.error_feedback->fold_and_encode(delta, beta, header.codec);
@@ -123,11 +123,8 @@ Napi::Value AddonEngine::ErrorFeedbackState(const Napi::CallbackInfo& info) {
     return [state = state_]() -> EngineThread::Resolve {
       EngineState& s = ready_for_codec(*state);
       if (!s.error_feedback) return [](Napi::Env e) -> Napi::Value { return e.Null(); };
-      size_t total = 0;
-      for (const auto& b : s.error_feedback->buffers()) total += b.size();
-      auto flat = std::make_shared<std::vector<float>>();
-      flat->reserve(total);
-      for (const auto& b : s.error_feedback->buffers()) flat->insert(flat->end(), b.begin(), b.end());
+      auto flat = std::make_shared<std::vector<float>>(s.error_feedback->size());
+      s.error_feedback->copy_to(flat->data());
       return [flat](Napi::Env e) -> Napi::Value {
         Napi::Float32Array out = Napi::Float32Array::New(e, flat->size());
         std::memcpy(out.Data(), flat->data(), flat->size() * sizeof(float));
@@ -144,7 +141,7 @@ Napi::Value AddonEngine::LoadErrorFeedback(const Napi::CallbackInfo& info) {
     auto flat = std::make_shared<std::vector<float>>(values.Data(), values.Data() + values.ElementLength());
     return [state = state_, flat]() -> EngineThread::Resolve {
       EngineState& s = ready_for_codec(*state);
-      auto loaded = std::make_unique<ErrorFeedback>(s.model->specs());
+      auto loaded = std::make_unique<ErrorFeedback>(s.model->specs(), error_feedback_device(s.options));
       loaded->load(flat->data(), flat->size());  // validates first: e is untouched on a bad state
       s.error_feedback = std::move(loaded);
       return nullptr;

@@ -3,6 +3,7 @@
 
 #include "addon/AddonArgs.h"
 #include "cohort/errors.h"
+#include "cohort/sparseloco.h"
 
 namespace cohort::addon {
 
@@ -20,6 +21,7 @@ EngineOptions read_engine_options(const Napi::Value& value) {
   out.placement = {device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU), at::kFloat,
                    dtype == "bf16" ? at::kBFloat16 : at::kFloat};
   out.placement.fused_ops = boolean_value(o.Get("fusedOps"), "options.fusedOps");
+  out.device_encode = boolean_value(o.Get("deviceEncode"), "options.deviceEncode");
   const int64_t threads = integer_value(o.Get("threads"), "options.threads");
   if (threads < 0 || threads > 1024) throw InvalidArgumentError(expected_message("an integer in [0, 1024]", "options.threads", std::to_string(threads)));
   out.threads = static_cast<int>(threads);
@@ -37,6 +39,11 @@ EngineOptions read_engine_options(const Napi::Value& value) {
   out.trainer.micro_batch_size = integer_value(t.Get("microBatchSize"), "options.trainer.microBatchSize");
   validate_trainer_config(out.trainer);
   return out;
+}
+
+at::Device error_feedback_device(const EngineOptions& options) {
+  const at::Device device = options.placement.device;
+  return options.device_encode && device_encode_supported(device) ? device : at::Device(at::kCPU);
 }
 
 }  // namespace cohort::addon

@@ -1,6 +1,7 @@
 // Error feedback, encode and the sparse outer step (see cohort/sparseloco.h).
 #include "cohort/sparseloco.h"
 
+#include <c10/core/DeviceGuard.h>
 #include <c10/core/GradMode.h>
 
 #include <cmath>
@@ -10,6 +11,8 @@
 #include "codec/encode_checked.h"
 #include "codec/fold.h"
 #include "codec/parallel_jobs.h"
+#include "core/device_encode.h"
+#include "core/fused_ops.h"
 
 namespace cohort {
 
@@ -22,15 +25,45 @@ std::vector<codec::TensorEntry> codec_tensor_table(const std::vector<ParamSpec>&
   return table;
 }
 
-ErrorFeedback::ErrorFeedback(const std::vector<ParamSpec>& specs) : specs_(specs) { reset(); }
+namespace {
+
+int64_t numel_of(const ParamSpec& s) {
+  int64_t n = 1;
+  for (int64_t d : s.shape) n *= d;
+  return n;
+}
+
+}  // namespace
+
+bool device_encode_supported(at::Device device) {
+  // The codec kernels and the fused ops launch alike: on the default stream of a CUDA device.
+  return device.is_cuda() && fused_ops_supported(device, at::kFloat);
+}
+
+ErrorFeedback::ErrorFeedback(const std::vector<ParamSpec>& specs, at::Device device) : specs_(specs), device_(device) {
+  if (!device_.is_cpu() && !device_encode_supported(device_)) {
+    throw InvalidArgumentError(expected_message("the CPU, or a CUDA device with the codec kernels compiled in",
+                                                "error-feedback device", device_.str()));
+  }
+  reset();
+}
 
 void ErrorFeedback::reset() {
   buffers_.clear();
+  device_buffers_.clear();
   for (const ParamSpec& s : specs_) {
-    int64_t n = 1;
-    for (int64_t d : s.shape) n *= d;
-    buffers_.emplace_back(static_cast<size_t>(n), 0.0F);
+    if (device_.is_cpu()) {
+      buffers_.emplace_back(static_cast<size_t>(numel_of(s)), 0.0F);
+    } else {
+      device_buffers_.push_back(at::zeros({numel_of(s)}, at::TensorOptions().dtype(at::kFloat).device(device_)));
+    }
   }
+}
+
+size_t ErrorFeedback::size() const {
+  size_t total = 0;
+  for (const ParamSpec& s : specs_) total += static_cast<size_t>(numel_of(s));
+  return total;
 }
 
 double ErrorFeedback::norm() const {
@@ -38,12 +71,41 @@ double ErrorFeedback::norm() const {
   for (const auto& b : buffers_) {
     for (float v : b) sum += static_cast<double>(v) * v;
   }
+  // On the device: each buffer's sum of squares in fp64 there (a metric: its last bits may differ from the
+  // CPU's sequential sum).
+  for (const at::Tensor& b : device_buffers_) sum += b.to(at::kDouble).square().sum().item<double>();
   return std::sqrt(sum);
 }
 
+void ErrorFeedback::copy_to(float* out) const {
+  size_t at = 0;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const auto n = static_cast<size_t>(numel_of(specs_[i]));
+    if (device_.is_cpu()) {
+      std::memcpy(out + at, buffers_[i].data(), n * sizeof(float));
+    } else {
+      const at::Tensor host = device_buffers_[i].cpu();
+      std::memcpy(out + at, host.data_ptr<float>(), n * sizeof(float));
+    }
+    at += n;
+  }
+}
+
+std::vector<std::vector<float>> ErrorFeedback::buffers() const {
+  std::vector<float> flat(size());
+  copy_to(flat.data());
+  std::vector<std::vector<float>> out;
+  size_t at = 0;
+  for (const ParamSpec& s : specs_) {
+    const auto n = static_cast<size_t>(numel_of(s));
+    out.emplace_back(flat.begin() + static_cast<std::ptrdiff_t>(at), flat.begin() + static_cast<std::ptrdiff_t>(at + n));
+    at += n;
+  }
+  return out;
+}
+
 void ErrorFeedback::load(const float* values, size_t count) {
-  size_t total = 0;
-  for (const auto& b : buffers_) total += b.size();
+  const size_t total = size();
   if (count != total) {
     throw InvalidArgumentError(expected_message(std::to_string(total) + " values (one per parameter)", "error feedback",
                                                 std::to_string(count)));
@@ -54,9 +116,15 @@ void ErrorFeedback::load(const float* values, size_t count) {
     }
   }
   size_t at = 0;
-  for (auto& b : buffers_) {
-    std::memcpy(b.data(), values + at, b.size() * sizeof(float));
-    at += b.size();
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const int64_t n = numel_of(specs_[i]);
+    if (device_.is_cpu()) {
+      std::memcpy(buffers_[i].data(), values + at, static_cast<size_t>(n) * sizeof(float));
+    } else {
+      const at::Tensor host = at::from_blob(const_cast<float*>(values + at), {n}, at::kFloat);
+      device_buffers_[i].copy_(host);
+    }
+    at += static_cast<size_t>(n);
   }
 }
 
@@ -69,14 +137,17 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
   if (!std::isfinite(beta)) {
     throw InvalidArgumentError(expected_message("a finite β", "error-feedback decay", std::to_string(beta)));
   }
-  std::vector<at::Tensor> host;
-  std::vector<codec::ChunkPlan> plans;
-  std::vector<int64_t> sizes;
   for (size_t i = 0; i < delta.size(); ++i) {
     if (delta[i].sizes() != at::IntArrayRef(specs_[i].shape)) {
       throw InvalidArgumentError(expected_message("the shape of " + specs_[i].name, "pseudo-gradient tensor " + std::to_string(i),
                                                   "another shape"));
     }
+  }
+  if (!device_.is_cpu()) return fold_and_encode_on_device(delta, beta, codec);
+  std::vector<at::Tensor> host;
+  std::vector<codec::ChunkPlan> plans;
+  std::vector<int64_t> sizes;
+  for (size_t i = 0; i < delta.size(); ++i) {
     host.push_back(delta[i].detach().to(at::kCPU, at::kFloat).contiguous());
     plans.emplace_back(specs_[i].shape, codec.tile_side, codec.topk);
     sizes.push_back(static_cast<int64_t>(buffers_[i].size()));
@@ -96,6 +167,40 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
     out[i] = codec::detail::encode_with_feedback_checked(buffers_[i].data(), host[i].data_ptr<float>(), beta, plans[i]);
   });
   return out;
+}
+
+std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode_on_device(const std::vector<at::Tensor>& delta, float beta,
+                                                                           const codec::CodecParams& codec) {
+#if defined(COHORT_HAVE_CUDA_KERNELS)
+  if (!device_encode_supported(device_)) {
+    throw IllegalStateError("the error feedback lives on " + device_.str() + ", where the codec kernels cannot launch now");
+  }
+  const c10::DeviceGuard guard(device_);
+  c10::NoGradGuard no_grad;
+  std::vector<codec::ChunkPlan> plans;
+  std::vector<at::Tensor> d;
+  std::vector<at::Tensor> next;
+  std::vector<detail::DeviceEncodeBuffers> buffers;
+  for (size_t i = 0; i < delta.size(); ++i) {
+    plans.emplace_back(specs_[i].shape, codec.tile_side, codec.topk);
+    d.push_back(delta[i].detach().to(device_, at::kFloat).contiguous().view({-1}));
+    next.push_back(at::empty_like(device_buffers_[i]));
+    buffers.push_back({device_buffers_[i].data_ptr<float>(), d.back().data_ptr<float>(), next.back().data_ptr<float>()});
+  }
+  // d and next were made on torch's current stream, the default one (device_encode_supported), where the
+  // kernels launch; encode_on_device synchronizes it before returning.
+  std::vector<codec::EncodedTensor> out;
+  if (!detail::encode_on_device(plans, buffers, beta, nullptr, out)) {
+    throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ", "a non-finite value"));
+  }
+  device_buffers_ = std::move(next);  // e was never written: it is replaced only on success
+  return out;
+#else
+  (void)delta;
+  (void)beta;
+  (void)codec;
+  throw IllegalStateError("the codec kernels were not compiled in");
+#endif
 }
 
 void apply_aggregate(const std::vector<ParamSpec>& specs, const std::vector<at::Tensor>& params,

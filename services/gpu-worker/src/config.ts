@@ -38,6 +38,10 @@ export const configSpec = defineConfig('gpu-worker', {
     doc: 'Run RMSNorm, the QKV split with RoPE, SwiGLU and the loss as fused ops (CUDA kernels; fewer passes over memory, less activation memory); off until verified on your GPUs with native/scripts/gpu-check.sh',
     default: false,
   }),
+  deviceEncode: field.bool({
+    doc: "On a GPU, keep the error feedback in device memory and encode each window's update there in one batch (the codec's CUDA kernels: no pseudo-gradient copy to the host); off until verified on your GPUs with native/scripts/gpu-check.sh",
+    default: false,
+  }),
   threads: field.int({
     doc: 'libtorch intra-op threads on the CPU (0 keeps libtorch default); fix it for bit-identical CPU runs',
     default: 0,

@@ -29,6 +29,7 @@ async function openEngine(ctx: ServiceContext<Config>, device: 'cpu' | 'cuda'): 
     seed: c.seed,
     device,
     fusedOps: c.fusedOps,
+    deviceEncode: c.deviceEncode,
     threads: c.threads,
     trainer: {
       lr: c.innerLr,
@@ -113,6 +114,7 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
       device: info.device,
       computeDtype: info.computeDtype,
       fusedOps: info.fusedOps,
+      deviceEncode: info.deviceEncode,
       stateWindow: '0',
       stateFingerprint: Buffer.from(replica.fingerprint).toString('hex'),
       hotkey: hotkey === null ? null : Buffer.from(hotkey.publicKey).toString('hex'),
