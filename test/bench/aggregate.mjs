@@ -12,7 +12,7 @@
 //   pnpm bench aggregate [--quick]     (--quick: ρ = 0 on layer 0 only; under a minute. Full: about 3.5 minutes on 2 cores)
 import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import {
   encodeUpdate,
   signObject,
 } from '@cohort/native';
+import { median, round, load } from './stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const quick = process.argv.includes('--quick');
@@ -41,9 +42,6 @@ const CODEC = {
   topk: DEFAULT_CODEC.topk,
   indexCoding: DEFAULT_CODEC.indexCoding,
 };
-const round = (x, digits = 3) => Number(x.toFixed(digits));
-const load = () => loadavg().map((x) => round(x, 2));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
 

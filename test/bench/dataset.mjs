@@ -9,6 +9,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const quick = process.argv.includes('--quick');
@@ -24,7 +25,6 @@ const MB = 1024 * 1024;
 const WINDOWS = quick ? 4 : 16;
 const PAGES = 64; // inner_steps × batch of one window (8 × 8)
 const SEQ_LENS = [128, 2048];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const hotkey = encodeSs58(hotkeyFromSeed(new Uint8Array(32).fill(7)).publicKey);
 
 const work = mkdtempSync(join(tmpdir(), 'cohort-bench-dataset-'));

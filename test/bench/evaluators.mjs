@@ -10,7 +10,7 @@
 //   pnpm bench evaluators [--quick]     (--quick: 4 jobs instead of 24, still 1, 2 and 4 replicas; under a minute)
 import { Buffer } from 'node:buffer';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -36,6 +36,7 @@ import { createEngine, openDataset, signObject } from '@cohort/native';
 import { ScoreJobSchema, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { median, round, load } from './stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const quick = process.argv.includes('--quick');
@@ -61,9 +62,6 @@ const EVAL_MICRO_BATCH = 4;
 const TRAINER = { lr: 3e-3, warmupSteps: 2, totalSteps: 100, microBatchSize: 2 };
 const hex = (b) => Buffer.from(b).toString('hex');
 const ss58 = (pair) => encodeSs58(pair.publicKey);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x, digits = 3) => Number(x.toFixed(digits));
-const load = () => loadavg().map((x) => round(x, 2));
 /** Miner n's hotkey (n ≥ 1); the warm-up job's miner is n = 0xf0. */
 const miner = (n) => hotkeyFromSeed(new Uint8Array(32).fill(n));
 const WARMUP = miner(0xf0);

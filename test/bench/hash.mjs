@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setInterval, clearInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const quick = process.argv.includes('--quick');
@@ -20,7 +21,6 @@ const { blake2b256 } = await import(resolve(root, 'services/core/dist/index.js')
 const MB = 1024 * 1024;
 const SIZES = quick ? [29 * MB] : [29 * MB, 256 * MB]; // 29 MB: the devnet preset's fp32 error feedback
 const REPEATS = quick ? 1 : 3;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(hash, data) {
   let ticks = 0;

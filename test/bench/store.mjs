@@ -7,6 +7,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const quick = process.argv.includes('--quick');
@@ -42,7 +43,6 @@ async function* chunks(data) {
 }
 
 const reps = (size) => (size <= MB ? (quick ? 10 : 30) : quick ? 2 : 3);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function measure(backend, label) {
   const rows = [];
