@@ -47,6 +47,21 @@ inline EncodeBatchCase encode_batch_case(const std::vector<std::vector<int64_t>>
   return c;
 }
 
+// One run's buffers for a case: fresh copies of e and Δ, with Δ[poison][at] = bad when poison ≥ 0 (a
+// non-finite fold), and a zeroed e' per tensor.
+struct EncodeBatchRun {
+  std::vector<std::vector<float>> ef_N;
+  std::vector<std::vector<float>> delta_N;
+  std::vector<std::vector<float>> next_N;
+};
+
+inline EncodeBatchRun encode_batch_run(const EncodeBatchCase& c, int poison, size_t at, float bad) {
+  EncodeBatchRun r{c.ef_N, c.delta_N, {}};
+  if (poison >= 0) r.delta_N[static_cast<size_t>(poison)][at] = bad;
+  for (const auto& e : r.ef_N) r.next_N.emplace_back(e.size(), 0.0F);
+  return r;
+}
+
 // Shapes of a small model: a ragged embedding, square and wide projections, 1-D norms, a one-element
 // tensor and a tensor of more than one chunk row and column.
 inline std::vector<std::vector<int64_t>> model_like_shapes() {

@@ -230,13 +230,9 @@ COHORT_TEST(encode_batch_kernels_match_encode_with_feedback) {
     for (const int poison : {-1, 3}) {
       const std::vector<char> got = in_both_orders(
           [&] {
-            std::vector<std::vector<float>> ef = c.ef_N;
-            std::vector<std::vector<float>> delta = c.delta_N;
-            if (poison >= 0) delta[static_cast<size_t>(poison)][5] = std::numeric_limits<float>::infinity();
-            std::vector<std::vector<float>> next(c.plans.size());
+            auto [ef, delta, next] = cohort::test::encode_batch_run(c, poison, 5, std::numeric_limits<float>::infinity());
             std::vector<cohort::kernels::EncodeTensor> table;
             for (size_t t = 0; t < c.plans.size(); ++t) {
-              next[t].assign(ef[t].size(), 0.0F);
               table.push_back({c.geometries[t], ef[t].data(), delta[t].data(), next[t].data()});
             }
             std::vector<uint16_t> idx(c.indices_K.size());
@@ -281,15 +277,9 @@ COHORT_TEST(device_encode_matches_encode_with_feedback_per_tensor) {
   for (const int poison : {-1, 4}) {
     in_both_orders(
         [&] {
-          std::vector<std::vector<float>> ef = c.ef_N;
-          std::vector<std::vector<float>> delta = c.delta_N;
-          if (poison >= 0) delta[static_cast<size_t>(poison)][7] = std::numeric_limits<float>::quiet_NaN();
-          std::vector<std::vector<float>> next(c.plans.size());
+          auto [ef, delta, next] = cohort::test::encode_batch_run(c, poison, 7, std::numeric_limits<float>::quiet_NaN());
           std::vector<cohort::detail::DeviceEncodeBuffers> buffers;
-          for (size_t t = 0; t < c.plans.size(); ++t) {
-            next[t].assign(ef[t].size(), 0.0F);
-            buffers.push_back({ef[t].data(), delta[t].data(), next[t].data()});
-          }
+          for (size_t t = 0; t < c.plans.size(); ++t) buffers.push_back({ef[t].data(), delta[t].data(), next[t].data()});
           std::vector<cohort::codec::EncodedTensor> out;
           const bool finite = cohort::detail::encode_on_device(c.plans, buffers, c.beta, nullptr, out);
           for (size_t t = 0; t < c.plans.size(); ++t) REQUIRE(same_bytes(ef[t], c.ef_N[t]));  // e untouched

@@ -41,6 +41,13 @@ void validate_config(const ModelConfig& config);
 struct ParamSpec {
   std::string name;
   std::vector<int64_t> shape;
+
+  // Its element count (the product of the shape).
+  int64_t numel() const {
+    int64_t n = 1;
+    for (const int64_t d : shape) n *= d;
+    return n;
+  }
 };
 
 // Every parameter of the model in canonical order (the order of the wire format and of checkpoints):

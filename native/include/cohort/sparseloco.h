@@ -58,8 +58,7 @@ class ErrorFeedback {
 
   std::vector<ParamSpec> specs_;
   at::Device device_;
-  std::vector<std::vector<float>> buffers_;  // on the CPU
-  std::vector<at::Tensor> device_buffers_;   // on a CUDA device: fp32, flat
+  std::vector<at::Tensor> buffers_;  // e per parameter: fp32, flat, on device_
 };
 
 // θ ← θ − α·A for an aggregate whose tensor table matches `specs` (throws InvalidArgumentError otherwise):

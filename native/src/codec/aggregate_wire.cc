@@ -36,19 +36,16 @@ TensorSection section_of(const AggregateTensor& t, bool palettes) {
   const size_t n = t.values.size();
   if (palettes && n > 0) {
     std::vector<uint32_t> ranks;
-    const detail::Palette p = detail::palette_of(t.values.data(), n, &ranks);
-    uint64_t bits = 0;
-    const uint8_t k = detail::best_golomb_order(p.counts, &bits);
-    if (detail::palette_section_bytes(p.bits.size(), bits) < 4 * static_cast<uint64_t>(n)) {
+    const detail::PaletteChoice c = detail::choose_palette(t.values.data(), n, &ranks);
+    if (c.pays) {
       sec.coding = ValueCoding::kPalette;
-      sec.golomb = k;
-      detail::put_le(sec.values, p.bits.size(), 4);
-      for (uint32_t b : p.bits) detail::put_le(sec.values, b, 4);
-      const size_t at = sec.values.size();
-      detail::put_le(sec.values, 0, 4);  // the stream length, patched below
-      detail::write_golomb_ranks(ranks, k, sec.values);
-      const uint64_t stream = sec.values.size() - at - 4;
-      for (int i = 0; i < 4; ++i) sec.values[at + static_cast<size_t>(i)] = static_cast<uint8_t>(stream >> (8 * i));
+      sec.golomb = c.order;
+      detail::put_le(sec.values, c.palette.bits.size(), 4);
+      for (uint32_t b : c.palette.bits) detail::put_le(sec.values, b, 4);
+      std::vector<uint8_t> stream;
+      detail::write_golomb_ranks(ranks, c.order, stream);
+      detail::put_le(sec.values, stream.size(), 4);
+      detail::put_bytes(sec.values, stream.data(), stream.size());
     }
   }
   return sec;
@@ -159,7 +156,7 @@ void check_palette(const Span& sp, const std::vector<float>& palette, const std:
     throw CodecError(Reason::kBadPadding, name + ": exp-Golomb order " + std::to_string(sp.golomb) +
                                               " where the canonical encoding uses " + std::to_string(best));
   }
-  if (detail::palette_section_bytes(sp.unique, stream_bits) >= 4 * sp.n) {
+  if (!detail::palette_pays(sp.unique, stream_bits, sp.n)) {
     throw CodecError(Reason::kBadPadding, name + ": a palette where raw values are no larger");
   }
 }
@@ -170,13 +167,8 @@ void read_values(const Span& sp, const std::string& name, const DecodeLimits& li
   values.resize(sp.n);
   if (sp.coding == ValueCoding::kRaw) {
     for (uint64_t j = 0; j < sp.n; ++j) values[j] = checked_value(sp.values + 4 * j, name, limits);
-    if (palettes && sp.n > 0) {
-      const detail::Palette p = detail::palette_of(values.data(), sp.n, nullptr);
-      uint64_t stream_bits = 0;
-      (void)detail::best_golomb_order(p.counts, &stream_bits);
-      if (detail::palette_section_bytes(p.bits.size(), stream_bits) < 4 * sp.n) {
-        throw CodecError(Reason::kBadPadding, name + ": raw values where a palette is smaller");
-      }
+    if (palettes && sp.n > 0 && detail::choose_palette(values.data(), sp.n, nullptr).pays) {
+      throw CodecError(Reason::kBadPadding, name + ": raw values where a palette is smaller");
     }
     return;
   }

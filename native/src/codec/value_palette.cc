@@ -105,6 +105,14 @@ Palette palette_of(const float* values, size_t n, std::vector<uint32_t>* ranks) 
   return p;
 }
 
+PaletteChoice choose_palette(const float* values, size_t n, std::vector<uint32_t>* ranks) {
+  PaletteChoice c;
+  c.palette = palette_of(values, n, ranks);
+  c.order = best_golomb_order(c.palette.counts, &c.stream_bits);
+  c.pays = palette_pays(c.palette.bits.size(), c.stream_bits, n);
+  return c;
+}
+
 uint64_t golomb_stream_bits(const std::vector<uint64_t>& counts, uint8_t k) { return stream_bits(prefix_of(counts), k); }
 
 uint8_t best_golomb_order(const std::vector<uint64_t>& counts, uint64_t* bits) {

@@ -34,10 +34,22 @@ uint64_t golomb_stream_bits(const std::vector<uint64_t>& counts, uint8_t k);
 // The canonical order: the smallest k in [0, kMaxGolombOrder] whose stream is shortest; *bits its length.
 uint8_t best_golomb_order(const std::vector<uint64_t>& counts, uint64_t* bits);
 
-// Bytes of a palette-coded value section: u32 palette size, the palette, u32 stream length, the stream.
-inline uint64_t palette_section_bytes(uint64_t unique, uint64_t stream_bits) {
-  return 4 + 4 * unique + 4 + (stream_bits + 7) / 8;
+// Whether a palette of `unique` values with a `stream_bits` rank stream is the canonical coding of n values:
+// its section (u32 palette size, the palette, u32 stream length, the stream) is strictly smaller than the
+// 4·n bytes of raw fp32.
+inline bool palette_pays(uint64_t unique, uint64_t stream_bits, uint64_t n) {
+  return 4 + 4 * unique + 4 + (stream_bits + 7) / 8 < 4 * n;
 }
+
+// The canonical choice for n values: their palette, its exp-Golomb order and stream length, and whether
+// it pays (palette_pays). With `ranks`, also each value's rank.
+struct PaletteChoice {
+  Palette palette;
+  uint8_t order = 0;
+  uint64_t stream_bits = 0;
+  bool pays = false;
+};
+PaletteChoice choose_palette(const float* values, size_t n, std::vector<uint32_t>* ranks);
 
 // Appends ranks as order-k exp-Golomb codes (a byte-padded bit stream).
 void write_golomb_ranks(const std::vector<uint32_t>& ranks, uint8_t k, std::vector<uint8_t>& out);

@@ -45,12 +45,7 @@ bool encode_on_device(const std::vector<codec::ChunkPlan>& plans, const std::vec
   std::vector<kernels::EncodeTensor> table;
   size_t kept = 0;
   for (size_t t = 0; t < plans.size(); ++t) {
-    const kernels::ChunkGeometry g = kernels::chunk_geometry_of(plans[t]);
-    if (!g.fits_a_block()) {
-      throw std::invalid_argument("device encode: tensor " + std::to_string(t) + " has chunks over " +
-                                  std::to_string(kernels::kMaxChunkElements) + " elements");
-    }
-    table.push_back({g, buffers[t].ef, buffers[t].delta, buffers[t].ef_next});
+    table.push_back({kernels::chunk_geometry_of(plans[t]), buffers[t].ef, buffers[t].delta, buffers[t].ef_next});
     kept += static_cast<size_t>(plans[t].total_kept());
   }
   const int count = static_cast<int>(table.size());

@@ -26,8 +26,8 @@ struct DeviceEncodeBuffers {
 // Runs the encode of every tensor (plans and buffers in table order) on `stream` with one
 // synchronization; e is never written. Returns false, with `out` empty and ef_next unspecified, when a
 // folded value is not finite; otherwise fills `out` (host) and ef_next holds e after the encode. Throws
-// std::runtime_error naming the CUDA error when an allocation, copy or launch fails, and
-// std::invalid_argument when a plan has a chunk over the kernels' limit.
+// std::invalid_argument without one buffer set per plan, and std::runtime_error naming the CUDA error when
+// an allocation, copy or launch fails (encode_batch refuses chunks over the kernels' limit itself).
 bool encode_on_device(const std::vector<codec::ChunkPlan>& plans, const std::vector<DeviceEncodeBuffers>& buffers,
                       float beta, cudaStream_t stream, std::vector<codec::EncodedTensor>& out);
 

@@ -93,11 +93,7 @@ std::vector<ParamSpec> parameter_specs(const ModelConfig& c) {
 
 int64_t parameter_count(const ModelConfig& c) {
   int64_t total = 0;
-  for (const auto& s : parameter_specs(c)) {
-    int64_t n = 1;
-    for (const int64_t d : s.shape) n *= d;
-    total += n;
-  }
+  for (const auto& s : parameter_specs(c)) total += s.numel();
   return total;
 }
 

@@ -25,16 +25,6 @@ std::vector<codec::TensorEntry> codec_tensor_table(const std::vector<ParamSpec>&
   return table;
 }
 
-namespace {
-
-int64_t numel_of(const ParamSpec& s) {
-  int64_t n = 1;
-  for (int64_t d : s.shape) n *= d;
-  return n;
-}
-
-}  // namespace
-
 bool device_encode_supported(at::Device device) {
   // The codec kernels and the fused ops launch alike: on the default stream of a CUDA device.
   return device.is_cuda() && fused_ops_supported(device, at::kFloat);
@@ -50,56 +40,46 @@ ErrorFeedback::ErrorFeedback(const std::vector<ParamSpec>& specs, at::Device dev
 
 void ErrorFeedback::reset() {
   buffers_.clear();
-  device_buffers_.clear();
   for (const ParamSpec& s : specs_) {
-    if (device_.is_cpu()) {
-      buffers_.emplace_back(static_cast<size_t>(numel_of(s)), 0.0F);
-    } else {
-      device_buffers_.push_back(at::zeros({numel_of(s)}, at::TensorOptions().dtype(at::kFloat).device(device_)));
-    }
+    buffers_.push_back(at::zeros({s.numel()}, at::TensorOptions().dtype(at::kFloat).device(device_)));
   }
 }
 
 size_t ErrorFeedback::size() const {
   size_t total = 0;
-  for (const ParamSpec& s : specs_) total += static_cast<size_t>(numel_of(s));
+  for (const ParamSpec& s : specs_) total += static_cast<size_t>(s.numel());
   return total;
 }
 
 double ErrorFeedback::norm() const {
   double sum = 0.0;
-  for (const auto& b : buffers_) {
-    for (float v : b) sum += static_cast<double>(v) * v;
+  for (const at::Tensor& b : buffers_) {
+    if (b.is_cpu()) {
+      const float* v = b.data_ptr<float>();
+      for (int64_t i = 0; i < b.numel(); ++i) sum += static_cast<double>(v[i]) * v[i];
+    } else {
+      // On the device, in fp64 there (a metric: its last bits may differ from the CPU's sequential sum).
+      sum += b.to(at::kDouble).square().sum().item<double>();
+    }
   }
-  // On the device: each buffer's sum of squares in fp64 there (a metric: its last bits may differ from the
-  // CPU's sequential sum).
-  for (const at::Tensor& b : device_buffers_) sum += b.to(at::kDouble).square().sum().item<double>();
   return std::sqrt(sum);
 }
 
 void ErrorFeedback::copy_to(float* out) const {
   size_t at = 0;
-  for (size_t i = 0; i < specs_.size(); ++i) {
-    const auto n = static_cast<size_t>(numel_of(specs_[i]));
-    if (device_.is_cpu()) {
-      std::memcpy(out + at, buffers_[i].data(), n * sizeof(float));
-    } else {
-      const at::Tensor host = device_buffers_[i].cpu();
-      std::memcpy(out + at, host.data_ptr<float>(), n * sizeof(float));
-    }
-    at += n;
+  for (const at::Tensor& b : buffers_) {
+    const at::Tensor host = b.cpu();  // the buffer itself when e lives on the CPU
+    std::memcpy(out + at, host.data_ptr<float>(), static_cast<size_t>(host.numel()) * sizeof(float));
+    at += static_cast<size_t>(host.numel());
   }
 }
 
 std::vector<std::vector<float>> ErrorFeedback::buffers() const {
-  std::vector<float> flat(size());
-  copy_to(flat.data());
   std::vector<std::vector<float>> out;
-  size_t at = 0;
-  for (const ParamSpec& s : specs_) {
-    const auto n = static_cast<size_t>(numel_of(s));
-    out.emplace_back(flat.begin() + static_cast<std::ptrdiff_t>(at), flat.begin() + static_cast<std::ptrdiff_t>(at + n));
-    at += n;
+  for (const at::Tensor& b : buffers_) {
+    const at::Tensor host = b.cpu();
+    const float* v = host.data_ptr<float>();
+    out.emplace_back(v, v + host.numel());
   }
   return out;
 }
@@ -116,15 +96,9 @@ void ErrorFeedback::load(const float* values, size_t count) {
     }
   }
   size_t at = 0;
-  for (size_t i = 0; i < specs_.size(); ++i) {
-    const int64_t n = numel_of(specs_[i]);
-    if (device_.is_cpu()) {
-      std::memcpy(buffers_[i].data(), values + at, static_cast<size_t>(n) * sizeof(float));
-    } else {
-      const at::Tensor host = at::from_blob(const_cast<float*>(values + at), {n}, at::kFloat);
-      device_buffers_[i].copy_(host);
-    }
-    at += static_cast<size_t>(n);
+  for (at::Tensor& b : buffers_) {
+    b.copy_(at::from_blob(const_cast<float*>(values + at), {b.numel()}, at::kFloat));
+    at += static_cast<size_t>(b.numel());
   }
 }
 
@@ -150,13 +124,13 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
   for (size_t i = 0; i < delta.size(); ++i) {
     host.push_back(delta[i].detach().to(at::kCPU, at::kFloat).contiguous());
     plans.emplace_back(specs_[i].shape, codec.tile_side, codec.topk);
-    sizes.push_back(static_cast<int64_t>(buffers_[i].size()));
+    sizes.push_back(buffers_[i].numel());
   }
   // Validate before touching any buffer: folding into a scratch copy first would double memory, so check
   // that every folded value is finite instead. Tensor by tensor on the job threads; the lowest failing
   // index is reported, as a sequential check would.
   codec::detail::run_jobs(sizes, threads, [&](size_t i) {
-    if (!codec::detail::fold_is_finite(buffers_[i].data(), host[i].data_ptr<float>(), beta, sizes[i])) {
+    if (!codec::detail::fold_is_finite(buffers_[i].data_ptr<float>(), host[i].data_ptr<float>(), beta, sizes[i])) {
       throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ of " + specs_[i].name,
                                                   "a non-finite value"));
     }
@@ -164,7 +138,7 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode(const std::vect
   // Each tensor's encode reads and writes only its own buffers: the same bytes on any number of threads.
   std::vector<codec::EncodedTensor> out(delta.size());
   codec::detail::run_jobs(sizes, threads, [&](size_t i) {
-    out[i] = codec::detail::encode_with_feedback_checked(buffers_[i].data(), host[i].data_ptr<float>(), beta, plans[i]);
+    out[i] = codec::detail::encode_with_feedback_checked(buffers_[i].data_ptr<float>(), host[i].data_ptr<float>(), beta, plans[i]);
   });
   return out;
 }
@@ -184,8 +158,8 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode_on_device(const
   for (size_t i = 0; i < delta.size(); ++i) {
     plans.emplace_back(specs_[i].shape, codec.tile_side, codec.topk);
     d.push_back(delta[i].detach().to(device_, at::kFloat).contiguous().view({-1}));
-    next.push_back(at::empty_like(device_buffers_[i]));
-    buffers.push_back({device_buffers_[i].data_ptr<float>(), d.back().data_ptr<float>(), next.back().data_ptr<float>()});
+    next.push_back(at::empty_like(buffers_[i]));
+    buffers.push_back({buffers_[i].data_ptr<float>(), d.back().data_ptr<float>(), next.back().data_ptr<float>()});
   }
   // d and next were made on torch's current stream, the default one (device_encode_supported), where the
   // kernels launch; encode_on_device synchronizes it before returning.
@@ -193,7 +167,7 @@ std::vector<codec::EncodedTensor> ErrorFeedback::fold_and_encode_on_device(const
   if (!detail::encode_on_device(plans, buffers, beta, nullptr, out)) {
     throw InvalidArgumentError(expected_message("finite values", "error feedback β·e + Δ", "a non-finite value"));
   }
-  device_buffers_ = std::move(next);  // e was never written: it is replaced only on success
+  buffers_ = std::move(next);  // e was never written: it is replaced only on success
   return out;
 #else
   (void)delta;
