@@ -284,7 +284,12 @@ test('aggregateUpdates excludes a repeated hotkey and throws when nothing is val
   const miner = key(21);
   const first = await signedUpdate(miner, 21);
   const again = await signedUpdate(miner, 22);
-  const header = { runId: 'devnet-test', window: 7, hotkey: key(50).publicKey, stateFingerprint: filled(1) };
+  const header = {
+    runId: 'devnet-test',
+    window: 7,
+    hotkey: key(50).publicKey,
+    stateFingerprint: filled(0x5a),
+  };
   const result = await aggregateUpdates([first, again], header);
   assert.deepEqual(
     result.contributors.map((c) => c.reason),
@@ -296,6 +301,39 @@ test('aggregateUpdates excludes a repeated hotkey and throws when nothing is val
       error instanceof NoValidUpdatesError &&
       error.reason === 'NO_VALID_UPDATES' &&
       error.contributors.map((c) => c.reason).join() === 'BAD_MAGIC,WRONG_WINDOW',
+  );
+});
+
+test('aggregateUpdates excludes an update of another θ_w than the header names (WRONG_STATE)', async () => {
+  const [current, stale] = [key(31), key(32)];
+  const { bytes: staleBytes } = await encodeUpdate(
+    tensorsFor(32),
+    { ...headerFor(stale), stateFingerprint: filled(0x77) },
+    CODEC,
+  );
+  signObject(staleBytes, stale);
+  const objects = [await signedUpdate(current, 31), staleBytes];
+  const header = { runId: 'devnet-test', window: 7, hotkey: key(50).publicKey };
+  const named = await aggregateUpdates(objects, { ...header, stateFingerprint: filled(0x5a) });
+  assert.deepEqual(
+    named.contributors.map((c) => [c.included, c.reason]),
+    [
+      [true, null],
+      [false, 'WRONG_STATE'],
+    ],
+  );
+  assert.match(named.contributors[1]?.detail ?? '', /computed from state 7777.*θ_w is 5a5a/);
+  // Named as the stale one's θ: the other way round.
+  const other = await aggregateUpdates(objects, { ...header, stateFingerprint: filled(0x77) });
+  assert.deepEqual(
+    other.contributors.map((c) => c.reason),
+    ['WRONG_STATE', null],
+  );
+  // Without a named θ_w nothing is excluded for its state: the header takes the most common one.
+  const picked = await aggregateUpdates(objects, { ...header, stateFingerprint: null });
+  assert.deepEqual(
+    picked.contributors.map((c) => c.included),
+    [true, true],
   );
 });
 

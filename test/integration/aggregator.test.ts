@@ -758,8 +758,14 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     assert.match(metrics, line('contributors_total', 'result="excluded",reason="WRONG_STATE"', 1));
     assert.match(metrics, line('last_aggregated_window', '', 8));
     assert.match(metrics, line('last_checkpoint_window', '', 8));
-    // Windows 5 and 8 aggregated by the compressor (window 7's garbage never left the collector).
+    // Every verdict on the bytes is the compressor's (the collector parses nothing): windows 5 and 8
+    // aggregated there, window 7's garbage refused there, and the stale update excluded there.
     assert.match(metrics, line('compressor_calls_total', 'result="ok"', 2));
+    assert.match(metrics, line('compressor_calls_total', 'result="no_valid"', 1));
+    const excludedThere = compressorProc.records.find(
+      (r) => r.event === 'aggregate_excluded' && r.window === '8',
+    );
+    assert.deepEqual(excludedThere?.excluded, [[ss58(M3), 'WRONG_STATE']]);
   });
 
   test('restart: restore from checkpoint 8 and replay A_8 to the same θ_9', async () => {

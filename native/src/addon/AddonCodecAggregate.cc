@@ -1,7 +1,9 @@
 // aggregateUpdates (see AddonCodec.h): decode the selection, exclude what fails, aggregate the rest.
 //
 // An update is excluded, in this order of checks, when it: fails to decode (its codec reason); carries a
-// signature the TS layer found invalid (BAD_SIGNATURE); has another model fingerprint than the expected one,
+// signature the TS layer found invalid (BAD_SIGNATURE); was computed from another θ_w than the header's
+// stateFingerprint, when the header names one (WRONG_STATE: applied to θ_w it would move replicas in a
+// direction computed from a state they do not hold); has another model fingerprint than the expected one,
 // or without an expectation than the one most included updates share (WRONG_MODEL); has other tile side or
 // top-k than most included updates (BAD_CODEC_PARAMS; ties go to the earliest in selection order); or
 // repeats a hotkey already included (BAD_CONTRIBUTORS). The rest are aggregated in selection order. A null
@@ -153,6 +155,11 @@ Napi::Value AggregateUpdates(const Napi::CallbackInfo& info) {
           if (!signature_valid[i]) {
             c.rejection = Rejection{"BAD_SIGNATURE", "the sr25519 signature does not verify for hotkey " +
                                                          to_hex(c.update->header.hotkey)};
+          } else if (!pick_state && c.update->header.state_fingerprint != header.state_fingerprint) {
+            c.rejection = Rejection{"WRONG_STATE", "computed from state " +
+                                                       to_hex(c.update->header.state_fingerprint) +
+                                                       ", the aggregate's θ_w is " +
+                                                       to_hex(header.state_fingerprint)};
           }
         } catch (const codec::CodecError& e) {
           c.rejection = rejection_of(e);

@@ -2,8 +2,7 @@
  * FETCH_TIMEOUT: a selected update the store does not deliver within `fetchTimeoutMs` is dropped with
  * its reason and the window is collected without it.
  *
- * Real parts: the native engine and codec (signed updates of the run, θ_s's replica and fingerprint),
- * kit's StoreClient over real gRPC, served by kit's service runtime. The one test double is the store
+ * Real parts: the native codec (signed updates of the run), kit's StoreClient over real gRPC, served by kit's service runtime. The one test double is the store
  * behind it: an in-memory CheckpointStoreService whose Get for one key never answers (until the call is
  * cancelled). No real store can be made slow for a single object on demand; behind the real client,
  * the deadline, the cancellation and the error the collector classifies are the real ones.
@@ -14,12 +13,10 @@ import { Code, CohortError, blake2b256, encodeSs58, hotkeyFromSeed, updateKey } 
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, commonFields, createLogger, defineConfig, loadConfig, startService } from '@cohort/kit';
 import type { RunningService, ServiceImpl } from '@cohort/kit';
-import { createEngine, encodeUpdate, signObject } from '@cohort/native';
-import type { Engine } from '@cohort/native';
+import { encodeUpdate, signObject } from '@cohort/native';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ObjectInfoSchema } from '@cohort/proto/cohort/common/v1/types';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
-import { Replica } from '@cohort/replica';
 
 import { collectUpdates } from './update-collector.js';
 import type { CollectDeps } from './update-collector.js';
@@ -75,16 +72,12 @@ function storeDouble(
 
 describe('collectUpdates: an update not downloaded in time', () => {
   const spec = defineConfig('store-double', commonFields({ grpc: 0, metrics: 0 }));
-  let engine: Engine;
-  let replica: Replica;
   let running: RunningService;
   let store: StoreClient;
   let slowCancelled: Promise<void>;
   const logged: Record<string, unknown>[] = [];
 
   before(async () => {
-    engine = await createEngine({ preset: 'devnet', seed: 0, threads: 1 });
-    replica = await Replica.create(engine, RUN, 1);
     const tensors = [{ name: 'w', shape: [64, 64], data: new Float32Array(64 * 64).fill(0.01) }];
     const objects = new Map<string, Uint8Array>();
     for (const pair of [FAST_1, SLOW, FAST_2]) {
@@ -94,7 +87,7 @@ describe('collectUpdates: an update not downloaded in time', () => {
           runId: RUN,
           window: WINDOW,
           hotkey: pair.publicKey,
-          stateFingerprint: replica.fingerprintBytes,
+          stateFingerprint: new Uint8Array(32).fill(0x5a),
           dataReceipt: new Uint8Array(32),
         },
         { tileSide: 64, topk: 16, indexCoding: 'rice' },
@@ -125,14 +118,12 @@ describe('collectUpdates: an update not downloaded in time', () => {
   after(async () => {
     store.close();
     await running.shutdown('test done');
-    await engine.dispose();
   });
 
   test('the slow update is dropped with FETCH_TIMEOUT, the others are collected', async () => {
     const deps: CollectDeps = {
       runId: RUN,
       store,
-      replica,
       log: createLogger({
         service: 'aggregator',
         write: (l) => logged.push(JSON.parse(l) as Record<string, unknown>),

@@ -3,16 +3,17 @@
  * names (other keys are logged as `update_key_ignored` and skipped), refuse oversized objects before
  * downloading them, keep at most `maxPeers` (the earliest the store saw), download the rest a few at a
  * time, each within `fetchTimeoutMs` (one that is not is dropped: FETCH_TIMEOUT, logged with the
- * exclusions), and check each one against its key's hotkey, the run, the window and θ_s's fingerprint. An
- * update built from another state than the aggregator's θ_s is excluded as WRONG_STATE here: the codec's
- * aggregation does not compare it, and applying it would move replicas in a direction computed from a
- * state they do not hold. The survivors come back sorted by hotkey string (the aggregate's order).
+ * exclusions). The survivors come back sorted by hotkey string (the aggregate's order).
  * With a validator's selection, only the selected updates are taken (others: NOT_SELECTED, a selected
  * one never uploaded: MISSING), and each must be the very bytes the validator scored (SELECTION_MISMATCH).
+ *
+ * The collector never parses an update: it compares sizes and the store's hashes only. Every check of
+ * the bytes themselves (structure, run, window, the key's hotkey, signature, θ_s's fingerprint:
+ * WRONG_STATE) is the aggregation's, in the compressor when one is configured (ADR 0014), so untrusted
+ * bytes are parsed in one process and only once.
  */
 import { decodeSs58, forEachLimited, tryParseKey, updatesPrefix } from '@cohort/core';
 import type { Selection } from '@cohort/core';
-import { decodeUpdate } from '@cohort/native';
 import { isTransient } from '@cohort/replica';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
 
@@ -28,8 +29,8 @@ export interface CollectedUpdate {
 }
 
 /**
- * An update left out, with its stable reason (a codec reason, or TOO_LARGE, TOO_MANY_PEERS, MISSING,
- * FETCH_TIMEOUT, WRONG_STATE, NOT_SELECTED, SELECTION_MISMATCH).
+ * An update left out, with its stable reason: TOO_LARGE, TOO_MANY_PEERS, MISSING, FETCH_TIMEOUT,
+ * NOT_SELECTED or SELECTION_MISMATCH here; the aggregation adds codec reasons and WRONG_STATE.
  */
 export interface Exclusion {
   readonly hotkey: string;
@@ -45,8 +46,8 @@ export interface Collected {
   readonly excluded: Exclusion[];
 }
 
-/** What collecting needs of the aggregator's dependencies: the store, θ_s's replica, the settings. */
-export type CollectDeps = Pick<AggregatorDeps, 'runId' | 'store' | 'replica' | 'log' | 'signal' | 'settings'>;
+/** What collecting needs of the aggregator's dependencies: the store and the settings. */
+export type CollectDeps = Pick<AggregatorDeps, 'runId' | 'store' | 'log' | 'signal' | 'settings'>;
 
 /** Downloads in flight at once. */
 const FETCH_CONCURRENCY = 8;
@@ -70,10 +71,9 @@ async function listUpdates(deps: CollectDeps, window: number): Promise<Listed[]>
   return out;
 }
 
-/** Download and check one update; returns it, or the reason it is excluded. */
+/** Download one update and check its size and hash; returns it, or the reason it is excluded. */
 async function fetchUpdate(
   deps: CollectDeps,
-  window: number,
   entry: Listed,
   selectedHash: string | undefined,
 ): Promise<CollectedUpdate | Exclusion> {
@@ -111,24 +111,10 @@ async function fetchUpdate(
       detail: `${stored.bytes.length} bytes, over maxUpdateBytes ${cap}`,
     };
   }
-  const publicKey = decodeSs58(hotkey);
-  const decoded = await decodeUpdate(stored.bytes, {
-    expect: { runId: deps.runId, window, hotkey: publicKey },
-    limits: { maxBytes: cap },
-  });
-  if (!decoded.ok) return { hotkey, reason: decoded.reason, detail: decoded.detail };
-  const state = Buffer.from(decoded.summary.stateFingerprint).toString('hex');
-  if (state !== deps.replica.fingerprint) {
-    return {
-      hotkey,
-      reason: 'WRONG_STATE',
-      detail: `computed from state ${state}, the aggregate's θ_${window} is ${deps.replica.fingerprint}`,
-    };
-  }
-  return { key: info.key, hotkey, publicKey, bytes: stored.bytes };
+  return { key: info.key, hotkey, publicKey: decodeSs58(hotkey), bytes: stored.bytes };
 }
 
-/** Collect window `window`'s updates against the replica's θ_window (see the module comment). */
+/** Collect window `window`'s updates (see the module comment). */
 export async function collectUpdates(
   deps: CollectDeps,
   window: number,
@@ -171,7 +157,7 @@ export async function collectUpdates(
   }
   const updates: CollectedUpdate[] = [];
   await forEachLimited(candidates, FETCH_CONCURRENCY, async (entry) => {
-    const result = await fetchUpdate(deps, window, entry, selected?.get(entry.hotkey));
+    const result = await fetchUpdate(deps, entry, selected?.get(entry.hotkey));
     if ('bytes' in result) updates.push(result);
     else excluded.push(result);
   });

@@ -7,7 +7,8 @@
  * reason in header order, comma-separated — while it stays under 4 KiB).
  *
  * The aggregate's header names the aggregator from the request (a zero key when it names none) and the
- * requested θ_w fingerprint, or, when none is given, the one most included payloads share.
+ * requested θ_w fingerprint, excluding payloads computed from another state (WRONG_STATE), or, when none
+ * is given, the one most included payloads share.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { CohortError, Code, InvalidArgumentError, decodeSs58 } from '@cohort/core';

@@ -299,7 +299,8 @@ export type AggregateHeader = Message<"cohort.codec.v1.AggregateHeader"> & {
   aggregatorHotkey: string;
 
   /**
-   * Fingerprint of θ_w; empty takes the one most included payloads carry.
+   * Fingerprint of θ_w: payloads computed from another state are excluded (WRONG_STATE). Empty takes
+   * the one most included payloads carry and excludes none for their state.
    *
    * @generated from field: bytes state_fingerprint = 6;
    */
