@@ -335,6 +335,70 @@ COHORT_TEST(aggregate_is_median_clipped_mean_over_choosers) {
   }
 }
 
+COHORT_TEST(aggregate_clips_to_given_references_instead_of_the_median) {
+  const auto table = table_of({{128, 192}, {67, 130}, {768}});
+  std::vector<std::vector<uint8_t>> objects;
+  std::vector<DecodedUpdate> decoded;
+  for (uint8_t p = 0; p < 4; ++p) {
+    std::vector<EncodedTensor> tensors;
+    for (size_t i = 0; i < table.size(); ++i) {
+      const ChunkPlan plan(table[i].shape, 64, 64);
+      const auto data = gaussian(plan.numel(), 500U * p + static_cast<uint32_t>(i), 0.1F * (p + 1));
+      tensors.push_back(encode_tensor(data.data(), plan));
+    }
+    objects.push_back(write_update(header_for(static_cast<uint8_t>(p + 1)), table, tensors));
+    decoded.push_back(decode_update(objects.back().data(), objects.back().size(), DecodeLimits{}, Expectations{}));
+  }
+  std::vector<const DecodedUpdate*> ptrs;
+  for (const auto& u : decoded) ptrs.push_back(&u);
+  // The peers' own lower medians as references: the very aggregate the median rule gives.
+  std::vector<double> medians;
+  for (size_t ti = 0; ti < table.size(); ++ti) {
+    std::vector<double> norms;
+    for (const auto& u : decoded) norms.push_back(tensor_norm(u.tensors[ti]));
+    std::sort(norms.begin(), norms.end());
+    medians.push_back(norms[(norms.size() - 1) / 2]);
+  }
+  const Aggregate by_median = aggregate_updates(header_for(0xEE), ptrs);
+  const Aggregate by_reference = aggregate_updates(header_for(0xEE), ptrs, &medians);
+  REQUIRE(write_aggregate(by_median) == write_aggregate(by_reference));
+  // One update against references of half its norm, ten times its norm and zero: scaled by ½ (to the
+  // reference), untouched, and zeroed; an aggregate of one alone is never clipped.
+  const DecodedUpdate& one = decoded[3];
+  const std::vector<double> own = {tensor_norm(one.tensors[0]), tensor_norm(one.tensors[1]), tensor_norm(one.tensors[2])};
+  const std::vector<double> refs = {own[0] / 2, own[1] * 10, 0.0};
+  const Aggregate alone = aggregate_updates(header_for(0xEE), {&one});
+  const Aggregate clipped = aggregate_updates(header_for(0xEE), {&one}, &refs);
+  for (size_t ti = 0; ti < table.size(); ++ti) {
+    const double factor = std::min(1.0, refs[ti] / (own[ti] + 1e-8));
+    REQUIRE(clipped.tensors[ti].indices == alone.tensors[ti].indices);
+    const auto& t = one.tensors[ti].data;
+    std::vector<float> want;
+    std::vector<std::pair<uint32_t, double>> entries;
+    const ChunkPlan plan(table[ti].shape, 64, 64);
+    size_t at = 0;
+    for (int64_t ch = 0; ch < plan.chunk_count(); ++ch)
+      for (int64_t j = 0; j < plan.chunk_k(ch); ++j, ++at)
+        entries.emplace_back(static_cast<uint32_t>(plan.flat_index(ch, t.indices[at])),
+                             static_cast<double>(dequantize(t.quant, t.codes[at])) * factor);
+    std::sort(entries.begin(), entries.end());
+    for (const auto& e : entries) want.push_back(static_cast<float>(e.second));
+    REQUIRE(clipped.tensors[ti].values == want);
+  }
+  double half = 0;
+  for (float v : clipped.tensors[0].values) half += static_cast<double>(v) * v;
+  REQUIRE_NEAR(std::sqrt(half), own[0] / 2, own[0] * 1e-6);
+  REQUIRE(alone.tensors[1].values == clipped.tensors[1].values);
+  for (float v : clipped.tensors[2].values) REQUIRE_EQ(v, 0.0F);
+  // A reference per tensor, each finite and ≥ 0.
+  const std::vector<double> too_few = {1.0, 1.0};
+  const std::vector<double> negative = {1.0, -1.0, 1.0};
+  const std::vector<double> not_finite = {1.0, 1.0, std::nan("")};
+  REQUIRE_THROWS_AS(aggregate_updates(header_for(0xEE), {&one}, &too_few), InvalidArgumentError);
+  REQUIRE_THROWS_AS(aggregate_updates(header_for(0xEE), {&one}, &negative), InvalidArgumentError);
+  REQUIRE_THROWS_AS(aggregate_updates(header_for(0xEE), {&one}, &not_finite), InvalidArgumentError);
+}
+
 namespace {
 
 // A three-tensor aggregate whose bytes the test may corrupt: values and indices are written as given.

@@ -64,6 +64,7 @@ export interface NativeBinding {
     expect: NativeAggregateExpectations,
     limits: NativeDecodeLimits,
     formatVersion: number,
+    clipTo: readonly number[] | null,
   ): Promise<NativeAggregateResult>;
   encodeUpdate(
     tensors: readonly NativeDenseTensor[],

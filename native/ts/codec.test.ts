@@ -337,6 +337,45 @@ test('aggregateUpdates excludes an update of another θ_w than the header names 
   );
 });
 
+test('aggregateUpdates clipTo: each tensor scaled to its reference; a wrong reference is refused', async () => {
+  const miner = key(41);
+  const object = await signedUpdate(miner, 41);
+  const header = {
+    runId: 'devnet-test',
+    window: 7,
+    hotkey: key(50).publicKey,
+    stateFingerprint: filled(0x5a),
+  };
+  const decoded = await decodeUpdate(object, { tensors: true });
+  assert.ok(decoded.ok && decoded.tensors);
+  const norms = decoded.tensors.map((t) => Math.sqrt(t.values.reduce((a, v) => a + v * v, 0)));
+  const tensors = Object.keys(SHAPES).length;
+  // The first tensor to a quarter of its norm, every other one to twice its own: only the first moves.
+  const refs = norms.map((n, t) => (t === 0 ? n / 4 : n * 2));
+  const clipped = await aggregateUpdates([object], header, { clipTo: refs });
+  signObject(clipped.bytes, key(50));
+  const out = await decodeAggregate(clipped.bytes);
+  assert.ok(out.ok, out.ok ? '' : `${out.reason}: ${out.detail}`);
+  out.tensors.forEach((t, i) => {
+    const own = decoded.tensors?.[i];
+    assert.ok(own);
+    assert.deepEqual([...t.indices], [...own.indices]);
+    const factor = i === 0 ? Math.min(1, refs[0]! / (norms[0]! + 1e-8)) : 1;
+    assert.deepEqual(
+      [...t.values],
+      [...own.values].map((v) => Math.fround(v * factor)),
+    );
+  });
+  const refused = (clipTo: readonly number[], what: RegExp) =>
+    assert.rejects(
+      aggregateUpdates([object], header, { clipTo }),
+      (e: unknown) => e instanceof InvalidArgumentError && what.test(e.message),
+    );
+  await refused([-1, ...refs.slice(1)], /clipTo\[0\]/);
+  await refused([...refs.slice(1), Number.NaN], new RegExp(`clipTo\\[${tensors - 1}\\]`));
+  await refused(refs.slice(1), /one clip reference per tensor/);
+});
+
 test('arguments are checked before crossing, and the raw binding maps its errors', async () => {
   await assert.rejects(decodeUpdate('x' as unknown as Uint8Array), InvalidArgumentError);
   await assert.rejects(

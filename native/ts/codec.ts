@@ -270,6 +270,13 @@ export interface AggregateOptions {
    * that is smaller) or 1 (raw fp32 values), to re-derive an aggregate published before version 2.
    */
   readonly formatVersion?: 1 | 2;
+  /**
+   * One clip reference per tensor (finite, ≥ 0, in the tensor table's order) replacing the median of the
+   * selection's own norms: each update's tensor t is scaled by min(1, clipTo[t] / (its L2 norm + 1e-8)).
+   * For measuring one update as a window's aggregate would apply it (the Gauntlet, protocol §5); a
+   * published aggregate never uses it. A wrong count is an InvalidArgumentError.
+   */
+  readonly clipTo?: readonly number[];
 }
 
 /** What became of one object of the selection. */
@@ -353,6 +360,14 @@ export async function aggregateUpdates(
   const limits = limitsOf(options.limits);
   const formatVersion = options.formatVersion ?? 2;
   if (formatVersion !== 1 && formatVersion !== 2) invalid('1 or 2', 'formatVersion', formatVersion);
+  const { clipTo } = options;
+  if (clipTo !== undefined) {
+    if (!isList(clipTo)) invalid('an array of clip references', 'clipTo', clipTo);
+    clipTo.forEach((c, t) => {
+      if (typeof c !== 'number' || !Number.isFinite(c) || c < 0)
+        invalid('a finite number ≥ 0', `clipTo[${t}]`, c);
+    });
+  }
   const signatureValid: boolean[] = [];
   for (const object of objects) {
     signatureValid.push(rawSignatureValid(object));
@@ -366,6 +381,7 @@ export async function aggregateUpdates(
       expect,
       limits,
       formatVersion,
+      clipTo ?? null,
     ),
   );
   const contributors = out.contributors.map((c) => ({

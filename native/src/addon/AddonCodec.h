@@ -18,9 +18,10 @@ Napi::Value DecodeUpdate(const Napi::CallbackInfo& info);
 // {ok: false, reason, detail}>.
 Napi::Value DecodeAggregate(const Napi::CallbackInfo& info);
 
-// aggregateUpdates(objects, signatureValid, header, expect, limits) → Promise<{bytes, digest, contributors}>:
-// decodes every object, excludes the invalid ones with their reason, aggregates the rest in the given
-// (selection) order into an unsigned aggregate object. bytes and digest are null when none is valid.
+// aggregateUpdates(objects, signatureValid, header, expect, limits, formatVersion, clipTo) →
+// Promise<{bytes, digest, contributors}>: decodes every object, excludes the invalid ones with their reason,
+// aggregates the rest in the given (selection) order into an unsigned aggregate object. bytes and digest are
+// null when none is valid. clipTo: null, or one clip reference per tensor replacing the peers' median norm.
 Napi::Value AggregateUpdates(const Napi::CallbackInfo& info);
 
 // encodeUpdate(tensors, header, codec) → Promise<{bytes, digest}>: dense tensors encoded as they are (no

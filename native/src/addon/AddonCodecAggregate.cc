@@ -142,8 +142,15 @@ Napi::Value AggregateUpdates(const Napi::CallbackInfo& info) {
     if (version != 1 && version != codec::kAggregateFormatVersion) {
       throw InvalidArgumentError(expected_message("1 or 2", "formatVersion", std::to_string(version)));
     }
-    return run_on_pool(env, [objects, signature_valid, header, pick_state, expect, hotkeys, limits,
-                             version]() -> EngineThread::Resolve {
+    std::optional<std::vector<double>> clip_to;
+    if (!is_absent(info[6])) {
+      if (!info[6].IsArray()) throw InvalidArgumentError(expected_message("an array or null", "clipTo", "another value"));
+      const Napi::Array a = info[6].As<Napi::Array>();
+      clip_to.emplace();
+      for (uint32_t t = 0; t < a.Length(); ++t) clip_to->push_back(number_value(a.Get(t), "clipTo[" + std::to_string(t) + "]"));
+    }
+    return run_on_pool(env, [objects, signature_valid, header, pick_state, expect, hotkeys, limits, version,
+                             clip_to]() -> EngineThread::Resolve {
       auto out = std::make_shared<AggregateOutcome>();
       out->candidates.resize(objects.size());
       for (size_t i = 0; i < objects.size(); ++i) {
@@ -176,7 +183,7 @@ Napi::Value AggregateUpdates(const Napi::CallbackInfo& info) {
           const auto state_of = [](const codec::DecodedUpdate& u) { return u.header.state_fingerprint; };
           h.state_fingerprint = *most_common<codec::Bytes32>(out->candidates, state_of);
         }
-        codec::Aggregate aggregate = codec::aggregate_updates(h, selected);
+        codec::Aggregate aggregate = codec::aggregate_updates(h, selected, clip_to ? &*clip_to : nullptr);
         aggregate.format_version = static_cast<uint8_t>(version);
         out->bytes = codec::write_aggregate(aggregate);
         out->digest = codec::object_digest(*out->bytes);

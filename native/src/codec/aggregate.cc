@@ -11,15 +11,6 @@
 namespace cohort::codec {
 namespace {
 
-double tensor_norm(const DecodedTensor& t) {
-  double sum = 0.0;
-  for (uint8_t code : t.data.codes) {
-    const double v = dequantize(t.data.quant, code);
-    sum += v * v;
-  }
-  return std::sqrt(sum);
-}
-
 void check_compatible(const std::vector<const DecodedUpdate*>& updates) {
   const DecodedUpdate& first = *updates.front();
   for (const DecodedUpdate* u : updates) {
@@ -31,25 +22,52 @@ void check_compatible(const std::vector<const DecodedUpdate*>& updates) {
   }
 }
 
+void check_clip_references(const std::vector<double>& clip_to, size_t tensors) {
+  if (clip_to.size() != tensors) {
+    throw InvalidArgumentError(expected_message("one clip reference per tensor (" + std::to_string(tensors) + ")",
+                                                "clip references", std::to_string(clip_to.size())));
+  }
+  for (size_t t = 0; t < tensors; ++t) {
+    if (!std::isfinite(clip_to[t]) || clip_to[t] < 0) {
+      throw InvalidArgumentError(expected_message("a finite reference ≥ 0", "clip reference " + std::to_string(t),
+                                                  std::to_string(clip_to[t])));
+    }
+  }
+}
+
 }  // namespace
 
-std::vector<double> clip_factors(const std::vector<double>& norms) {
-  std::vector<double> sorted = norms;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = sorted[(sorted.size() - 1) / 2];
+double tensor_norm(const DecodedTensor& tensor) {
+  double sum = 0.0;
+  for (uint8_t code : tensor.data.codes) {
+    const double v = dequantize(tensor.data.quant, code);
+    sum += v * v;
+  }
+  return std::sqrt(sum);
+}
+
+std::vector<double> clip_factors(const std::vector<double>& norms, double reference) {
   std::vector<double> factors(norms.size());
   for (size_t i = 0; i < norms.size(); ++i) {
-    factors[i] = std::min(1.0, median / (norms[i] + 1e-8));
+    factors[i] = std::min(1.0, reference / (norms[i] + 1e-8));
   }
   return factors;
 }
 
-Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const DecodedUpdate*>& updates) {
+std::vector<double> clip_factors(const std::vector<double>& norms) {
+  std::vector<double> sorted = norms;
+  std::sort(sorted.begin(), sorted.end());
+  return clip_factors(norms, sorted[(sorted.size() - 1) / 2]);
+}
+
+Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const DecodedUpdate*>& updates,
+                            const std::vector<double>* clip_to) {
   if (updates.empty()) {
     throw InvalidArgumentError(expected_message("at least one update", "aggregate input", "none"));
   }
   check_compatible(updates);
   const DecodedUpdate& first = *updates.front();
+  if (clip_to != nullptr) check_clip_references(*clip_to, first.tensors.size());
   Aggregate agg;
   agg.header = header;
   agg.header.codec = first.header.codec;
@@ -72,7 +90,7 @@ Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const 
     for (size_t p = 0; p < peers; ++p) {
       norms[p] = tensor_norm(updates[p]->tensors[ti]);
     }
-    const std::vector<double> factor = clip_factors(norms);
+    const std::vector<double> factor = clip_to == nullptr ? clip_factors(norms) : clip_factors(norms, (*clip_to)[ti]);
     AggregateTensor& out = agg.tensors[ti];
     out.entry = entry;
     // One band of row blocks at a time: a dense fp64 accumulator for band_rows × cols coordinates.

@@ -38,11 +38,24 @@ struct Aggregate {
 // Aggregates decoded updates in selection order (at least one). All must share one tensor table and codec
 // parameters; throws InvalidArgumentError otherwise. `header` supplies run, window, aggregator hotkey and
 // state fingerprint; codec parameters and contributors are taken from the updates.
-Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const DecodedUpdate*>& updates);
+//
+// `clip_to`, when given, holds one clip reference per tensor (finite, ≥ 0) that replaces the median of
+// the updates' own norms: each update's tensor t is scaled by min(1, clip_to[t] / (norm + 1e-8)). The
+// Gauntlet uses it to measure one update as a window's aggregate would apply it (protocol §5: median-norm
+// clipped against the window's other updates), which an aggregate of one alone never is. A wrong count or
+// a negative or non-finite reference is an InvalidArgumentError.
+Aggregate aggregate_updates(const ObjectHeader& header, const std::vector<const DecodedUpdate*>& updates,
+                            const std::vector<double>* clip_to = nullptr);
 
-// The median-clipping factor per peer for one tensor: min(1, median / (norm + 1e-8)), where norm is the
-// fp64 L2 norm of the peer's dequantized values and median the lower median of the norms.
+// The fp64 L2 norm of a tensor's dequantized values, summed in stored order.
+double tensor_norm(const DecodedTensor& tensor);
+
+// The clipping factor per peer for one tensor: min(1, reference / (norm + 1e-8)), where norm is the fp64
+// L2 norm of the peer's dequantized values and the reference the lower median of the norms.
 std::vector<double> clip_factors(const std::vector<double>& norms);
+
+// The same factors against a given reference instead of the median.
+std::vector<double> clip_factors(const std::vector<double>& norms, double reference);
 
 std::vector<uint8_t> write_aggregate(const Aggregate& aggregate);
 Aggregate decode_aggregate(const uint8_t* data, size_t size, const DecodeLimits& limits, const Expectations& expect);
