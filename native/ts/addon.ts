@@ -324,6 +324,8 @@ export interface NativeEngine {
     fusedOps: boolean;
     /** Whether the error feedback lives on the GPU and is encoded there (asked for, and supported). */
     deviceEncode: boolean;
+    /** The codec's fingerprint of the model's tensor table (32 bytes): what its updates must carry. */
+    modelFingerprint: Uint8Array;
     disposed: boolean;
   };
   trainInner(

@@ -18,6 +18,10 @@
  *   deadline is dropped unanswered.
  * - A job whose only delivery dies with its evaluator (maxDeliver 1) is answered EVALUATOR_FAILED
  *   (MAX_DELIVERIES) by the other evaluator from JetStream's advisory, and removed from the queue.
+ * - Clip references (protocol §5): a sample job answers the update's per-tensor norms; a score job
+ *   carrying references of half those norms measures exactly what this process measures for the update
+ *   clipped to them (not the unclipped losses); references of the wrong count are the job's fault
+ *   (EVALUATOR_FAILED, BAD_JOB), and a payload encoded for another model is INVALID (WRONG_MODEL).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,10 +46,18 @@ import {
   updateKey,
   decodeIndexSample,
   sampleOverlap,
+  smallestClipFactor,
 } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
-import { aggregateUpdates, createEngine, openDataset, signObject } from '@cohort/native';
+import {
+  aggregateUpdates,
+  createEngine,
+  decodeUpdate,
+  encodeUpdate,
+  openDataset,
+  signObject,
+} from '@cohort/native';
 import type { Dataset, Engine } from '@cohort/native';
 import {
   EvaluatorService,
@@ -189,7 +201,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     pair: HotkeyPair,
     uid: number,
     bucket?: { endpoint: string; bucket: string },
-    extra: Partial<Pick<ScoreJob, 'kind' | 'deadlineUnixMs'>> = {},
+    extra: Partial<Pick<ScoreJob, 'kind' | 'deadlineUnixMs' | 'clipNorms'>> = {},
   ): Promise<void> {
     const job = create(ScoreJobSchema, {
       runId: RUN,
@@ -658,5 +670,103 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.equal(byId(all).size, 11);
     assert.equal(await survivor.stop('SIGTERM'), 0, survivor.stderr());
     assert.equal(survivor.stderr(), '');
+  });
+
+  test('window 7: a score job measures the update clipped to its references; another model is WRONG_MODEL', async () => {
+    const [SCALED, BAD_REFS, OTHER_MODEL] = [7, 8, 9].map(miner) as [HotkeyPair, HotkeyPair, HotkeyPair];
+    assert.equal(await engine.stateFingerprint(), theta.get(7));
+    const e = startEvaluator('eval-e');
+    await e.waitForEvent('evaluator_ready', 60_000);
+    const scaledPages = pagesOf(SCALED, 7);
+    const update = await makeUpdate(SCALED, 7, scaledPages);
+    await putUpdate(7, SCALED, update);
+    await putUpdate(7, BAD_REFS, await makeUpdate(BAD_REFS, 7, pagesOf(BAD_REFS, 7)));
+    const decoded = await decodeUpdate(update, { tensors: true });
+    assert.ok(decoded.ok && decoded.tensors);
+    assert.equal(hex(engine.info().modelFingerprint), hex(decoded.summary.modelFingerprint));
+    const norms = decoded.tensors.map((t) => Math.sqrt(t.values.reduce((a, v) => a + v * v, 0)));
+
+    // The sample job answers the per-tensor norms the validator's references are made of.
+    await publishJob(7, SCALED, 7, undefined, { kind: JobKind.SAMPLE });
+    const sampled = await until('the sample result', () =>
+      results().then((all) => byId(all).get(`${resultId(7, SCALED)}/sample`)),
+    );
+    assert.equal(sampled.fault, '', sampled.detail);
+    assert.deepEqual(sampled.tensorNorms, norms);
+
+    // What the update clipped to half its norms does to θ_7, measured here; and unclipped.
+    const refs = norms.map((n) => n / 2);
+    const assigned = Uint32Array.from(scaledPages.slice(0, EVAL_SAMPLES));
+    const control = Uint32Array.from(
+      controlPagesFor({
+        runId: RUN,
+        hotkey: ss58(SCALED),
+        window: 7,
+        poolSize: trainSamples,
+        count: EVAL_SAMPLES,
+      }),
+    );
+    const header = {
+      runId: RUN,
+      window: 7,
+      hotkey: AGGREGATOR.publicKey,
+      stateFingerprint: Buffer.from(theta.get(7) ?? '', 'hex'),
+    };
+    const measure = async (options: { clipTo?: number[] }) => {
+      const single = await aggregateUpdates([update], header, options);
+      signObject(single.bytes, AGGREGATOR);
+      await engine.snapshot();
+      await engine.applyAggregate(single.bytes, EVAL_ALPHA, { runId: RUN, window: 7 });
+      const after = {
+        assigned: await engine.evalLoss(dataset, 'train', assigned, EVAL_MICRO_BATCH),
+        random: await engine.evalLoss(dataset, 'train', control, EVAL_MICRO_BATCH),
+      };
+      await engine.pseudoGradient();
+      return after;
+    };
+    const clipped = await measure({ clipTo: refs });
+    const unclipped = await measure({});
+    assert.equal(await engine.stateFingerprint(), theta.get(7));
+    assert.notEqual(clipped.assigned, unclipped.assigned, 'the clip changes what is measured');
+
+    await publishJob(7, SCALED, 7, undefined, { clipNorms: refs });
+    const scored = await resultFor(7, SCALED);
+    assert.equal(scored.fault, '', `${scored.fault}: ${scored.detail}`);
+    assert.deepEqual(
+      { assigned: scored.lossAssignedAfter, random: scored.lossRandomAfter },
+      clipped,
+      'the evaluator measured the clipped update',
+    );
+    assert.equal(scored.clipFactorMin, smallestClipFactor(norms, refs));
+    assert.ok(Math.abs(scored.clipFactorMin - 0.5) < 1e-6, `clip factor ${scored.clipFactorMin}`);
+    assert.deepEqual(scored.tensorNorms, norms);
+
+    // References that do not fit the payload are the job's fault, not the miner's.
+    await publishJob(7, BAD_REFS, 8, undefined, { clipNorms: refs.slice(1) });
+    const badRefs = await resultFor(7, BAD_REFS);
+    assert.equal(badRefs.fault, 'EVALUATOR_FAILED');
+    assert.match(badRefs.detail, /^BAD_JOB: .*clip references/);
+
+    // A well-formed, signed, in-sync payload of another model: INVALID before any measurement.
+    const { bytes: foreign } = await encodeUpdate(
+      [{ name: 'w', shape: [64, 64], data: new Float32Array(64 * 64).fill(0.01) }],
+      {
+        runId: RUN,
+        window: 7,
+        hotkey: OTHER_MODEL.publicKey,
+        stateFingerprint: Buffer.from(theta.get(7) ?? '', 'hex'),
+        dataReceipt: new Uint8Array(32),
+      },
+      { tileSide: 64, topk: 16, indexCoding: 'rice' },
+    );
+    signObject(foreign, OTHER_MODEL);
+    await store.put(updateKey(RUN, 7, ss58(OTHER_MODEL)), foreign);
+    await publishJob(7, OTHER_MODEL, 9);
+    const wrongModel = await resultFor(7, OTHER_MODEL);
+    assert.deepEqual([wrongModel.fault, wrongModel.rejectionReason], ['INVALID', 'WRONG_MODEL']);
+
+    assert.equal((await results()).length, 15);
+    assert.equal(await e.stop('SIGTERM'), 0, e.stderr());
+    assert.equal(e.stderr(), '');
   });
 });

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "addon/AddonArgs.h"
+#include "addon/AddonCodecValues.h"
 #include "addon/AddonDataset.h"
 #include "addon/AddonErrors.h"
 #include "addon/AddonInstance.h"
@@ -124,6 +125,10 @@ Napi::Value AddonEngine::Info(const Napi::CallbackInfo& info) {
   out.Set("computeDtype", o.placement.compute_dtype == at::kBFloat16 ? "bf16" : "fp32");
   out.Set("fusedOps", Napi::Boolean::New(env, o.placement.fused_ops && fused_ops_supported(o.placement.device, o.placement.compute_dtype)));
   out.Set("deviceEncode", Napi::Boolean::New(env, error_feedback_device(o).is_cuda()));
+  // The codec's fingerprint of this model's tensor table (from the configuration: no engine-thread work),
+  // what every update and aggregate of the run must carry (WRONG_MODEL otherwise).
+  const codec::Bytes32 model = codec::model_fingerprint(codec_tensor_table(parameter_specs(o.model)));
+  out.Set("modelFingerprint", bytes_js(env, model));
   out.Set("disposed", Napi::Boolean::New(env, state_->thread->closed()));
   return out;
 }

@@ -35,7 +35,12 @@ export function createInProcessAggregator(options: { readonly maxBytes: number }
             stateFingerprint: request.stateFingerprint,
           },
           {
-            expect: { runId: request.runId, window, hotkeys: request.payloads.map((p) => p.publicKey) },
+            expect: {
+              runId: request.runId,
+              window,
+              hotkeys: request.payloads.map((p) => p.publicKey),
+              modelFingerprint: request.modelFingerprint,
+            },
             limits: { maxBytes: options.maxBytes },
           },
         );

@@ -22,6 +22,11 @@ export interface AggregateRequest {
   readonly aggregatorKey: Uint8Array;
   /** θ_w's fingerprint (32 bytes): payloads of another state are excluded (WRONG_STATE). */
   readonly stateFingerprint: Uint8Array;
+  /**
+   * The replica's model fingerprint (32 bytes): payloads of another model are excluded (WRONG_MODEL),
+   * even when they are the window's majority, so no aggregate is built that the replicas cannot apply.
+   */
+  readonly modelFingerprint: Uint8Array;
   readonly payloads: readonly SelectedPayload[];
 }
 

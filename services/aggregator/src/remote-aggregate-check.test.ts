@@ -41,6 +41,7 @@ const request: AggregateRequest = {
   window: WINDOW,
   aggregatorKey: AGGREGATOR.publicKey,
   stateFingerprint: Uint8Array.from(Buffer.from(STATE, 'hex')),
+  modelFingerprint: new Uint8Array(32),
   payloads,
 };
 

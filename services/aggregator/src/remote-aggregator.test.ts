@@ -23,6 +23,7 @@ const request: AggregateRequest = {
   window: 1,
   aggregatorKey: key.publicKey,
   stateFingerprint: new Uint8Array(32),
+  modelFingerprint: new Uint8Array(32),
   payloads: [{ hotkey: encodeSs58(key.publicKey), publicKey: key.publicKey, bytes: new Uint8Array(400) }],
 };
 

@@ -58,6 +58,7 @@ function* requests(request: AggregateRequest, chunk: number) {
         hotkeys: request.payloads.map((p) => p.hotkey),
         aggregatorHotkey: encodeSs58(request.aggregatorKey),
         stateFingerprint: request.stateFingerprint,
+        modelFingerprint: request.modelFingerprint,
       },
     },
   };

@@ -179,6 +179,7 @@ export class WindowAggregator {
             window,
             aggregatorKey: hotkey.publicKey,
             stateFingerprint: replica.fingerprintBytes,
+            modelFingerprint: replica.engine.info().modelFingerprint,
             payloads: updates.map((u) => ({ hotkey: u.hotkey, publicKey: u.publicKey, bytes: u.bytes })),
           },
           deps.signal,

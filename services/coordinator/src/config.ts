@@ -166,6 +166,13 @@ export const configSpec = defineConfig('coordinator', {
     max: 3_600_000,
     unit: 'ms',
   }),
+  clipSampleWaitMs: field.int({
+    doc: "Validator: longest wait for the sample jobs' per-tensor norms before the score jobs are queued; their per-tensor medians clip every update as the aggregate would (protocol §5). Bounded by evaluationTimeoutMs; 0 queues the score jobs at once, measured unclipped",
+    default: 15_000,
+    min: 0,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
   windowsPerWeights: field.int({
     doc: 'Validator: set weights on chain every this many windows (protocol §7)',
     default: 2,

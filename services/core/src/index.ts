@@ -30,3 +30,4 @@ export * from './aggregate-trust.js';
 export * from './audit-sample.js';
 export * from './evaluation-order.js';
 export * from './for-each-limited.js';
+export * from './clip-references.js';

@@ -42,6 +42,8 @@ export interface EvaluatorDeps {
   readonly trainSamples: number;
   /** The model's parameter count: fixes the index sampling rate (core overlapSampleOneIn). */
   readonly parameterCount: number;
+  /** The codec's fingerprint of the model (engine info): a payload of another model is WRONG_MODEL. */
+  readonly modelFingerprint: Uint8Array;
   /** Signs the single-update aggregates applied to the replica (they never leave the process). */
   readonly hotkey: HotkeyPair;
   readonly metrics: EvaluatorMetrics;

@@ -2,19 +2,21 @@
  * One scoring job (protocol §5), in order, each step a verdict or the next:
  *
  *   fetch     the payload (own store or the miner's bucket)          absent: MISSING
- *   validate  decode against the run, window and hotkey (signature)   rejected: INVALID + codec reason
+ *   validate  decode against the run, window, hotkey (signature)      rejected: INVALID + codec reason
+ *             and the replica's model (WRONG_MODEL)
  *             recompute the data receipt from the miner's pages
  *   sync      the replica to θ_w (sync.ts)
  *             header state fingerprint ≠ θ_w's                        OUT_OF_SYNC
  *             header receipt ≠ recomputed                             RECEIPT_MISMATCH
- *   measure   L(assigned), L(control) on θ_w; apply only this update (an aggregate of one, signed by the
- *             evaluator's key, at α_eval); L(assigned), L(control) again; θ back to θ_w through the
+ *   measure   L(assigned), L(control) on θ_w; apply only this update (an aggregate of one, each tensor
+ *             clipped to the job's clip reference as the window's aggregate would clip it, signed by
+ *             the evaluator's key, at α_eval); L(assigned), L(control) again; θ back to θ_w through the
  *             engine's snapshot, its fingerprint checked (else the replica is dropped: REPLICA_CORRUPT)
  *
  * Assigned pages are the first `evalSamples` of the miner's pages (pagesFor with inner_steps ×
  * batch_size samples of the train split); control pages are controlPagesFor the same run, hotkey and
  * window, `evalSamples` of them. A sample job (ADR 0018) stops after validate and answers the payload's
- * index sample and digests. Losses on θ_w are cached per θ fingerprint and page set, so a redelivered
+ * index sample, digests and per-tensor norms (the validator's clip references come from these). Losses on θ_w are cached per θ fingerprint and page set, so a redelivered
  * job or a repeated page set costs no second pass.
  */
 import {
@@ -25,6 +27,7 @@ import {
   overlapSampleOneIn,
   pagesFor,
   sampleKeptIndices,
+  smallestClipFactor,
 } from '@cohort/core';
 import { aggregateUpdates, blake2b256Async, decodeUpdate, objectDigest, signObject } from '@cohort/native';
 import type { SparseTensor, UpdateSummary } from '@cohort/native';
@@ -64,6 +67,10 @@ export interface ScoreAnswer {
   readonly payloadStateFingerprint?: Uint8Array;
   /** L2 norm of the payload's dequantized values (the validator's NORM_OUTLIER check). */
   readonly updateNorm?: number;
+  /** Per-tensor L2 norms of the payload's values (the validator's clip references come from them). */
+  readonly tensorNorms?: readonly number[];
+  /** The smallest factor the job's clip references scaled a tensor by (1: nothing clipped). */
+  readonly clipFactorMin?: number;
   readonly evalSamples?: number;
   readonly attempt?: number;
 }
@@ -86,6 +93,15 @@ export function updateNorm(tensors: readonly { readonly values: Float32Array }[]
   let sum = 0;
   for (const t of tensors) for (const v of t.values) sum += v * v;
   return Math.sqrt(sum);
+}
+
+/** Each tensor's L2 norm (fp64 sum of squares in stored order): core clip-references.ts's inputs. */
+export function tensorNorms(tensors: readonly { readonly values: Float32Array }[]): number[] {
+  return tensors.map((t) => {
+    let sum = 0;
+    for (const v of t.values) sum += v * v;
+    return Math.sqrt(sum);
+  });
 }
 
 function badJob(message: string, details: Record<string, string | number> = {}): never {
@@ -142,6 +158,7 @@ export class JobScorer {
     const opened = await this.#open(job, checked);
     if (opened.kind === 'fault') return opened.answer;
     const { bytes, summary, tensors } = opened;
+    const clipTo = this.#clipReferences(job, tensors.length);
 
     // The receipt the header must carry: over the sample ids of the miner's assigned pages.
     const pages = pagesFor({
@@ -186,8 +203,9 @@ export class JobScorer {
       }),
     );
     const losses = await this.#timed('measure', () =>
-      this.#measure(window, bytes, publicKey, assigned, control),
+      this.#measure(window, bytes, publicKey, assigned, control, clipTo),
     );
+    const norms = tensorNorms(tensors);
     return {
       ...baseOf(job),
       fault: '',
@@ -197,6 +215,8 @@ export class JobScorer {
       lossRandomBefore: losses.randomBefore,
       lossRandomAfter: losses.randomAfter,
       updateNorm: updateNorm(tensors),
+      tensorNorms: norms,
+      clipFactorMin: smallestClipFactor(norms, clipTo),
       payloadBlake2b256,
       objectBlake2b256,
       indexSample,
@@ -218,7 +238,24 @@ export class JobScorer {
       payloadBlake2b256: Uint8Array.from(opened.summary.digest),
       objectBlake2b256: await blake2b256Async(opened.bytes),
       indexSample: this.#indexSample(opened.tensors),
+      tensorNorms: tensorNorms(opened.tensors),
     };
+  }
+
+  /**
+   * The job's clip references (protocol §5, core clip-references.ts): none (measured unclipped), or one
+   * finite reference ≥ 0 per tensor of the payload; anything else is the validator's error (BAD_JOB),
+   * never the miner's.
+   */
+  #clipReferences(job: ScoreJob, tensors: number): readonly number[] {
+    const refs = job.clipNorms;
+    if (refs.length === 0) return refs;
+    if (refs.length !== tensors) {
+      badJob(`the job carries ${refs.length} clip references for a payload of ${tensors} tensors`);
+    }
+    const bad = refs.findIndex((r) => !Number.isFinite(r) || r < 0);
+    if (bad >= 0) badJob(`clip reference ${bad} is ${refs[bad]}, not a finite number ≥ 0`);
+    return refs;
   }
 
   /** The sample of the kept coordinates the validator compares (core index-sample.ts). */
@@ -259,7 +296,7 @@ export class JobScorer {
     const { bytes } = fetched;
     const decoded = await this.#timed('validate', () =>
       decodeUpdate(bytes, {
-        expect: { runId: deps.runId, window, hotkey: publicKey },
+        expect: { runId: deps.runId, window, hotkey: publicKey, modelFingerprint: deps.modelFingerprint },
         limits: { maxBytes: deps.settings.maxPayloadBytes },
         tensors: true,
       }),
@@ -334,18 +371,24 @@ export class JobScorer {
     publicKey: Uint8Array,
     assigned: Uint32Array,
     control: Uint32Array,
+    clipTo: readonly number[],
   ): Promise<Losses> {
     const { replica, runId, hotkey, settings } = this.#deps;
     const { engine } = replica;
     const assignedBefore = await this.#lossBefore(assigned);
     const randomBefore = await this.#lossBefore(control);
     const theta = replica.fingerprintBytes;
-    // Only this update: an aggregate of one (its own norm is the median, so no clipping), signed by
-    // this evaluator's key, of θ_w; the engine applies it like any outer step, at α_eval.
+    // Only this update: an aggregate of one, each tensor clipped to the window's reference (the job's;
+    // without references its own norm is the median, so unclipped), signed by this evaluator's key, of
+    // θ_w; the engine applies it like any outer step, at α_eval.
     const single = await aggregateUpdates(
       [payload],
       { runId, window, hotkey: hotkey.publicKey, stateFingerprint: theta },
-      { expect: { runId, window, hotkeys: [publicKey] }, limits: { maxBytes: settings.maxPayloadBytes } },
+      {
+        expect: { runId, window, hotkeys: [publicKey] },
+        limits: { maxBytes: settings.maxPayloadBytes },
+        ...(clipTo.length === 0 ? {} : { clipTo }),
+      },
     );
     signObject(single.bytes, hotkey);
     await engine.snapshot();

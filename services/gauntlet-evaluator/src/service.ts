@@ -144,6 +144,7 @@ export const gauntletEvaluatorService: ServiceDefinition<typeof configSpec.field
       ensureSamples: (indices) => source.ensure('train', indices, ctx.shutdownSignal),
       trainSamples: dataset.sampleCount('train'),
       parameterCount: replica.engine.info().parameterCount,
+      modelFingerprint: replica.engine.info().modelFingerprint,
       hotkey,
       metrics,
       log: ctx.log,

@@ -95,6 +95,7 @@ async function setup() {
     dataset: {} as Dataset,
     ensureSamples: () => Promise.resolve(),
     parameterCount: 7_226_496,
+    modelFingerprint: new Uint8Array(32), // sync reads no payload
     trainSamples: 0,
     hotkey: hotkeyFromSeed(new Uint8Array(32)),
     metrics: createEvaluatorMetrics(new Registry()),

@@ -269,6 +269,8 @@ export class WorkQueue {
         lossRandomBefore: answer.lossRandomBefore ?? 0,
         lossRandomAfter: answer.lossRandomAfter ?? 0,
         evalSamples: answer.evalSamples ?? 0,
+        // 1: nothing clipped; below 1: the window's clip references scaled a tensor down by that much.
+        ...(kind === 'score' && fault === '' ? { clipFactorMin: answer.clipFactorMin ?? 1 } : {}),
         stateFingerprint: answer.stateFingerprint ?? new Uint8Array(),
       });
       return result;
@@ -334,6 +336,7 @@ export class WorkQueue {
   async #publish(job: ScoreJob, answer: ScoreAnswer): Promise<void> {
     const result = create(ScoreResultSchema, {
       ...answer,
+      tensorNorms: [...(answer.tensorNorms ?? [])],
       kind: job.kind,
       evaluatorId: this.#settings.evaluatorId,
     });

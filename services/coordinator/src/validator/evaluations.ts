@@ -1,14 +1,17 @@
 /**
  * The validator's side of the Gauntlet's work queue: publish, for the updates seen in the slot, first one
- * sample job each (ADR 0018: fetch, validate, index sample; cheap) and then one score job each, in the
- * order given (JetStream message ids `<window>/<hotkey>/sample` and `<window>/<hotkey>`, so a restarted
- * coordinator does not queue a job twice), every job carrying the deadline; then collect the evaluators'
- * ScoreResults from the results subject until every score job answered or the deadline passed. A job
- * without an answer in time is no verdict (never the miner's fault); the sample of an update left
- * unjudged still takes part in the copy check.
+ * sample job each (ADR 0018: fetch, validate, index sample and per-tensor norms; cheap), wait for their
+ * answers (at most `clipSampleWaitMs`), and then one score job each, in the order given, carrying the
+ * window's clip references: the per-tensor lower medians of the sampled norms (core clip-references.ts,
+ * protocol §5: every update is measured median-norm clipped, as the aggregate would apply it). JetStream
+ * message ids `<window>/<hotkey>/sample` and `<window>/<hotkey>`, so a restarted coordinator does not queue
+ * a job twice; every job carries the deadline. Then collect the evaluators' ScoreResults from the
+ * results subject until every score job answered or the deadline passed. A job without an answer in time
+ * is no verdict (never the miner's fault); the sample of an update left unjudged still takes part in the
+ * copy check.
  */
 import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
-import { decodeIndexSample, runSubjects, scoreResultMsgId } from '@cohort/core';
+import { clipReferences, decodeIndexSample, runSubjects, scoreResultMsgId } from '@cohort/core';
 import type { EvaluationOutcome } from '@cohort/core';
 import type { Logger, NatsHandle } from '@cohort/kit';
 import { declareScoreStreams, scoreMessageId } from '@cohort/kit';
@@ -31,6 +34,8 @@ export interface Evaluation {
   /** The payload's digest (its signed trailer hash, what an aggregate lists), hex; '' when not scored. */
   readonly payloadDigest: string;
   readonly indexSample: BigUint64Array;
+  /** The update's per-tensor L2 norms (empty unless its job answered without a fault). */
+  readonly tensorNorms: readonly number[];
   readonly detail: string;
 }
 
@@ -47,6 +52,16 @@ export interface WindowEvaluations {
    * job's (an update the evaluators had no time to score, or one that failed its score job).
    */
   readonly samples: Map<string, BigUint64Array>;
+  /** The clip references the score jobs carried (empty: measured unclipped). */
+  readonly clipReferences: readonly number[];
+}
+
+/** How the window's jobs are timed. */
+export interface EvaluationTiming {
+  /** When the validator stops waiting for score results (local clock, Unix ms; the jobs carry it). */
+  readonly deadlineMs: number;
+  /** Longest wait for the sample jobs' norms before the score jobs are queued (0: no wait, unclipped). */
+  readonly clipSampleWaitMs: number;
 }
 
 /** A ScoreResult as core's evaluation outcome. */
@@ -61,6 +76,7 @@ export function evaluationOf(r: ScoreResult): Evaluation {
     objectHash: hex(r.objectBlake2b256),
     payloadDigest: hex(r.payloadBlake2b256),
     indexSample: sample,
+    tensorNorms: r.fault === '' ? r.tensorNorms : [],
     detail: r.detail,
   };
   if (r.fault === '') {
@@ -117,54 +133,42 @@ export class EvaluationClient {
   }
 
   /**
-   * Queue the window's sample jobs, then its score jobs in `jobs`' order, and wait for the score results
-   * until `deadlineMs` (local clock; the jobs carry it, so evaluators drop what nobody waits for).
+   * Queue the window's sample jobs, wait for their norms (see the module comment), queue its score jobs
+   * in `jobs`' order with the clip references, and wait for the score results until `timing.deadlineMs`
+   * (local clock; the jobs carry it, so evaluators drop what nobody waits for).
    */
   async evaluate(
     window: number,
     jobs: readonly JobSpec[],
     job: { readonly innerSteps: number; readonly batchSize: number },
-    deadlineMs: number,
+    timing: EvaluationTiming,
     signal: AbortSignal,
   ): Promise<WindowEvaluations> {
+    const { deadlineMs } = timing;
     // Late answers to windows already scored (or another validator's jobs) must not pile up.
     for (const [id, r] of this.#results) if (r.window < window) this.#results.delete(id);
     this.#ready ??= declareScoreStreams(this.#nats.jsm, this.#runId);
     await this.#ready;
-    const subject = runSubjects(this.#runId).scoreJobs;
-    for (const kind of [JobKind.SAMPLE, JobKind.UNSPECIFIED]) {
-      for (const j of jobs) {
-        const message = create(ScoreJobSchema, {
-          runId: this.#runId,
-          window: BigInt(window),
-          uid: j.uid,
-          hotkey: j.hotkey,
-          payloadKey: j.payloadKey,
-          firstSeenUnixMs: BigInt(Math.round(j.firstSeenMs)),
-          innerSteps: job.innerSteps,
-          batchSize: job.batchSize,
-          kind,
-          deadlineUnixMs: BigInt(Math.round(deadlineMs)),
-        });
-        await this.#nats.js.publish(subject, toBinary(ScoreJobSchema, message), {
-          msgID: scoreMessageId(message),
-        });
-      }
-    }
-    this.#log.info('score_jobs_queued', { window, jobs: jobs.length, sampleJobs: jobs.length });
+    await this.#publish(window, jobs, job, JobKind.SAMPLE, deadlineMs, []);
+    const sampleIds = jobs.map((j) => scoreResultMsgId(window, j.hotkey, 'sample'));
+    const sampleWaitEnd = Math.min(deadlineMs, Date.now() + timing.clipSampleWaitMs);
+    await this.#until(sampleIds, sampleWaitEnd, signal);
+    const norms = sampleIds.flatMap((id) => {
+      const sampled = this.#results.get(id)?.evaluation;
+      return sampled === undefined || sampled.tensorNorms.length === 0 ? [] : [sampled.tensorNorms];
+    });
+    const references = clipReferences(norms);
+    await this.#publish(window, jobs, job, JobKind.UNSPECIFIED, deadlineMs, references);
+    this.#log.info('score_jobs_queued', {
+      window,
+      jobs: jobs.length,
+      sampleJobs: jobs.length,
+      // The updates whose norms set the clip references (0: measured unclipped).
+      clipSampled: references.length === 0 ? 0 : norms.length,
+      clipTensors: references.length,
+    });
     const ids = jobs.map((j) => scoreResultMsgId(window, j.hotkey));
-    const done = (): boolean => ids.every((id) => this.#results.has(id));
-    while (!done() && Date.now() < deadlineMs && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.max(0, Math.min(1000, deadlineMs - Date.now())));
-        this.#waiters.add(wake);
-      });
-    }
+    await this.#until(ids, deadlineMs, signal);
     const evaluations = new Map<string, Evaluation>();
     const samples = new Map<string, BigUint64Array>();
     for (const j of jobs) {
@@ -179,6 +183,52 @@ export class EvaluationClient {
       const sample = scored?.indexSample.length ? scored.indexSample : sampled?.indexSample;
       if (sample !== undefined && sample.length > 0) samples.set(j.hotkey, sample);
     }
-    return { evaluations, samples };
+    return { evaluations, samples, clipReferences: references };
+  }
+
+  /** Publish one job of `kind` per update, in order. */
+  async #publish(
+    window: number,
+    jobs: readonly JobSpec[],
+    job: { readonly innerSteps: number; readonly batchSize: number },
+    kind: JobKind,
+    deadlineMs: number,
+    clipNorms: readonly number[],
+  ): Promise<void> {
+    const subject = runSubjects(this.#runId).scoreJobs;
+    for (const j of jobs) {
+      const message = create(ScoreJobSchema, {
+        runId: this.#runId,
+        window: BigInt(window),
+        uid: j.uid,
+        hotkey: j.hotkey,
+        payloadKey: j.payloadKey,
+        firstSeenUnixMs: BigInt(Math.round(j.firstSeenMs)),
+        innerSteps: job.innerSteps,
+        batchSize: job.batchSize,
+        kind,
+        deadlineUnixMs: BigInt(Math.round(deadlineMs)),
+        clipNorms: [...clipNorms],
+      });
+      await this.#nats.js.publish(subject, toBinary(ScoreJobSchema, message), {
+        msgID: scoreMessageId(message),
+      });
+    }
+  }
+
+  /** Wait until every result in `ids` is in, `untilMs` (local clock) passes or `signal` aborts. */
+  async #until(ids: readonly string[], untilMs: number, signal: AbortSignal): Promise<void> {
+    const done = (): boolean => ids.every((id) => this.#results.has(id));
+    while (!done() && Date.now() < untilMs && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(0, Math.min(1000, untilMs - Date.now())));
+        this.#waiters.add(wake);
+      });
+    }
   }
 }

@@ -48,6 +48,7 @@ export function startValidatorRole(
         uploadSlotMs: c.uploadSlotMs,
         uploadPollMs: c.uploadPollMs,
         evaluationTimeoutMs: c.evaluationTimeoutMs,
+        clipSampleWaitMs: c.clipSampleWaitMs,
         windowsPerWeights: c.windowsPerWeights,
         selectionCount: c.selectionCount,
         copierThreshold: c.copierThreshold,

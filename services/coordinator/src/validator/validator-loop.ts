@@ -55,6 +55,8 @@ export interface ValidatorLoopOptions {
   readonly uploadSlotMs: number;
   readonly uploadPollMs: number;
   readonly evaluationTimeoutMs: number;
+  /** Longest wait for the sample jobs' norms (the clip references) before the score jobs are queued. */
+  readonly clipSampleWaitMs: number;
   readonly windowsPerWeights: number;
   readonly selectionCount: number;
   readonly copierThreshold: number;
@@ -154,7 +156,7 @@ export class ValidatorLoop {
       w,
       jobs,
       { innerSteps: o.innerSteps, batchSize: o.batchSize },
-      Date.now() + o.evaluationTimeoutMs,
+      { deadlineMs: Date.now() + o.evaluationTimeoutMs, clipSampleWaitMs: o.clipSampleWaitMs },
       o.signal,
     );
     const outcomes = new Map<string, EvaluationOutcome>([...evaluated].map(([h, e]) => [h, e.outcome]));

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cohort/gauntlet/v1/gauntlet.proto.
  */
 export const file_cohort_gauntlet_v1_gauntlet: GenFile = /*@__PURE__*/
-  fileDesc("CiFjb2hvcnQvZ2F1bnRsZXQvdjEvZ2F1bnRsZXQucHJvdG8SEmNvaG9ydC5nYXVudGxldC52MSISChBHZXRTdGF0dXNSZXF1ZXN0Is4BChFHZXRTdGF0dXNSZXNwb25zZRIWCg5qb2JzX2luX2ZsaWdodBgBIAEoDRIWCg5qb2JzX2NvbXBsZXRlZBgCIAEoBBITCgtqb2JzX2ZhaWxlZBgDIAEoBBIXCg9hdHRlbXB0c19mYWlsZWQYBCABKAQSFAoMc3RhdGVfd2luZG93GAUgASgDEhkKEXN0YXRlX2ZpbmdlcnByaW50GAYgASgMEhQKDGV2YWx1YXRvcl9pZBgHIAEoCRIUCgxqb2JzX2V4cGlyZWQYCCABKAQimAIKCFNjb3JlSm9iEg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRITCgtwYXlsb2FkX2tleRgFIAEoCRIaChJmaXJzdF9zZWVuX3VuaXhfbXMYBiABKAMSEwoLaW5uZXJfc3RlcHMYByABKA0SEgoKYmF0Y2hfc2l6ZRgIIAEoDRIwCgZidWNrZXQYCSABKAsyIC5jb2hvcnQuY29tbW9uLnYxLkJ1Y2tldEVuZHBvaW50EikKBGtpbmQYCiABKA4yGy5jb2hvcnQuZ2F1bnRsZXQudjEuSm9iS2luZBIYChBkZWFkbGluZV91bml4X21zGAsgASgDIv0DCgtTY29yZVJlc3VsdBIOCgZydW5faWQYASABKAkSDgoGd2luZG93GAIgASgEEgsKA3VpZBgDIAEoDRIOCgZob3RrZXkYBCABKAkSGAoQcmVqZWN0aW9uX3JlYXNvbhgFIAEoCRIcChRsb3NzX2Fzc2lnbmVkX2JlZm9yZRgGIAEoARIbChNsb3NzX2Fzc2lnbmVkX2FmdGVyGAcgASgBEhoKEmxvc3NfcmFuZG9tX2JlZm9yZRgIIAEoARIZChFsb3NzX3JhbmRvbV9hZnRlchgJIAEoARIaChJwYXlsb2FkX2JsYWtlMmIyNTYYCiABKAwSFAoMZXZhbHVhdG9yX2lkGAsgASgJEg0KBWZhdWx0GAwgASgJEg4KBmRldGFpbBgNIAEoCRIZChFzdGF0ZV9maW5nZXJwcmludBgOIAEoDBIUCgxldmFsX3NhbXBsZXMYDyABKA0SDwoHYXR0ZW1wdBgQIAEoDRIhChlwYXlsb2FkX3N0YXRlX2ZpbmdlcnByaW50GBEgASgMEhQKDGluZGV4X3NhbXBsZRgSIAEoDBIZChFvYmplY3RfYmxha2UyYjI1NhgTIAEoDBITCgt1cGRhdGVfbm9ybRgUIAEoARIpCgRraW5kGBUgASgOMhsuY29ob3J0LmdhdW50bGV0LnYxLkpvYktpbmQqOAoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhMKD0pPQl9LSU5EX1NBTVBMRRABMmwKEEV2YWx1YXRvclNlcnZpY2USWAoJR2V0U3RhdHVzEiQuY29ob3J0LmdhdW50bGV0LnYxLkdldFN0YXR1c1JlcXVlc3QaJS5jb2hvcnQuZ2F1bnRsZXQudjEuR2V0U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_cohort_common_v1_types]);
+  fileDesc("CiFjb2hvcnQvZ2F1bnRsZXQvdjEvZ2F1bnRsZXQucHJvdG8SEmNvaG9ydC5nYXVudGxldC52MSISChBHZXRTdGF0dXNSZXF1ZXN0Is4BChFHZXRTdGF0dXNSZXNwb25zZRIWCg5qb2JzX2luX2ZsaWdodBgBIAEoDRIWCg5qb2JzX2NvbXBsZXRlZBgCIAEoBBITCgtqb2JzX2ZhaWxlZBgDIAEoBBIXCg9hdHRlbXB0c19mYWlsZWQYBCABKAQSFAoMc3RhdGVfd2luZG93GAUgASgDEhkKEXN0YXRlX2ZpbmdlcnByaW50GAYgASgMEhQKDGV2YWx1YXRvcl9pZBgHIAEoCRIUCgxqb2JzX2V4cGlyZWQYCCABKAQirAIKCFNjb3JlSm9iEg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRITCgtwYXlsb2FkX2tleRgFIAEoCRIaChJmaXJzdF9zZWVuX3VuaXhfbXMYBiABKAMSEwoLaW5uZXJfc3RlcHMYByABKA0SEgoKYmF0Y2hfc2l6ZRgIIAEoDRIwCgZidWNrZXQYCSABKAsyIC5jb2hvcnQuY29tbW9uLnYxLkJ1Y2tldEVuZHBvaW50EikKBGtpbmQYCiABKA4yGy5jb2hvcnQuZ2F1bnRsZXQudjEuSm9iS2luZBIYChBkZWFkbGluZV91bml4X21zGAsgASgDEhIKCmNsaXBfbm9ybXMYDCADKAEirAQKC1Njb3JlUmVzdWx0Eg4KBnJ1bl9pZBgBIAEoCRIOCgZ3aW5kb3cYAiABKAQSCwoDdWlkGAMgASgNEg4KBmhvdGtleRgEIAEoCRIYChByZWplY3Rpb25fcmVhc29uGAUgASgJEhwKFGxvc3NfYXNzaWduZWRfYmVmb3JlGAYgASgBEhsKE2xvc3NfYXNzaWduZWRfYWZ0ZXIYByABKAESGgoSbG9zc19yYW5kb21fYmVmb3JlGAggASgBEhkKEWxvc3NfcmFuZG9tX2FmdGVyGAkgASgBEhoKEnBheWxvYWRfYmxha2UyYjI1NhgKIAEoDBIUCgxldmFsdWF0b3JfaWQYCyABKAkSDQoFZmF1bHQYDCABKAkSDgoGZGV0YWlsGA0gASgJEhkKEXN0YXRlX2ZpbmdlcnByaW50GA4gASgMEhQKDGV2YWxfc2FtcGxlcxgPIAEoDRIPCgdhdHRlbXB0GBAgASgNEiEKGXBheWxvYWRfc3RhdGVfZmluZ2VycHJpbnQYESABKAwSFAoMaW5kZXhfc2FtcGxlGBIgASgMEhkKEW9iamVjdF9ibGFrZTJiMjU2GBMgASgMEhMKC3VwZGF0ZV9ub3JtGBQgASgBEikKBGtpbmQYFSABKA4yGy5jb2hvcnQuZ2F1bnRsZXQudjEuSm9iS2luZBIUCgx0ZW5zb3Jfbm9ybXMYFiADKAESFwoPY2xpcF9mYWN0b3JfbWluGBcgASgBKjgKB0pvYktpbmQSGAoUSk9CX0tJTkRfVU5TUEVDSUZJRUQQABITCg9KT0JfS0lORF9TQU1QTEUQATJsChBFdmFsdWF0b3JTZXJ2aWNlElgKCUdldFN0YXR1cxIkLmNvaG9ydC5nYXVudGxldC52MS5HZXRTdGF0dXNSZXF1ZXN0GiUuY29ob3J0LmdhdW50bGV0LnYxLkdldFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_cohort_common_v1_types]);
 
 /**
  * @generated from message cohort.gauntlet.v1.GetStatusRequest
@@ -169,6 +169,16 @@ export type ScoreJob = Message<"cohort.gauntlet.v1.ScoreJob"> & {
    * @generated from field: int64 deadline_unix_ms = 11;
    */
   deadlineUnixMs: bigint;
+
+  /**
+   * Score jobs: the window's clip reference per tensor, in the model's tensor-table order: the lower
+   * median over the window's sampled updates of each tensor's L2 norm (protocol §5). The evaluator scales
+   * each tensor of the update by min(1, reference / (its norm + 1e-8)) before measuring it, as the
+   * aggregate's median-norm clip would. Empty: measured unclipped (no sample answered in time).
+   *
+   * @generated from field: repeated double clip_norms = 12;
+   */
+  clipNorms: number[];
 };
 
 /**
@@ -321,6 +331,23 @@ export type ScoreResult = Message<"cohort.gauntlet.v1.ScoreResult"> & {
    * @generated from field: cohort.gauntlet.v1.JobKind kind = 21;
    */
   kind: JobKind;
+
+  /**
+   * L2 norm of each tensor's dequantized values (fp64 sum of squares in stored order), in the tensor
+   * table's order; sample and score jobs, empty unless fault is empty. The validator's clip references
+   * are their per-tensor lower medians.
+   *
+   * @generated from field: repeated double tensor_norms = 22;
+   */
+  tensorNorms: number[];
+
+  /**
+   * Score jobs: the smallest factor the clip references scaled a tensor of the update by (1: nothing
+   * clipped, also when the job carried no references); 0 unless fault is empty.
+   *
+   * @generated from field: double clip_factor_min = 23;
+   */
+  clipFactorMin: number;
 };
 
 /**
