@@ -63,6 +63,7 @@ import {
   aggregateUpdates,
   createEngine,
   decodeAggregate,
+  encodeUpdate,
   objectDigest,
   openDataset,
   signObject,
@@ -711,13 +712,32 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     assert.equal(await store.head(aggregateKey(RUN, 6)), undefined);
 
     await putUpdate(7, M1, GARBAGE);
+    // Well-formed, signed, of θ_7 — but encoded for another model: alone in its window it would be the
+    // majority model, and an aggregate of it could be published that no replica can apply.
+    const { bytes: foreign } = await encodeUpdate(
+      [{ name: 'w', shape: [64, 64], data: new Float32Array(64 * 64).fill(0.01) }],
+      {
+        runId: RUN,
+        window: 7,
+        hotkey: M2.publicKey,
+        stateFingerprint: Buffer.from(theta.get(6) ?? '', 'hex'),
+        dataReceipt: new Uint8Array(32),
+      },
+      { tileSide: 64, topk: 16, indexCoding: 'rice' },
+    );
+    signObject(foreign, M2);
+    await putUpdate(7, M2, foreign);
     await publishWindow(8);
     const invalid = await waitFor(agg, 'aggregate_skipped', atWindow(7));
     assert.equal(invalid.reason, 'NO_VALID_UPDATES');
     assert.deepEqual(
       (invalid.excluded as { hotkey: string; reason: string }[]).map((e) => [e.hotkey, e.reason]),
-      [[ss58(M1), 'BAD_MAGIC']],
+      [
+        [ss58(M1), 'BAD_MAGIC'],
+        [ss58(M2), 'WRONG_MODEL'],
+      ].sort((a, b) => byString(a[0]!, b[0]!)),
     );
+    assert.equal(await store.head(aggregateKey(RUN, 7)), undefined, 'nothing published for window 7');
     const cp8 = await waitFor(agg, 'checkpoint_published', atWindow(8));
     assert.equal(cp8.stateFingerprint, theta.get(6));
     assert.equal((await manifestOf(8)).stateFingerprint, theta.get(6));
@@ -756,6 +776,7 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     assert.match(metrics, line('contributors_total', 'result="included"', 3));
     assert.match(metrics, line('contributors_total', 'result="excluded",reason="BAD_MAGIC"', 2));
     assert.match(metrics, line('contributors_total', 'result="excluded",reason="WRONG_STATE"', 1));
+    assert.match(metrics, line('contributors_total', 'result="excluded",reason="WRONG_MODEL"', 1));
     assert.match(metrics, line('last_aggregated_window', '', 8));
     assert.match(metrics, line('last_checkpoint_window', '', 8));
     // Every verdict on the bytes is the compressor's (the collector parses nothing): windows 5 and 8

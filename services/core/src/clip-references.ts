@@ -35,15 +35,22 @@ export function smallestClipFactor(norms: readonly number[], references: readonl
 const usable = (norms: readonly number[]): boolean =>
   norms.length > 0 && norms.every((n) => Number.isFinite(n) && n >= 0);
 
+/** The window's clip references and how many updates' norms set them. */
+export interface ClipReferences {
+  /** Per tensor, in the tensor table's order; empty when no norm list was usable (measured unclipped). */
+  readonly references: number[];
+  /** How many norm lists the medians were taken over. */
+  readonly from: number;
+}
+
 /**
  * Per tensor, the lower median of the updates' norms (`norms`: one list per update, per tensor in the
  * tensor table's order). Lists that are empty or hold a negative or non-finite value are ignored, and so
  * are lists of another length than the most common one (ties: the longer): every valid update of a run
- * has one tensor table, so a list of another length is not a norm vector of this model. Empty when no
- * list is usable (the score jobs then measure unclipped). Deterministic: the median does not depend on
- * the lists' order.
+ * has one tensor table, so a list of another length is not a norm vector of this model. Deterministic:
+ * the median does not depend on the lists' order.
  */
-export function clipReferences(norms: Iterable<readonly number[]>): number[] {
+export function clipReferences(norms: Iterable<readonly number[]>): ClipReferences {
   const lists = [...norms].filter(usable);
   const counts = new Map<number, number>();
   for (const list of lists) counts.set(list.length, (counts.get(list.length) ?? 0) + 1);
@@ -53,8 +60,9 @@ export function clipReferences(norms: Iterable<readonly number[]>): number[] {
     if (count > best || (count === best && len > length)) [length, best] = [len, count];
   }
   const same = lists.filter((l) => l.length === length);
-  return Array.from({ length }, (_, t) => {
+  const references = Array.from({ length }, (_, t) => {
     const column = same.map((l) => l[t] as number).sort((a, b) => a - b);
     return column[(column.length - 1) >> 1] as number;
   });
+  return { references, from: same.length };
 }

@@ -157,14 +157,14 @@ export class EvaluationClient {
       const sampled = this.#results.get(id)?.evaluation;
       return sampled === undefined || sampled.tensorNorms.length === 0 ? [] : [sampled.tensorNorms];
     });
-    const references = clipReferences(norms);
+    const { references, from } = clipReferences(norms);
     await this.#publish(window, jobs, job, JobKind.UNSPECIFIED, deadlineMs, references);
     this.#log.info('score_jobs_queued', {
       window,
       jobs: jobs.length,
       sampleJobs: jobs.length,
       // The updates whose norms set the clip references (0: measured unclipped).
-      clipSampled: references.length === 0 ? 0 : norms.length,
+      clipSampled: from,
       clipTensors: references.length,
     });
     const ids = jobs.map((j) => scoreResultMsgId(window, j.hotkey));
