@@ -16,8 +16,9 @@
  * Assigned pages are the first `evalSamples` of the miner's pages (pagesFor with inner_steps ×
  * batch_size samples of the train split); control pages are controlPagesFor the same run, hotkey and
  * window, `evalSamples` of them. A sample job (ADR 0018) stops after validate and answers the payload's
- * index sample, digests and per-tensor norms (the validator's clip references come from these). Losses on θ_w are cached per θ fingerprint and page set, so a redelivered
- * job or a repeated page set costs no second pass.
+ * index sample, digests and per-tensor norms (the validator's clip references come from these). Losses
+ * on θ_w are cached per θ fingerprint and page set, so a redelivered job or a repeated page set costs no
+ * second pass.
  */
 import {
   controlPagesFor,
@@ -88,13 +89,6 @@ const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equ
 /** Cached losses kept per θ (a few windows' worth of page sets). */
 const MAX_CACHED_LOSSES = 4096;
 
-/** L2 norm of every dequantized value of an update, summed in fp64 in table order. */
-export function updateNorm(tensors: readonly { readonly values: Float32Array }[]): number {
-  let sum = 0;
-  for (const t of tensors) for (const v of t.values) sum += v * v;
-  return Math.sqrt(sum);
-}
-
 /** Each tensor's L2 norm (fp64 sum of squares in stored order): core clip-references.ts's inputs. */
 export function tensorNorms(tensors: readonly { readonly values: Float32Array }[]): number[] {
   return tensors.map((t) => {
@@ -102,6 +96,11 @@ export function tensorNorms(tensors: readonly { readonly values: Float32Array }[
     for (const v of t.values) sum += v * v;
     return Math.sqrt(sum);
   });
+}
+
+/** The whole update's L2 norm from its tensors' norms (the validator's NORM_OUTLIER check). */
+export function updateNorm(norms: readonly number[]): number {
+  return Math.sqrt(norms.reduce((sum, n) => sum + n * n, 0));
 }
 
 function badJob(message: string, details: Record<string, string | number> = {}): never {
@@ -214,7 +213,7 @@ export class JobScorer {
       lossAssignedAfter: losses.assignedAfter,
       lossRandomBefore: losses.randomBefore,
       lossRandomAfter: losses.randomAfter,
-      updateNorm: updateNorm(tensors),
+      updateNorm: updateNorm(norms),
       tensorNorms: norms,
       clipFactorMin: smallestClipFactor(norms, clipTo),
       payloadBlake2b256,
