@@ -33,3 +33,4 @@ export type { ArmResult, SparseLoCoResult, SparseLoCoSetup } from './sparseloco.
 export { until } from './until.js';
 export { runNewcomer } from './newcomer.js';
 export type { NewcomerOptions, NewcomerResult } from './newcomer.js';
+export { foreignModelUpdate } from './foreign-model.js';

@@ -63,7 +63,6 @@ import {
   aggregateUpdates,
   createEngine,
   decodeAggregate,
-  encodeUpdate,
   objectDigest,
   openDataset,
   signObject,
@@ -74,7 +73,7 @@ import { GpuWorkerService } from '@cohort/proto/cohort/worker/v1/gpu_worker';
 import { WindowEventSchema } from '@cohort/proto/cohort/events/v1/events';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { brownDataset, spawnService, startNatsServer } from '../harness/index.js';
+import { brownDataset, foreignModelUpdate, spawnService, startNatsServer } from '../harness/index.js';
 import type { LogRecord, NatsServer, ServiceProcess } from '../harness/index.js';
 
 const RUN = 'aggregator-test';
@@ -714,18 +713,7 @@ describe('aggregator (devnet, CPU, real NATS and checkpoint-store)', () => {
     await putUpdate(7, M1, GARBAGE);
     // Well-formed, signed, of θ_7 — but encoded for another model: alone in its window it would be the
     // majority model, and an aggregate of it could be published that no replica can apply.
-    const { bytes: foreign } = await encodeUpdate(
-      [{ name: 'w', shape: [64, 64], data: new Float32Array(64 * 64).fill(0.01) }],
-      {
-        runId: RUN,
-        window: 7,
-        hotkey: M2.publicKey,
-        stateFingerprint: Buffer.from(theta.get(6) ?? '', 'hex'),
-        dataReceipt: new Uint8Array(32),
-      },
-      { tileSide: 64, topk: 16, indexCoding: 'rice' },
-    );
-    signObject(foreign, M2);
+    const foreign = await foreignModelUpdate(RUN, 7, M2, Buffer.from(theta.get(6) ?? '', 'hex'));
     await putUpdate(7, M2, foreign);
     await publishWindow(8);
     const invalid = await waitFor(agg, 'aggregate_skipped', atWindow(7));

@@ -50,14 +50,7 @@ import {
 } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
 import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
-import {
-  aggregateUpdates,
-  createEngine,
-  decodeUpdate,
-  encodeUpdate,
-  openDataset,
-  signObject,
-} from '@cohort/native';
+import { aggregateUpdates, createEngine, decodeUpdate, openDataset, signObject } from '@cohort/native';
 import type { Dataset, Engine } from '@cohort/native';
 import {
   EvaluatorService,
@@ -70,7 +63,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { brownDataset, spawnService, startNatsServer } from '../harness/index.js';
+import { brownDataset, foreignModelUpdate, spawnService, startNatsServer } from '../harness/index.js';
 import type { LogRecord, NatsServer, ServiceProcess } from '../harness/index.js';
 
 const RUN = 'gauntlet-test';
@@ -748,18 +741,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.match(badRefs.detail, /^BAD_JOB: .*clip references/);
 
     // A well-formed, signed, in-sync payload of another model: INVALID before any measurement.
-    const { bytes: foreign } = await encodeUpdate(
-      [{ name: 'w', shape: [64, 64], data: new Float32Array(64 * 64).fill(0.01) }],
-      {
-        runId: RUN,
-        window: 7,
-        hotkey: OTHER_MODEL.publicKey,
-        stateFingerprint: Buffer.from(theta.get(7) ?? '', 'hex'),
-        dataReceipt: new Uint8Array(32),
-      },
-      { tileSide: 64, topk: 16, indexCoding: 'rice' },
-    );
-    signObject(foreign, OTHER_MODEL);
+    const foreign = await foreignModelUpdate(RUN, 7, OTHER_MODEL, Buffer.from(theta.get(7) ?? '', 'hex'));
     await store.put(updateKey(RUN, 7, ss58(OTHER_MODEL)), foreign);
     await publishJob(7, OTHER_MODEL, 9);
     const wrongModel = await resultFor(7, OTHER_MODEL);
