@@ -71,3 +71,27 @@ test('malformed records are refused', () => {
   }
   assert.throws(() => parseScoreRecord(Uint8Array.of(0xff)), ScoreRecordError);
 });
+
+test("a scored verdict's clip factor survives the round trip and must lie in [0, 1]", () => {
+  const verdicts = new Map<string, PeerVerdict>([
+    ['a', { ...scored(0.03), clipFactor: 0.5 } as PeerVerdict],
+    ['b', scored(0.01)],
+  ]);
+  const record = buildScoreRecords(CONTEXT, verdicts, scoreWindow(new Map(), verdicts)).find(
+    (r) => r.explanation.hotkey === 'a',
+  )!;
+  const back = parseScoreRecord(encodeScoreRecord(record));
+  assert.deepEqual(back.explanation.verdict, { ...scored(0.03), clipFactor: 0.5 });
+  assert.ok(recheckScoreRecord(back).matches);
+  for (const clipFactor of [1.5, -0.1, 'half']) {
+    const doctored = {
+      ...record,
+      explanation: { ...record.explanation, verdict: { ...record.explanation.verdict, clipFactor } },
+    };
+    assert.throws(
+      () => parseScoreRecord(new TextEncoder().encode(JSON.stringify(doctored))),
+      (e) => e instanceof ScoreRecordError && e.reason === 'SCORE_RECORD_INVALID',
+      String(clipFactor),
+    );
+  }
+});

@@ -91,6 +91,11 @@ const isVerdict = (v: unknown): v is PeerVerdict => {
   if (x.kind !== 'scored' || typeof x.losses !== 'object' || x.losses === null) return false;
   if (x.norm !== undefined && !(typeof x.norm === 'number' && Number.isFinite(x.norm) && x.norm >= 0))
     return false;
+  if (
+    x.clipFactor !== undefined &&
+    !(typeof x.clipFactor === 'number' && x.clipFactor >= 0 && x.clipFactor <= 1)
+  )
+    return false;
   const l = x.losses as Record<string, unknown>;
   return ['assignedBefore', 'assignedAfter', 'randomBefore', 'randomAfter'].every(
     (k) => typeof l[k] === 'number' && Number.isFinite(l[k]),

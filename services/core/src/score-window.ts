@@ -148,6 +148,12 @@ export type PeerVerdict =
       readonly losses: LossMeasurement;
       /** L2 norm of the update's dequantized values (the NORM_OUTLIER check); absent: not checked. */
       readonly norm?: number;
+      /**
+       * The smallest factor the window's clip references scaled a tensor of the update by before the
+       * losses were measured (1: nothing clipped; ADR 0023); absent: not reported. For the reader only:
+       * the score uses the losses.
+       */
+      readonly clipFactor?: number;
     }
   | { readonly kind: 'fault'; readonly reason: FaultReason };
 

@@ -21,6 +21,8 @@ export type EvaluationOutcome =
       readonly losses: LossMeasurement;
       /** L2 norm of the update's values, when the evaluator reported one. */
       readonly norm?: number;
+      /** The smallest clip factor applied before measuring (ADR 0023), when the evaluator reported one. */
+      readonly clipFactor?: number;
     }
   | { readonly kind: 'fault'; readonly fault: 'MISSING' | 'INVALID' | 'OUT_OF_SYNC' | 'RECEIPT_MISMATCH' }
   /** The evaluator could not score it (EVALUATOR_FAILED): not the miner's doing. */
@@ -79,6 +81,7 @@ export function windowVerdicts(o: WindowObservations): WindowVerdicts {
         kind: 'scored',
         losses: e.losses,
         ...(e.norm === undefined ? {} : { norm: e.norm }),
+        ...(e.clipFactor === undefined ? {} : { clipFactor: e.clipFactor }),
       });
     }
   }

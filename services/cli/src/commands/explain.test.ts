@@ -7,7 +7,7 @@ import { CohortError, buildScoreRecords, encodeScoreRecord, scoreWindow } from '
 import type { PeerVerdict } from '@cohort/core';
 import { runCli } from '../run-cli.js';
 
-const scored = (control: number): PeerVerdict => ({
+const scored = (control: number, clipFactor?: number): PeerVerdict => ({
   kind: 'scored',
   losses: {
     assignedBefore: 4,
@@ -15,11 +15,12 @@ const scored = (control: number): PeerVerdict => ({
     randomBefore: 4,
     randomAfter: 4 * (1 - control),
   },
+  ...(clipFactor === undefined ? {} : { clipFactor }),
 });
 
 test('cohort explain --file rechecks a record and refuses a doctored one', async () => {
   const verdicts = new Map<string, PeerVerdict>([
-    ['a', scored(0.03)],
+    ['a', scored(0.03, 0.25)],
     ['b', scored(0.01)],
     ['c', { kind: 'fault', reason: 'MISSING' }],
   ]);
@@ -33,6 +34,7 @@ test('cohort explain --file rechecks a record and refuses a doctored one', async
   writeFileSync(good, encodeScoreRecord(records.find((r) => r.explanation.hotkey === 'a')!));
   const out = await runCli(['explain', '--file', good]);
   assert.match(out, /window 7, miner a/);
+  assert.match(out, /measured clipped to the window's median norms: a tensor scaled by ×0\.25/);
   assert.match(out, /the published score follows from its inputs/);
   const c = records.find((r) => r.explanation.hotkey === 'c')!;
   const bad = join(dir, 'bad.json');

@@ -39,6 +39,12 @@ function describe(record: ScoreRecord): string[] {
       ? `losses: assigned ${fmt(v.losses.assignedBefore)} → ${fmt(v.losses.assignedAfter)}, control ${fmt(v.losses.randomBefore)} → ${fmt(v.losses.randomAfter)}`
       : `fault: ${v.reason}`,
   ];
+  if (v.kind === 'scored' && v.clipFactor !== undefined)
+    lines.push(
+      v.clipFactor < 1
+        ? `measured clipped to the window's median norms: a tensor scaled by ×${fmt(v.clipFactor)}`
+        : `measured unclipped (no tensor above the window's median norm)`,
+    );
   if (e.gradientScore !== null)
     lines.push(`gradient score ${fmt(e.gradientScore)}, binary indicator ${e.binaryIndicator}`);
   lines.push(

@@ -91,6 +91,8 @@ export function evaluationOf(r: ScoreResult): Evaluation {
           randomAfter: r.lossRandomAfter,
         },
         ...(Number.isFinite(r.updateNorm) && r.updateNorm >= 0 ? { norm: r.updateNorm } : {}),
+        // 0 is what an evaluator without clip references (ADR 0023) leaves: not reported.
+        ...(r.clipFactorMin > 0 && r.clipFactorMin <= 1 ? { clipFactor: r.clipFactorMin } : {}),
       },
     };
   }
