@@ -44,6 +44,7 @@ export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
   cudaMemory(device: number): NativeCudaMemory | null;
   blake2b256(bytes: Uint8Array): Promise<Uint8Array>;
+  blake2b256File(path: string, length?: number): Promise<Uint8Array>;
   openDataset(manifestPath: string, verifyHashes: boolean): Promise<NativeDataset>;
   createEngine(options: NativeEngineOptions): Promise<NativeEngine>;
   decodeUpdate(

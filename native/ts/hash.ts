@@ -26,3 +26,23 @@ export async function blake2b256Async(data: Uint8Array): Promise<Uint8Array> {
     throw mapNativeError(error);
   }
 }
+
+/**
+ * Resolves with the BLAKE2b-256 digest of the file at `path` (its first `length` bytes when given), read
+ * in chunks on a pool thread: for objects larger than one JavaScript buffer can hold (4 GiB; a 1B model's
+ * fp32 checkpoint is 4.7 GB). Rejects with InvalidArgumentError for a missing or unreadable path, a file
+ * shorter than `length`, or a `length` that is not a byte count.
+ */
+export async function blake2b256File(path: string, length?: number): Promise<Uint8Array> {
+  if (typeof path !== 'string' || path === '')
+    throw new InvalidArgumentError(expectedMessage('a path', 'path', path), { reason: 'NOT_A_PATH' });
+  if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0))
+    throw new InvalidArgumentError(expectedMessage('a byte count', 'length', length), {
+      reason: 'BAD_LENGTH',
+    });
+  try {
+    return await nativeAddon().binding.blake2b256File(path, length);
+  } catch (error) {
+    throw mapNativeError(error);
+  }
+}

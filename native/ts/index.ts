@@ -4,7 +4,7 @@
  */
 export { addScaled, AddScaledReason } from './add-scaled.js';
 export { buildInfo, cudaMemory, cudaUsable, resolveDevice } from './build-info.js';
-export { blake2b256Async } from './hash.js';
+export { blake2b256Async, blake2b256File } from './hash.js';
 export type { BuildInfo, CudaMemory } from './build-info.js';
 export { CodecError, CudaError, NATIVE_ERROR_NAMES, OutOfMemoryError } from './errors.js';
 export type { NativeErrorName } from './errors.js';

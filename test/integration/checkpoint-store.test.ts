@@ -7,13 +7,21 @@
  * on the filesystem backend and on the S3 backend against a real RADOS Gateway.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CohortError, blake2b256, encodeSs58, hotkeyFromSeed, latestKey, updateKey } from '@cohort/core';
-import { createServiceClient, createTransport } from '@cohort/kit';
+import {
+  Code,
+  CohortError,
+  blake2b256,
+  encodeSs58,
+  hotkeyFromSeed,
+  latestKey,
+  updateKey,
+} from '@cohort/core';
+import { StoreClient, createServiceClient, createTransport } from '@cohort/kit';
 import type { ServiceClient, Transport } from '@cohort/kit';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 import { spawnService, startS3Server } from '../harness/index.js';
@@ -161,6 +169,38 @@ for (const backend of ['filesystem', 's3'] as const)
       assert.equal(await reasonOf(client.put(wrongSize())), 'SIZE_MISMATCH');
       assert.equal(await reasonOf(put(client, key, bytes(65 << 20, 4), 1 << 20)), 'TOO_LARGE');
       assert.equal(await reasonOf(client.head({ key })), 'NOT_FOUND');
+    });
+
+    test('StoreClient streams files both ways: putFile, then getToFile; a refused or absent object leaves no file', async () => {
+      const store = new StoreClient(`127.0.0.1:${(await proc.ports()).grpc}`, { chunkBytes: 100_000 });
+      const work = mkdtempSync(join(tmpdir(), 'cohort-store-files-'));
+      try {
+        const key = updateKey(RUN, 25, HOTKEY);
+        const data = bytes(1_234_567, 5);
+        const source = join(work, 'source.bin');
+        writeFileSync(source, data);
+        const put = await store.putFile(key, source, { blake2b256: blake2b256(data) });
+        assert.equal(put.created, true);
+        const target = join(work, 'target.bin');
+        writeFileSync(target, 'an older file is replaced, not appended to');
+        const info = await store.getToFile(key, target);
+        assert.equal(info?.sizeBytes, BigInt(data.length));
+        assert.equal(hex(info?.blake2b256), hex(blake2b256(data)));
+        assert.deepEqual(new Uint8Array(readFileSync(target)), data);
+        // The check sees the info first and refuses: nothing of the object is left on disk.
+        const refused = join(work, 'refused.bin');
+        const check = (seen: { sizeBytes: bigint }) => {
+          throw new CohortError(Code.DataLoss, `refused at ${seen.sizeBytes} bytes`, { reason: 'REFUSED' });
+        };
+        assert.equal(await reasonOf(store.getToFile(key, refused, { check })), 'REFUSED');
+        assert.equal(existsSync(refused), false);
+        const absent = join(work, 'absent.bin');
+        assert.equal(await store.getToFile(`${key}-missing`, absent), undefined);
+        assert.equal(existsSync(absent), false);
+      } finally {
+        store.close();
+        rmSync(work, { recursive: true, force: true });
+      }
     });
 
     test("Watch reports the store's own first-seen time, of its own bucket and of a file:// peer", async () => {

@@ -10,7 +10,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Code, CohortError, dataReceipt, encodeSs58, hotkeyFromSeed, pagesFor } from '@cohort/core';
+import {
+  Code,
+  CohortError,
+  blake2b256,
+  dataReceipt,
+  encodeSs58,
+  hotkeyFromSeed,
+  pagesFor,
+} from '@cohort/core';
 import { createServiceClient, createTransport } from '@cohort/kit';
 import type { ServiceClient, Transport } from '@cohort/kit';
 import {
@@ -237,11 +245,16 @@ describe('gpu-worker over gRPC (devnet, CPU, Brown)', () => {
       );
     }
     // An aggregate computed from another θ_0 is refused and leaves the replica as it was.
-    const foreign = await aggregateUpdates([payload0], {
+    // (The miner's update, re-sealed as computed from another θ: an aggregate of it names that θ.)
+    const otherState = Uint8Array.from(payload0);
+    otherState.fill(0x11, 120, 152); // the header's state fingerprint (docs/wire-format.md §4)
+    otherState.set(blake2b256(otherState.subarray(0, otherState.length - 96)), otherState.length - 96);
+    signObject(otherState, MINER);
+    const foreign = await aggregateUpdates([otherState], {
       runId: RUN,
       window: 0n,
       hotkey: AGGREGATOR.publicKey,
-      stateFingerprint: new Uint8Array(32).fill(0x11),
+      stateFingerprint: null,
     });
     signObject(foreign.bytes, AGGREGATOR);
     await assert.rejects(b.client.applyAggregate(applyStream(0n, foreign.bytes)), hasReason('WRONG_STATE'));

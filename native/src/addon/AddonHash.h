@@ -10,4 +10,9 @@ namespace cohort::addon {
 // argument rejects the Promise with a named error.
 Napi::Value AddonBlake2b256(const Napi::CallbackInfo& info);
 
+// The `blake2b256File(path, length?)` export: the digest of the file's first `length` bytes (all of it when
+// absent), read in chunks on a pool thread, for objects too large for one JavaScript buffer (4 GiB). A
+// missing path or a file shorter than `length` rejects with InvalidArgumentError.
+Napi::Value AddonBlake2b256File(const Napi::CallbackInfo& info);
+
 }  // namespace cohort::addon

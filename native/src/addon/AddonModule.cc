@@ -18,6 +18,7 @@ Napi::Object InitCohortNative(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, cohort::addon::AddonBuildInfo, "buildInfo"));
   exports.Set("cudaMemory", Napi::Function::New(env, cohort::addon::AddonCudaMemory, "cudaMemory"));
   exports.Set("blake2b256", Napi::Function::New(env, cohort::addon::AddonBlake2b256, "blake2b256"));
+  exports.Set("blake2b256File", Napi::Function::New(env, cohort::addon::AddonBlake2b256File, "blake2b256File"));
   auto* data = new cohort::addon::AddonInstance();
   data->dataset_constructor = Napi::Persistent(cohort::addon::AddonDataset::Define(env));
   data->engine_constructor = Napi::Persistent(cohort::addon::AddonEngine::Define(env));

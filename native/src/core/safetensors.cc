@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cohort/errors.h"
+#include "core/file_hash.h"
 #include "core/file_io.h"
 #include "core/safetensors_format.h"
 
@@ -22,8 +23,6 @@ namespace cohort {
 namespace {
 
 namespace format = safetensors_format;
-
-constexpr size_t kHashChunkBytes = 4u << 20;
 
 std::string describe(const at::Tensor& t) {
   if (!t.defined()) return "an undefined tensor";
@@ -86,14 +85,7 @@ SafetensorsHeader read_header(const io::ReadOnlyFile& file) {
 }
 
 void check_hash(const io::ReadOnlyFile& file, const Blake2b256Digest& expected) {
-  Blake2b hasher(32);
-  std::vector<uint8_t> chunk(static_cast<size_t>(std::min<uint64_t>(file.size(), kHashChunkBytes)));
-  for (uint64_t offset = 0; offset < file.size(); offset += chunk.size()) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), file.size() - offset));
-    file.read_exact(offset, chunk.data(), n);
-    hasher.update(chunk.data(), n);
-  }
-  const Blake2b256Digest actual = hasher.final256();
+  const Blake2b256Digest actual = io::file_blake2b256(file, file.size());
   if (actual != expected) {
     throw InvalidArgumentError(file.path() + ": " + expected_message("BLAKE2b-256 " + to_hex(expected), "the file",
                                                                      "a file hashing to " + to_hex(actual)));

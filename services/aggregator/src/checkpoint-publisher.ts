@@ -8,10 +8,10 @@
  * The manifest is signed with the aggregator's hotkey (ADR 0016): replicas load only checkpoints the
  * run's aggregator signed. Idempotent, because a restarted aggregator may publish the same window again:
  * a manifest already there, signed by this hotkey, with θ_c's fingerprint counts as published; identical files are no-ops for the store
- * (write-once keys accept the same bytes). The model is read into memory whole: fine for the presets
- * a single aggregator runs today; streaming from the file is a later change.
+ * (write-once keys accept the same bytes). The files are hashed and streamed from disk, never held in
+ * memory whole: a 1B model's fp32 checkpoint (4.7 GB) is more than one JavaScript buffer can hold.
  */
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   Code,
@@ -25,6 +25,7 @@ import {
   parseCheckpointManifest,
 } from '@cohort/core';
 import type { CheckpointFileEntry, CheckpointLineage, LineageAggregate } from '@cohort/core';
+import { blake2b256File } from '@cohort/native';
 import { listCheckpointWindows, withTempDir } from '@cohort/replica';
 
 import type { AggregatorDeps } from './deps.js';
@@ -40,19 +41,25 @@ function conflict(window: number, theirs: string, ours: string): CohortError {
   );
 }
 
+/** Stream the file at `path` to `key`, checked end to end against its BLAKE2b-256 (hashed from disk). */
 async function upload(
   deps: AggregatorDeps,
   key: string,
-  bytes: Uint8Array,
+  path: string,
   contentType: string,
 ): Promise<CheckpointFileEntry> {
-  const { info } = await deps.store.put(key, bytes, { contentType, signal: deps.signal });
-  if (info === undefined || info.sizeBytes !== BigInt(bytes.length) || info.blake2b256.length !== 32) {
-    throw new CohortError(Code.DataLoss, `the store did not confirm ${key} (${bytes.length} bytes)`, {
+  const [digest, { size }] = await Promise.all([blake2b256File(path), stat(path)]);
+  const { info } = await deps.store.putFile(key, path, {
+    contentType,
+    blake2b256: digest,
+    signal: deps.signal,
+  });
+  if (info === undefined || info.sizeBytes !== BigInt(size) || hex(info.blake2b256) !== hex(digest)) {
+    throw new CohortError(Code.DataLoss, `the store did not confirm ${key} (${size} bytes)`, {
       reason: 'STORE_BAD_REPLY',
     });
   }
-  return { sizeBytes: bytes.length, blake2b256: hex(info.blake2b256) };
+  return { sizeBytes: size, blake2b256: hex(digest) };
 }
 
 /**
@@ -123,11 +130,9 @@ export async function publishCheckpoint(deps: AggregatorDeps): Promise<boolean> 
     } else {
       const { model, config } = await withTempDir(deps.settings.stateDir, async (dir) => {
         await replica.engine.saveCheckpoint(dir);
-        const modelBytes = await readFile(join(dir, 'model.safetensors'));
-        const configBytes = await readFile(join(dir, 'config.json'));
         return {
-          model: await upload(deps, keys.model, modelBytes, 'application/octet-stream'),
-          config: await upload(deps, keys.config, configBytes, 'application/json'),
+          model: await upload(deps, keys.model, join(dir, 'model.safetensors'), 'application/octet-stream'),
+          config: await upload(deps, keys.config, join(dir, 'config.json'), 'application/json'),
         };
       });
       const manifest = encodeCheckpointManifest(

@@ -9,7 +9,7 @@
  * Any mismatch is CHECKPOINT_CORRUPT and the caller (the coordinator's resync) falls back to an older
  * checkpoint; the temporary files are always removed.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -73,23 +73,26 @@ async function fetchManifest(
   }
 }
 
+/** Stream `key` to `path` (never whole in memory: 1B's fp32 weights exceed one JavaScript buffer). */
 async function fetchFile(
   store: StoreClient,
   key: string,
   entry: CheckpointManifest['model'],
   path: string,
 ): Promise<number> {
-  const object = await store.get(key);
-  if (object === undefined)
+  const info = await store.getToFile(key, path, {
+    check: (stored) => {
+      if (stored.sizeBytes !== BigInt(entry.sizeBytes) || hex(stored.blake2b256) !== entry.blake2b256) {
+        throw checkpointError(
+          'CHECKPOINT_CORRUPT',
+          `${key} has ${stored.sizeBytes} bytes hashing to ${hex(stored.blake2b256)}; the manifest says ${entry.sizeBytes} bytes, ${entry.blake2b256}`,
+        );
+      }
+    },
+  });
+  if (info === undefined)
     throw checkpointError('CHECKPOINT_MISSING', `the manifest names ${key}, which is absent`);
-  if (object.bytes.length !== entry.sizeBytes || hex(object.info.blake2b256) !== entry.blake2b256) {
-    throw checkpointError(
-      'CHECKPOINT_CORRUPT',
-      `${key} has ${object.bytes.length} bytes hashing to ${hex(object.info.blake2b256)}; the manifest says ${entry.sizeBytes} bytes, ${entry.blake2b256}`,
-    );
-  }
-  await writeFile(path, object.bytes);
-  return object.bytes.length;
+  return entry.sizeBytes;
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CohortError } from '@cohort/core';
+import { CohortError, blake2b256 } from '@cohort/core';
 
 import { EF_STATE_FILE, EfStore } from './ef-store.js';
 
@@ -30,4 +30,22 @@ test('EfStore: a damaged file is EF_STATE_INVALID, never zeros', async () => {
   await assert.rejects(store.load(), (e) => e instanceof CohortError && e.reason === 'EF_STATE_INVALID');
   writeFileSync(store.path, bytes.subarray(0, 50));
   await assert.rejects(store.load(), (e) => e instanceof CohortError && e.reason === 'EF_STATE_INVALID');
+});
+
+test('EfStore: values streamed in many chunks give the documented layout and load back exactly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cohort-ef-'));
+  // 1001 values through 64-byte chunks: 63 chunks, the last one partial.
+  const store = new EfStore(dir, { chunkBytes: 64 });
+  const values = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i) * 1e-3);
+  await store.save({ window: 42n, values });
+  const head = Buffer.alloc(32);
+  head.write('COHORTEF', 0, 'latin1');
+  head.writeUInt32LE(1, 8);
+  head.writeBigUInt64LE(42n, 16);
+  head.writeBigUInt64LE(1001n, 24);
+  const body = Buffer.concat([head, Buffer.from(values.buffer)]);
+  assert.deepEqual(readFileSync(store.path), Buffer.concat([body, blake2b256(body)]));
+  const loaded = await new EfStore(dir, { chunkBytes: 40 }).load();
+  assert.equal(loaded?.window, 42n);
+  assert.deepEqual(loaded?.values, values);
 });

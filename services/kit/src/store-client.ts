@@ -2,10 +2,11 @@
  * A typed client of the checkpoint-store for the services that read and write run objects (coordinator,
  * aggregator, gpu-worker): whole-object put/get over the streaming RPCs, `undefined` for an absent key
  * instead of an error, and every listing page followed. Objects here are updates, aggregates, manifests
- * and checkpoints, read whole; dataset shards are read by range ({@link StoreClient.getRange}) and
- * published from files ({@link StoreClient.putFile}).
+ * and checkpoints, read whole; dataset shards are read by range ({@link StoreClient.getRange}); objects
+ * too big for memory (dataset shards, checkpoints: a JavaScript buffer stops at 4 GiB) are published from
+ * files ({@link StoreClient.putFile}) and read into files ({@link StoreClient.getToFile}).
  */
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { CohortError, Code } from '@cohort/core';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
@@ -171,6 +172,58 @@ export class StoreClient {
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
+    }
+  }
+
+  /**
+   * Stream the object under `key` into the file at `path` (created or truncated), never holding it in
+   * memory whole: for checkpoints of models whose fp32 weights exceed one JavaScript buffer. Returns the
+   * object's info, or undefined when there is none (no file is left). `check` sees the info before any
+   * byte is written and may throw to refuse the object (its error is the call's). The byte count must
+   * be the announced size (DataLoss, reason SIZE_MISMATCH); on any failure the partial file is removed.
+   * The content hash is the caller's to check (a checkpoint load verifies the file's BLAKE2b-256).
+   */
+  async getToFile(
+    key: string,
+    path: string,
+    options: { readonly signal?: AbortSignal; readonly check?: (info: ObjectInfo) => void } = {},
+  ): Promise<ObjectInfo | undefined> {
+    const file = await open(path, 'w');
+    let info: ObjectInfo | undefined;
+    let written = 0;
+    let ok = false;
+    try {
+      for await (const m of this.raw.get({ key }, options.signal ? { signal: options.signal } : {})) {
+        if (m.part.case === 'info') {
+          info = m.part.value;
+          options.check?.(info);
+        } else if (m.part.case === 'chunk') {
+          const chunk = m.part.value;
+          if (info === undefined || BigInt(written + chunk.length) > info.sizeBytes) {
+            throw new CohortError(Code.DataLoss, `the store streamed more of ${key} than it announced`, {
+              reason: 'SIZE_MISMATCH',
+            });
+          }
+          for (let at = 0; at < chunk.length;) {
+            const { bytesWritten } = await file.write(chunk, at, chunk.length - at, written + at);
+            at += bytesWritten;
+          }
+          written += chunk.length;
+        }
+      }
+      if (info === undefined || BigInt(written) !== info.sizeBytes) {
+        throw new CohortError(Code.DataLoss, `the store's stream of ${key} ended early`, {
+          reason: 'SIZE_MISMATCH',
+        });
+      }
+      ok = true;
+      return info;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    } finally {
+      await file.close();
+      if (!ok) await rm(path, { force: true });
     }
   }
 

@@ -113,6 +113,31 @@ async function fetchFile(
 }
 
 /**
+ * Stream `key` into the file at `path`, refused before any byte is written when the store's size or
+ * BLAKE2b-256 is not the manifest's. The load then checks the bytes themselves against the manifest's hash.
+ */
+async function fetchToFile(
+  source: CheckpointSource,
+  key: string,
+  entry: CheckpointFileEntry,
+  path: string,
+): Promise<void> {
+  const info = await source.store.getToFile(key, path, {
+    ...(source.signal ? { signal: source.signal } : {}),
+    check: (stored) => {
+      const hash = hex(stored.blake2b256);
+      if (stored.sizeBytes !== BigInt(entry.sizeBytes) || hash !== entry.blake2b256) {
+        throw new CheckpointRejected(
+          'FILE_MISMATCH',
+          `${key} has ${stored.sizeBytes} bytes, BLAKE2b-256 ${hash}; the manifest says ${entry.sizeBytes}, ${entry.blake2b256}`,
+        );
+      }
+    },
+  });
+  if (info === undefined) throw new CheckpointRejected('FILE_MISSING', `${key} is absent`);
+}
+
+/**
  * Download, check and load checkpoint `window` into `replica`, which then holds θ_window. Returns the
  * fingerprint. Throws {@link CheckpointRejected} (the replica may be left with the rejected parameters:
  * the caller invalidates or loads another) or a transient store error.
@@ -139,10 +164,10 @@ export async function loadCheckpoint(
       `preset ${manifest.preset}, this replica is ${source.preset}`,
     );
   }
-  const model = await fetchFile(source, keys.model, manifest.model);
   const config = await fetchFile(source, keys.config, manifest.config);
   const fingerprint = await withTempDir(source.scratchDir, async (dir) => {
-    await writeFile(join(dir, 'model.safetensors'), model);
+    // Straight to disk: a 1B model's fp32 weights (4.7 GB) do not fit one JavaScript buffer.
+    await fetchToFile(source, keys.model, manifest.model, join(dir, 'model.safetensors'));
     await writeFile(join(dir, 'config.json'), config);
     try {
       return await replica.load(dir, manifest.model.blake2b256);
