@@ -12,6 +12,18 @@
 #include "core/file_hash.h"
 
 namespace cohort::addon {
+namespace {
+
+// Resolves the Promise with the digest as a 32-byte Uint8Array.
+EngineThread::Resolve digest_result(const Blake2b256Digest& digest) {
+  return [digest](Napi::Env e) -> Napi::Value {
+    Napi::Uint8Array out = Napi::Uint8Array::New(e, digest.size());
+    std::memcpy(out.Data(), digest.data(), digest.size());
+    return out;
+  };
+}
+
+}  // namespace
 
 Napi::Value AddonBlake2b256(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
@@ -19,11 +31,7 @@ Napi::Value AddonBlake2b256(const Napi::CallbackInfo& info) {
     const HeldArray<uint8_t> bytes = held_bytes(info[0], "bytes");
     return run_on_pool(env, [bytes]() -> EngineThread::Resolve {
       const Blake2b256Digest digest = blake2b256(bytes.data, bytes.length);
-      return [digest](Napi::Env e) -> Napi::Value {
-        Napi::Uint8Array out = Napi::Uint8Array::New(e, digest.size());
-        std::memcpy(out.Data(), digest.data(), digest.size());
-        return out;
-      };
+      return digest_result(digest);
     });
   } catch (...) {
     return rejected_promise(env);
@@ -46,11 +54,7 @@ Napi::Value AddonBlake2b256File(const Napi::CallbackInfo& info) {
     return run_on_pool(env, [path = std::move(path), length]() -> EngineThread::Resolve {
       const io::ReadOnlyFile file(path);
       const Blake2b256Digest digest = io::file_blake2b256(file, length.value_or(file.size()));
-      return [digest](Napi::Env e) -> Napi::Value {
-        Napi::Uint8Array out = Napi::Uint8Array::New(e, digest.size());
-        std::memcpy(out.Data(), digest.data(), digest.size());
-        return out;
-      };
+      return digest_result(digest);
     });
   } catch (...) {
     return rejected_promise(env);
