@@ -80,6 +80,21 @@ COHORT_TEST(pseudo_gradient_restores_the_start_and_the_outer_step_applies_it) {
   REQUIRE_THROWS_AS(trainer.apply_update(delta, std::nan("")), cohort::InvalidArgumentError);
 }
 
+COHORT_TEST(restore_snapshot_puts_theta_start_back_and_keeps_the_snapshot) {
+  cohort::LlamaModel model(tiny(), 4);
+  cohort::Trainer trainer(model, fast());
+  REQUIRE_THROWS_AS(trainer.restore_snapshot(), cohort::IllegalStateError);
+  std::vector<at::Tensor> start;
+  trainer.snapshot();
+  for (const auto& p : model.parameters()) start.push_back(p.detach().clone());
+  for (int round = 0; round < 2; ++round) {  // the snapshot survives a restore
+    trainer.train_inner(tokens(8, 12, 5 + round), 2);
+    REQUIRE(!at::equal(model.parameters()[0], start[0]));
+    trainer.restore_snapshot();
+    for (size_t i = 0; i < start.size(); ++i) REQUIRE(at::equal(model.parameters()[i], start[i]));
+  }
+}
+
 COHORT_TEST(a_raised_cancel_flag_stops_between_steps) {
   cohort::LlamaModel model(tiny(), 3);
   cohort::Trainer trainer(model, fast());

@@ -337,6 +337,7 @@ export interface NativeEngine {
   ): Promise<NativeInnerResult>;
   evalLoss(dataset: NativeDataset, split: string, indices: Uint32Array, microBatch: number): Promise<number>;
   snapshot(): Promise<void>;
+  restoreSnapshot(): Promise<void>;
   pseudoGradient(): Promise<Float32Array>;
   applyUpdate(update: Float32Array, alpha: number): Promise<void>;
   stateFingerprint(): Promise<string>;

@@ -220,6 +220,16 @@ export class Engine {
     return this.#call(() => this.#native.pseudoGradient());
   }
 
+  /**
+   * θ ← θ_start (the last {@link snapshot}), without computing or exporting Δ: the way back after a
+   * measurement or a cancelled window. Unlike {@link pseudoGradient} it allocates nothing model-sized
+   * (for a 1B model that is 4.7 GB on the device and three times that on the host). IllegalStateError
+   * without a snapshot; the snapshot is kept.
+   */
+  restoreSnapshot(): Promise<void> {
+    return this.#call(() => this.#native.restoreSnapshot());
+  }
+
   /** θ ← θ − alpha·update, `update` one fp32 value per parameter in canonical order. */
   applyUpdate(update: Float32Array, alpha: number): Promise<void> {
     if (!(update instanceof Float32Array)) invalid('a Float32Array', 'update', update, 'BAD_UPDATE');

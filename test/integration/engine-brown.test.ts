@@ -118,8 +118,17 @@ describe('engine on the Brown corpus', () => {
       assert.equal(await engine.stateFingerprint(), start, 'pseudoGradient restores θ_start');
       assert.ok(delta.some((v) => v !== 0));
       await engine.applyUpdate(delta, 1);
-      assert.notEqual(await engine.stateFingerprint(), start);
+      const moved = await engine.stateFingerprint();
+      assert.notEqual(moved, start);
       await assert.rejects(engine.applyUpdate(new Float32Array(3), 1), InvalidArgumentError);
+      // restoreSnapshot: back to θ_start without Δ (the snapshot is still θ_start), then to a new one.
+      await engine.restoreSnapshot();
+      assert.equal(await engine.stateFingerprint(), start, 'restoreSnapshot returns to the snapshot');
+      await engine.applyUpdate(delta, 1);
+      await engine.snapshot();
+      await engine.trainInner(dataset, 'train', trainIndices(4, dataset.sampleCount('train')), 1);
+      await engine.restoreSnapshot();
+      assert.equal(await engine.stateFingerprint(), moved, 'after a new snapshot, back to it');
     } finally {
       await engine.dispose();
     }

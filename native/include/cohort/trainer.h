@@ -66,6 +66,10 @@ class Trainer {
   bool has_snapshot() const { return !start_.empty(); }
   // Δ = θ_start − θ per parameter (master dtype, same device), then θ ← θ_start. Requires a snapshot.
   std::vector<at::Tensor> pseudo_gradient();
+  // θ ← θ_start without computing Δ: the way back after a measurement or a cancelled window, with no
+  // model-sized allocation (pseudo_gradient makes one on the device, and the dense export three on the
+  // host). Requires a snapshot; the snapshot is kept.
+  void restore_snapshot();
   // θ ← θ − α·Δ (Δ in parameter order, any float dtype; moved to the parameters' device).
   void apply_update(const std::vector<at::Tensor>& delta, double alpha);
 

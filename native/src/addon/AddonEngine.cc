@@ -58,6 +58,7 @@ Napi::Function AddonEngine::Define(Napi::Env env) {
                      {InstanceMethod<&AddonEngine::Info>("info"), InstanceMethod<&AddonEngine::TrainInner>("trainInner"),
                       InstanceMethod<&AddonEngine::EvalLoss>("evalLoss"), InstanceMethod<&AddonEngine::Snapshot>("snapshot"),
                       InstanceMethod<&AddonEngine::PseudoGradient>("pseudoGradient"),
+                      InstanceMethod<&AddonEngine::RestoreSnapshot>("restoreSnapshot"),
                       InstanceMethod<&AddonEngine::ApplyUpdate>("applyUpdate"),
                       InstanceMethod<&AddonEngine::StateFingerprint>("stateFingerprint"),
                       InstanceMethod<&AddonEngine::EncodeUpdate>("encodeUpdate"),
@@ -178,6 +179,15 @@ Napi::Value AddonEngine::Snapshot(const Napi::CallbackInfo& info) {
   return call(info, [&]() -> EngineThread::Job {
     return [state = state_]() -> EngineThread::Resolve {
       ready(*state).trainer->snapshot();
+      return nullptr;
+    };
+  });
+}
+
+Napi::Value AddonEngine::RestoreSnapshot(const Napi::CallbackInfo& info) {
+  return call(info, [&]() -> EngineThread::Job {
+    return [state = state_]() -> EngineThread::Resolve {
+      ready(*state).trainer->restore_snapshot();
       return nullptr;
     };
   });

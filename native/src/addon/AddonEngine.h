@@ -40,6 +40,7 @@ class AddonEngine final : public Napi::ObjectWrap<AddonEngine> {
   Napi::Value EvalLoss(const Napi::CallbackInfo& info);
   Napi::Value Snapshot(const Napi::CallbackInfo& info);
   Napi::Value PseudoGradient(const Napi::CallbackInfo& info);
+  Napi::Value RestoreSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ApplyUpdate(const Napi::CallbackInfo& info);
   Napi::Value StateFingerprint(const Napi::CallbackInfo& info);
   Napi::Value EncodeUpdate(const Napi::CallbackInfo& info);

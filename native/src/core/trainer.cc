@@ -109,6 +109,13 @@ std::vector<at::Tensor> Trainer::pseudo_gradient() {
   return delta;
 }
 
+void Trainer::restore_snapshot() {
+  if (start_.empty()) throw IllegalStateError("restore_snapshot needs a snapshot() of θ_start first");
+  c10::NoGradGuard no_grad;
+  const auto& params = model_.parameters();
+  for (size_t i = 0; i < params.size(); ++i) params[i].copy_(start_[i]);
+}
+
 void Trainer::apply_update(const std::vector<at::Tensor>& delta, double alpha) {
   const auto& params = model_.parameters();
   if (delta.size() != params.size()) {

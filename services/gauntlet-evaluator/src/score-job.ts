@@ -416,7 +416,7 @@ export class JobScorer {
     const expected = replica.fingerprint;
     let actual: string;
     try {
-      await replica.engine.pseudoGradient(); // Δ discarded; θ ← θ_w
+      await replica.engine.restoreSnapshot(); // θ ← θ_w, nothing model-sized allocated
       actual = await replica.engine.stateFingerprint();
     } catch (error) {
       replica.invalidate();

@@ -142,13 +142,13 @@ export class Replica {
   async restore(): Promise<void> {
     if (this.#trained === undefined) return;
     this.#trained = undefined;
-    await this.deps.engine.pseudoGradient(); // Δ discarded; θ ← θ_start = θ_w
+    await this.deps.engine.restoreSnapshot(); // θ ← θ_start = θ_w
   }
 
   /** Put θ back at θ_w after a cancelled or failed training (whose receipt was never recorded). */
   async abandonTraining(): Promise<void> {
     this.#trained = undefined;
-    await this.deps.engine.pseudoGradient();
+    await this.deps.engine.restoreSnapshot();
   }
 
   /**
