@@ -4,6 +4,7 @@
 // disk), and a checkpoint-sized file through a real checkpoint-store process (StoreClient.putFile with its
 // BLAKE2b-256, then getToFile), each checked byte for byte. Writes test/bench/results/large-objects.json.
 //   pnpm bench large-objects [--quick]   (--quick: the 150M preset's size, under a minute)
+import { Buffer } from 'node:buffer';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,7 +91,12 @@ try {
         bench: 'large-objects',
         date: new Date().toISOString(),
         quick,
-        machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg(), freeMemoryBytes: freemem() },
+        machine: {
+          cpus: cpus().length,
+          model: cpus()[0]?.model,
+          loadavg: loadavg(),
+          freeMemoryBytes: freemem(),
+        },
         preset,
         values: count,
         fileBytes,
