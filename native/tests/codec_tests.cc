@@ -272,20 +272,30 @@ COHORT_TEST(rice_coding_is_near_the_combinatorial_bound) {
   REQUIRE(bits_per_param < 0.16);
 }
 
-COHORT_TEST(aggregate_is_median_clipped_mean_over_choosers) {
-  const auto table = table_of({{128, 192}, {67, 130}, {768}});
-  std::vector<std::vector<uint8_t>> objects;
+namespace {
+
+// `peers` decoded updates of `table`, peer p (hotkey p + 1) drawing gaussian values of scale 0.1·(p + 1)
+// from seed seed_step·p + tensor index: larger peers, so the median clip has something to clip.
+std::vector<DecodedUpdate> peer_updates(const std::vector<TensorEntry>& table, uint8_t peers, uint32_t seed_step) {
   std::vector<DecodedUpdate> decoded;
-  for (uint8_t p = 0; p < 5; ++p) {
+  for (uint8_t p = 0; p < peers; ++p) {
     std::vector<EncodedTensor> tensors;
     for (size_t i = 0; i < table.size(); ++i) {
       const ChunkPlan plan(table[i].shape, 64, 64);
-      const auto data = gaussian(plan.numel(), 1000U * p + static_cast<uint32_t>(i), 0.1F * (p + 1));
+      const auto data = gaussian(plan.numel(), seed_step * p + static_cast<uint32_t>(i), 0.1F * (p + 1));
       tensors.push_back(encode_tensor(data.data(), plan));
     }
-    objects.push_back(write_update(header_for(static_cast<uint8_t>(p + 1)), table, tensors));
-    decoded.push_back(decode_update(objects.back().data(), objects.back().size(), DecodeLimits{}, Expectations{}));
+    const auto object = write_update(header_for(static_cast<uint8_t>(p + 1)), table, tensors);
+    decoded.push_back(decode_update(object.data(), object.size(), DecodeLimits{}, Expectations{}));
   }
+  return decoded;
+}
+
+}  // namespace
+
+COHORT_TEST(aggregate_is_median_clipped_mean_over_choosers) {
+  const auto table = table_of({{128, 192}, {67, 130}, {768}});
+  const std::vector<DecodedUpdate> decoded = peer_updates(table, 5, 1000U);
   std::vector<const DecodedUpdate*> ptrs;
   for (const auto& u : decoded) ptrs.push_back(&u);
   const Aggregate agg = aggregate_updates(header_for(0xEE), ptrs);
@@ -337,18 +347,7 @@ COHORT_TEST(aggregate_is_median_clipped_mean_over_choosers) {
 
 COHORT_TEST(aggregate_clips_to_given_references_instead_of_the_median) {
   const auto table = table_of({{128, 192}, {67, 130}, {768}});
-  std::vector<std::vector<uint8_t>> objects;
-  std::vector<DecodedUpdate> decoded;
-  for (uint8_t p = 0; p < 4; ++p) {
-    std::vector<EncodedTensor> tensors;
-    for (size_t i = 0; i < table.size(); ++i) {
-      const ChunkPlan plan(table[i].shape, 64, 64);
-      const auto data = gaussian(plan.numel(), 500U * p + static_cast<uint32_t>(i), 0.1F * (p + 1));
-      tensors.push_back(encode_tensor(data.data(), plan));
-    }
-    objects.push_back(write_update(header_for(static_cast<uint8_t>(p + 1)), table, tensors));
-    decoded.push_back(decode_update(objects.back().data(), objects.back().size(), DecodeLimits{}, Expectations{}));
-  }
+  const std::vector<DecodedUpdate> decoded = peer_updates(table, 4, 500U);
   std::vector<const DecodedUpdate*> ptrs;
   for (const auto& u : decoded) ptrs.push_back(&u);
   // The peers' own lower medians as references: the very aggregate the median rule gives.

@@ -48,6 +48,14 @@ function tensorsFor(seed: number): DenseTensor[] {
   }));
 }
 
+/** The header of an aggregate of window 7 of θ 0x5a…, by key(50). */
+const aggregateHeader = () => ({
+  runId: 'devnet-test',
+  window: 7,
+  hotkey: key(50).publicKey,
+  stateFingerprint: filled(0x5a),
+});
+
 function headerFor(pair: HotkeyPair, window = 7): UpdateHeader {
   return {
     runId: 'devnet-test',
@@ -284,12 +292,7 @@ test('aggregateUpdates excludes a repeated hotkey and throws when nothing is val
   const miner = key(21);
   const first = await signedUpdate(miner, 21);
   const again = await signedUpdate(miner, 22);
-  const header = {
-    runId: 'devnet-test',
-    window: 7,
-    hotkey: key(50).publicKey,
-    stateFingerprint: filled(0x5a),
-  };
+  const header = aggregateHeader();
   const result = await aggregateUpdates([first, again], header);
   assert.deepEqual(
     result.contributors.map((c) => c.reason),
@@ -340,12 +343,7 @@ test('aggregateUpdates excludes an update of another θ_w than the header names 
 test('aggregateUpdates clipTo: each tensor scaled to its reference; a wrong reference is refused', async () => {
   const miner = key(41);
   const object = await signedUpdate(miner, 41);
-  const header = {
-    runId: 'devnet-test',
-    window: 7,
-    hotkey: key(50).publicKey,
-    stateFingerprint: filled(0x5a),
-  };
+  const header = aggregateHeader();
   const decoded = await decodeUpdate(object, { tensors: true });
   assert.ok(decoded.ok && decoded.tensors);
   const norms = decoded.tensors.map((t) => Math.sqrt(t.values.reduce((a, v) => a + v * v, 0)));

@@ -147,6 +147,20 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
   const pagesOf = (pair: HotkeyPair, window: number): number[] =>
     pagesFor({ runId: RUN, hotkey: ss58(pair), window, poolSize: trainSamples, count: STEPS * BATCH });
 
+  /** The pages an evaluator measures `pair`'s window-`window` update on: its first assigned, and control. */
+  const evalPagesOf = (pair: HotkeyPair, window: number) => ({
+    assigned: Uint32Array.from(pagesOf(pair, window).slice(0, EVAL_SAMPLES)),
+    control: Uint32Array.from(
+      controlPagesFor({
+        runId: RUN,
+        hotkey: ss58(pair),
+        window,
+        poolSize: trainSamples,
+        count: EVAL_SAMPLES,
+      }),
+    ),
+  });
+
   /** A signed update of `window` for `pair`, trained on `pages` from the engine's current state (θ comes back). */
   async function makeUpdate(pair: HotkeyPair, window: number, pages: number[]): Promise<Uint8Array> {
     const ids = Uint32Array.from(pages);
@@ -360,16 +374,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.equal(await engine.stateFingerprint(), theta.get(5), 'encoding puts θ back');
 
     // What the evaluators must measure for HONEST: this process's own losses on θ_5 and after 0.2·update.
-    const assigned = Uint32Array.from(honestPages.slice(0, EVAL_SAMPLES));
-    const control = Uint32Array.from(
-      controlPagesFor({
-        runId: RUN,
-        hotkey: ss58(HONEST),
-        window: 5,
-        poolSize: trainSamples,
-        count: EVAL_SAMPLES,
-      }),
-    );
+    const { assigned, control } = evalPagesOf(HONEST, 5);
     const assignedBefore = await engine.evalLoss(dataset, 'train', assigned, EVAL_MICRO_BATCH);
     const randomBefore = await engine.evalLoss(dataset, 'train', control, EVAL_MICRO_BATCH);
     const honestUpdate = (updates.get(5) ?? [])[0] ?? new Uint8Array();
@@ -689,16 +694,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
 
     // What the update clipped to half its norms does to θ_7, measured here; and unclipped.
     const refs = norms.map((n) => n / 2);
-    const assigned = Uint32Array.from(scaledPages.slice(0, EVAL_SAMPLES));
-    const control = Uint32Array.from(
-      controlPagesFor({
-        runId: RUN,
-        hotkey: ss58(SCALED),
-        window: 7,
-        poolSize: trainSamples,
-        count: EVAL_SAMPLES,
-      }),
-    );
+    const { assigned, control } = evalPagesOf(SCALED, 7);
     const header = {
       runId: RUN,
       window: 7,
