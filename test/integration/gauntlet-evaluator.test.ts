@@ -744,6 +744,19 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     assert.deepEqual([wrongModel.fault, wrongModel.rejectionReason], ['INVALID', 'WRONG_MODEL']);
 
     assert.equal((await results()).length, 15);
+    // Operators see how far above the window's medians the scored updates were.
+    const metrics = await (await fetch(`http://127.0.0.1:${(await e.ports()).metrics}/metrics`)).text();
+    const bucket = (le: string): number => {
+      const line = metrics
+        .split('\n')
+        .find((l) => l.startsWith('cohort_evaluator_clip_factor_bucket{') && l.includes(`le="${le}"`));
+      return Number(line?.slice(line.lastIndexOf(' ') + 1));
+    };
+    assert.deepEqual(
+      [bucket('0.25'), bucket('0.5'), bucket('1')],
+      [0, 1, 1],
+      'one score, clipped to about ½',
+    );
     assert.equal(await e.stop('SIGTERM'), 0, e.stderr());
     assert.equal(e.stderr(), '');
   });

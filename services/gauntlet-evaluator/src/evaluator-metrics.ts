@@ -39,6 +39,8 @@ export interface EvaluatorMetrics {
   checkpointLoaded(): void;
   /** A job's payload came from the payload cache (hit) or had to be fetched (miss). */
   payloadCache(outcome: CacheOutcome): void;
+  /** A score job measured its update with this smallest clip factor (1: nothing clipped; ADR 0023). */
+  clipFactor(factor: number): void;
 }
 
 const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -99,6 +101,12 @@ export function createEvaluatorMetrics(registry: Registry): EvaluatorMetrics {
     labelNames: ['outcome'],
     registers,
   });
+  const clipFactor = new Histogram({
+    name: 'cohort_evaluator_clip_factor',
+    help: "Smallest factor the window's clip references scaled a tensor of a scored update by (1: unclipped): how far above the window's median norms updates are",
+    buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1],
+    registers,
+  });
   return {
     phase(name) {
       const end = phaseSeconds.startTimer({ phase: name });
@@ -112,5 +120,6 @@ export function createEvaluatorMetrics(registry: Registry): EvaluatorMetrics {
     aggregateReplayed: () => replayed.inc(),
     checkpointLoaded: () => loaded.inc(),
     payloadCache: (outcome) => payloadCache.inc({ outcome }),
+    clipFactor: (factor) => clipFactor.observe(factor),
   };
 }

@@ -258,6 +258,8 @@ export class WorkQueue {
       this.counters.completed += 1n;
       const result: JobResult = fault !== '' ? 'fault' : kind === 'sample' ? 'sampled' : 'scored';
       this.#metrics.job(kind, result, fault);
+      if (result === 'scored' && answer.clipFactorMin !== undefined)
+        this.#metrics.clipFactor(answer.clipFactorMin);
       this.#log.info(kind === 'sample' ? 'job_sampled' : 'job_scored', {
         ...facts,
         fault,
