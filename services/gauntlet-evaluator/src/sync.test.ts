@@ -4,7 +4,7 @@
  * than the replica, and the two ways a job cannot be synced (not yet, never).
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -64,12 +64,25 @@ class FakeEngine {
   }
 }
 
-/** An in-memory store: get and list, as StoreClient answers them. */
+/** An in-memory store: get, getToFile and list, as StoreClient answers them. */
 class FakeStore {
   readonly objects = new Map<string, Uint8Array>();
   get(key: string): Promise<{ info: { blake2b256: Uint8Array }; bytes: Uint8Array } | undefined> {
     const bytes = this.objects.get(key);
     return Promise.resolve(bytes && { info: { blake2b256: blake2b256(bytes) }, bytes });
+  }
+  /** StoreClient.getToFile: the info to `check` first, then the bytes into `path`. */
+  async getToFile(
+    key: string,
+    path: string,
+    options: { check?: (info: { sizeBytes: bigint; blake2b256: Uint8Array }) => void } = {},
+  ): Promise<{ sizeBytes: bigint; blake2b256: Uint8Array } | undefined> {
+    const bytes = this.objects.get(key);
+    if (bytes === undefined) return undefined;
+    const info = { sizeBytes: BigInt(bytes.length), blake2b256: blake2b256(bytes) };
+    options.check?.(info);
+    await writeFile(path, bytes);
+    return info;
   }
   list(prefix: string): Promise<{ key: string }[]> {
     return Promise.resolve(
