@@ -93,15 +93,26 @@ const GENESIS = 5;
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
 const resultId = (window: number, pair: HotkeyPair): string => `${window}/${ss58(pair)}`;
 
+/** An evaluator's /metrics text. */
+async function metricsOf(evaluator: ServiceProcess): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${(await evaluator.ports()).metrics}/metrics`)).text();
+}
+
+/** The value of `name` on the line carrying every label of `labels` (any order), or undefined. */
+function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text
+    .split('\n')
+    .find(
+      (l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+    );
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 /** The evaluator's `cohort_evaluator_queue_jobs` gauge, by state, from its /metrics. */
 async function queueJobs(evaluator: ServiceProcess): Promise<{ pending: number; in_progress: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${(await evaluator.ports()).metrics}/metrics`)).text();
-  const value = (state: string): number => {
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith('cohort_evaluator_queue_jobs{') && l.includes(`state="${state}"`));
-    return Number(line?.slice(line.lastIndexOf(' ') + 1));
-  };
+  const text = await metricsOf(evaluator);
+  const value = (state: string): number =>
+    Number(metricValue(text, 'cohort_evaluator_queue_jobs', { state }));
   return { pending: value('pending'), in_progress: value('in_progress') };
 }
 
@@ -600,17 +611,9 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     } finally {
       transport.close();
     }
-    const metrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
-    /** The value of `name` on the line carrying every label of `labels` (any order), or undefined. */
-    const sample = (name: string, labels: Record<string, string>): number | undefined => {
-      const line = metrics
-        .split('\n')
-        .find(
-          (l) =>
-            l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
-        );
-      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-    };
+    const metrics = await metricsOf(survivor);
+    const sample = (name: string, labels: Record<string, string>): number | undefined =>
+      metricValue(metrics, name, labels);
     const jobs = (kind: string, result: string): number | undefined =>
       sample('cohort_evaluator_jobs_total', { kind, result, fault: '' });
     assert.ok((jobs('score', 'scored') ?? 0) >= 3);
@@ -745,13 +748,9 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
 
     assert.equal((await results()).length, 15);
     // Operators see how far above the window's medians the scored updates were.
-    const metrics = await (await fetch(`http://127.0.0.1:${(await e.ports()).metrics}/metrics`)).text();
-    const bucket = (le: string): number => {
-      const line = metrics
-        .split('\n')
-        .find((l) => l.startsWith('cohort_evaluator_clip_factor_bucket{') && l.includes(`le="${le}"`));
-      return Number(line?.slice(line.lastIndexOf(' ') + 1));
-    };
+    const metrics = await metricsOf(e);
+    const bucket = (le: string): number =>
+      Number(metricValue(metrics, 'cohort_evaluator_clip_factor_bucket', { le }));
     assert.deepEqual(
       [bucket('0.25'), bucket('0.5'), bucket('1')],
       [0, 1, 1],

@@ -82,6 +82,7 @@ Napi::Value AddonEngine::Create(const Napi::CallbackInfo& info) {
   try {
     auto state = std::make_shared<EngineState>();
     state->options = read_engine_options(info[0]);
+    state->model_fingerprint = codec::model_fingerprint(codec_tensor_table(parameter_specs(state->options.model)));
     state->thread = std::make_shared<EngineThread>(env, "cohort-engine");
     instance(env).register_thread(state->thread);
     return state->thread->submit(env, [state]() -> EngineThread::Resolve {
@@ -126,10 +127,7 @@ Napi::Value AddonEngine::Info(const Napi::CallbackInfo& info) {
   out.Set("computeDtype", o.placement.compute_dtype == at::kBFloat16 ? "bf16" : "fp32");
   out.Set("fusedOps", Napi::Boolean::New(env, o.placement.fused_ops && fused_ops_supported(o.placement.device, o.placement.compute_dtype)));
   out.Set("deviceEncode", Napi::Boolean::New(env, error_feedback_device(o).is_cuda()));
-  // The codec's fingerprint of this model's tensor table (from the configuration: no engine-thread work),
-  // what every update and aggregate of the run must carry (WRONG_MODEL otherwise).
-  const codec::Bytes32 model = codec::model_fingerprint(codec_tensor_table(parameter_specs(o.model)));
-  out.Set("modelFingerprint", bytes_js(env, model));
+  out.Set("modelFingerprint", bytes_js(env, state_->model_fingerprint));
   out.Set("disposed", Napi::Boolean::New(env, state_->thread->closed()));
   return out;
 }

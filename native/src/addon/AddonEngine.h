@@ -19,6 +19,9 @@ namespace cohort::addon {
 // What the engine thread owns. Only the engine thread touches model and trainer.
 struct EngineState {
   EngineOptions options;
+  // The codec's fingerprint of the model's tensor table: what every update and aggregate must carry.
+  // Fixed by the configuration, so computed once at creation.
+  codec::Bytes32 model_fingerprint{};
   std::unique_ptr<LlamaModel> model;
   std::unique_ptr<Trainer> trainer;
   std::unique_ptr<ErrorFeedback> error_feedback;  // created by the first encodeUpdate

@@ -97,7 +97,7 @@ Napi::Value AddonEngine::ApplyAggregate(const Napi::CallbackInfo& info) {
     limits.max_bytes = uint64_t{1} << 36;
     return [state = state_, bytes, alpha, expect, limits, state_fp]() mutable -> EngineThread::Resolve {
       EngineState& s = ready_for_codec(*state);
-      expect.model_fingerprint = codec::model_fingerprint(codec_tensor_table(s.model->specs()));
+      expect.model_fingerprint = s.model_fingerprint;
       const codec::Aggregate aggregate = codec::decode_aggregate(bytes->data(), bytes->size(), limits, expect);
       if (state_fp && aggregate.header.state_fingerprint != *state_fp) {
         throw codec::CodecError(codec::Reason::kWrongState,

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "addon/AddonArgs.h"
 #include "addon/AddonCodec.h"
 #include "addon/AddonCodecArgs.h"
 #include "addon/AddonPromiseWorker.h"
@@ -41,14 +42,11 @@ Napi::Value AddonBlake2b256(const Napi::CallbackInfo& info) {
 Napi::Value AddonBlake2b256File(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   try {
-    if (!info[0].IsString()) throw InvalidArgumentError(expected_message("a path", "path", "another value"));
-    std::string path = info[0].As<Napi::String>().Utf8Value();
+    std::string path = string_value(info[0], "path");
     std::optional<uint64_t> length;
     if (!is_absent(info[1])) {
-      const double n = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1.0;
-      if (!(n >= 0 && n <= 9007199254740991.0) || n != static_cast<double>(static_cast<uint64_t>(n))) {
-        throw InvalidArgumentError(expected_message("a byte count", "length", "another value"));
-      }
+      const int64_t n = integer_value(info[1], "length");
+      if (n < 0) throw InvalidArgumentError(expected_message("a byte count", "length", std::to_string(n)));
       length = static_cast<uint64_t>(n);
     }
     return run_on_pool(env, [path = std::move(path), length]() -> EngineThread::Resolve {

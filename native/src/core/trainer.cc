@@ -102,10 +102,8 @@ std::vector<at::Tensor> Trainer::pseudo_gradient() {
   c10::NoGradGuard no_grad;
   std::vector<at::Tensor> delta;
   const auto& params = model_.parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    delta.push_back(start_[i] - params[i]);
-    params[i].copy_(start_[i]);
-  }
+  for (size_t i = 0; i < params.size(); ++i) delta.push_back(start_[i] - params[i]);
+  restore_snapshot();
   return delta;
 }
 

@@ -8,8 +8,8 @@
  * The manifest is signed with the aggregator's hotkey (ADR 0016): replicas load only checkpoints the
  * run's aggregator signed. Idempotent, because a restarted aggregator may publish the same window again:
  * a manifest already there, signed by this hotkey, with θ_c's fingerprint counts as published; identical files are no-ops for the store
- * (write-once keys accept the same bytes). The files are hashed and streamed from disk, never held in
- * memory whole: a 1B model's fp32 checkpoint (4.7 GB) is more than one JavaScript buffer can hold.
+ * (write-once keys accept the same bytes). The files are streamed from disk, never held in memory
+ * whole: a 1B model's fp32 checkpoint (4.7 GB) is more than one JavaScript buffer can hold.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,7 +25,6 @@ import {
   parseCheckpointManifest,
 } from '@cohort/core';
 import type { CheckpointFileEntry, CheckpointLineage, LineageAggregate } from '@cohort/core';
-import { blake2b256File } from '@cohort/native';
 import { listCheckpointWindows, withTempDir } from '@cohort/replica';
 
 import type { AggregatorDeps } from './deps.js';
@@ -41,25 +40,21 @@ function conflict(window: number, theirs: string, ours: string): CohortError {
   );
 }
 
-/** Stream the file at `path` to `key`, checked end to end against its BLAKE2b-256 (hashed from disk). */
+/** Stream the file at `path` to `key`: the manifest names the size and BLAKE2b-256 the store confirms. */
 async function upload(
   deps: AggregatorDeps,
   key: string,
   path: string,
   contentType: string,
 ): Promise<CheckpointFileEntry> {
-  const [digest, { size }] = await Promise.all([blake2b256File(path), stat(path)]);
-  const { info } = await deps.store.putFile(key, path, {
-    contentType,
-    blake2b256: digest,
-    signal: deps.signal,
-  });
-  if (info === undefined || info.sizeBytes !== BigInt(size) || hex(info.blake2b256) !== hex(digest)) {
+  const { size } = await stat(path);
+  const { info } = await deps.store.putFile(key, path, { contentType, signal: deps.signal });
+  if (info === undefined || info.sizeBytes !== BigInt(size) || info.blake2b256.length !== 32) {
     throw new CohortError(Code.DataLoss, `the store did not confirm ${key} (${size} bytes)`, {
       reason: 'STORE_BAD_REPLY',
     });
   }
-  return { sizeBytes: size, blake2b256: hex(digest) };
+  return { sizeBytes: size, blake2b256: hex(info.blake2b256) };
 }
 
 /**

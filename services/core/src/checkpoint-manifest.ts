@@ -35,6 +35,20 @@ export interface CheckpointFileEntry {
   readonly blake2b256: string;
 }
 
+/**
+ * Why a stored object is not the manifest's file (its size or BLAKE2b-256, as the store reports them,
+ * differ), or undefined when it is: what a reader checks before downloading the bytes.
+ */
+export function fileEntryMismatch(
+  key: string,
+  stored: { readonly sizeBytes: bigint; readonly blake2b256: Uint8Array },
+  entry: CheckpointFileEntry,
+): string | undefined {
+  const hash = Buffer.from(stored.blake2b256).toString('hex');
+  if (stored.sizeBytes === BigInt(entry.sizeBytes) && hash === entry.blake2b256) return undefined;
+  return `${key} has ${stored.sizeBytes} bytes, BLAKE2b-256 ${hash}; the manifest says ${entry.sizeBytes} bytes, ${entry.blake2b256}`;
+}
+
 /** One aggregate applied between the previous checkpoint and this one. */
 export interface LineageAggregate {
   readonly window: number;

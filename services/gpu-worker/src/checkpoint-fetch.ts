@@ -16,6 +16,7 @@ import {
   CheckpointManifestError,
   blake2b256,
   checkpointKeys,
+  fileEntryMismatch,
   parseCheckpointManifest,
   tryParseKey,
 } from '@cohort/core';
@@ -82,12 +83,8 @@ async function fetchFile(
 ): Promise<number> {
   const info = await store.getToFile(key, path, {
     check: (stored) => {
-      if (stored.sizeBytes !== BigInt(entry.sizeBytes) || hex(stored.blake2b256) !== entry.blake2b256) {
-        throw checkpointError(
-          'CHECKPOINT_CORRUPT',
-          `${key} has ${stored.sizeBytes} bytes hashing to ${hex(stored.blake2b256)}; the manifest says ${entry.sizeBytes} bytes, ${entry.blake2b256}`,
-        );
-      }
+      const mismatch = fileEntryMismatch(key, stored, entry);
+      if (mismatch !== undefined) throw checkpointError('CHECKPOINT_CORRUPT', mismatch);
     },
   });
   if (info === undefined)

@@ -7,6 +7,7 @@
  * Layout (little-endian): "COHORTEF" | u32 version (1) | u32 0 | u64 window of the encode that produced it
  * | u64 count | count × f32 (canonical parameter order) | BLAKE2b-256 of everything before.
  */
+import { writeFully } from '@cohort/kit';
 import { blake2b256File } from '@cohort/native';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -37,13 +38,6 @@ function header(state: EfState): Buffer {
   out.writeBigUInt64LE(state.window, 16);
   out.writeBigUInt64LE(BigInt(state.values.length), 24);
   return out;
-}
-
-/** Write all of `bytes` at `position`. */
-async function writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let at = 0; at < bytes.length;) {
-    at += (await file.write(bytes, at, bytes.length - at, position + at)).bytesWritten;
-  }
 }
 
 /** Read exactly `out.length` bytes at `position`; false when the file ends first. */
@@ -130,11 +124,11 @@ export class EfStore {
       const file = await open(temp, 'w');
       try {
         // Float32Array is host-endian; every supported host (x86-64, arm64) is little-endian.
-        await writeAll(file, header(state), 0);
+        await writeFully(file, header(state), 0);
         for (let at = 0; at < values.byteLength; at += this.#chunk) {
-          await writeAll(file, bytesOf(values, at, this.#chunk), HEADER_BYTES + at);
+          await writeFully(file, bytesOf(values, at, this.#chunk), HEADER_BYTES + at);
         }
-        await writeAll(file, await blake2b256File(temp, body), body); // read back from the page cache
+        await writeFully(file, await blake2b256File(temp, body), body); // read back from the page cache
         await file.sync();
       } finally {
         await file.close();

@@ -32,6 +32,7 @@ export type { NatsConfig } from './service-nats.js';
 export { registerGpuMemoryMetric } from './gpu-memory.js';
 export type { GpuMemory } from './gpu-memory.js';
 export { StoreClient } from './store-client.js';
+export { writeFully } from './file-io.js';
 export type { StoreClientOptions, StoredObject } from './store-client.js';
 export {
   declareScoreStreams,

@@ -10,6 +10,7 @@ import { open, rm } from 'node:fs/promises';
 import { CohortError, Code } from '@cohort/core';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
+import { writeFully } from './file-io.js';
 import { createServiceClient, createTransport } from './grpc/client.js';
 import type { Transport } from './grpc/client.js';
 import type { ServiceClient } from './grpc/types.js';
@@ -134,45 +135,67 @@ export class StoreClient {
     }
   }
 
-  /** The whole object under `key`, or undefined when there is none. */
-  async get(key: string, options: { readonly signal?: AbortSignal } = {}): Promise<StoredObject | undefined> {
+  /**
+   * Receive the object under `key`: `sink.info` first (it may throw to refuse the object), then every
+   * chunk at its offset, never more than the announced size, which must be reached (DataLoss, reason
+   * SIZE_MISMATCH). Returns the info, or undefined when there is no object.
+   */
+  async #receive(
+    key: string,
+    signal: AbortSignal | undefined,
+    sink: {
+      readonly info: (info: ObjectInfo) => void;
+      readonly chunk: (bytes: Uint8Array, offset: number) => void | Promise<void>;
+    },
+  ): Promise<ObjectInfo | undefined> {
     try {
       let info: ObjectInfo | undefined;
-      let bytes: Uint8Array | undefined;
       let at = 0;
-      for await (const m of this.raw.get({ key }, options.signal ? { signal: options.signal } : {})) {
+      for await (const m of this.raw.get({ key }, signal ? { signal } : {})) {
         if (m.part.case === 'info') {
           info = m.part.value;
-          if (info.sizeBytes > BigInt(this.#max)) {
-            throw new CohortError(
-              Code.FailedPrecondition,
-              `${key} has ${info.sizeBytes} bytes, over ${this.#max}`,
-              {
-                reason: 'TOO_LARGE',
-              },
-            );
-          }
-          bytes = new Uint8Array(Number(info.sizeBytes));
+          sink.info(info);
         } else if (m.part.case === 'chunk') {
-          if (bytes === undefined || at + m.part.value.length > bytes.length) {
+          if (info === undefined || BigInt(at + m.part.value.length) > info.sizeBytes) {
             throw new CohortError(Code.DataLoss, `the store streamed more of ${key} than it announced`, {
               reason: 'SIZE_MISMATCH',
             });
           }
-          bytes.set(m.part.value, at);
+          await sink.chunk(m.part.value, at);
           at += m.part.value.length;
         }
       }
-      if (info === undefined || bytes === undefined || at !== bytes.length) {
+      if (info === undefined || BigInt(at) !== info.sizeBytes) {
         throw new CohortError(Code.DataLoss, `the store's stream of ${key} ended early`, {
           reason: 'SIZE_MISMATCH',
         });
       }
-      return { info, bytes };
+      return info;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  /** The whole object under `key`, or undefined when there is none. */
+  async get(key: string, options: { readonly signal?: AbortSignal } = {}): Promise<StoredObject | undefined> {
+    let bytes = new Uint8Array(0);
+    const info = await this.#receive(key, options.signal, {
+      info: (announced) => {
+        if (announced.sizeBytes > BigInt(this.#max)) {
+          throw new CohortError(
+            Code.FailedPrecondition,
+            `${key} has ${announced.sizeBytes} bytes, over ${this.#max}`,
+            {
+              reason: 'TOO_LARGE',
+            },
+          );
+        }
+        bytes = new Uint8Array(Number(announced.sizeBytes));
+      },
+      chunk: (chunk, at) => bytes.set(chunk, at),
+    });
+    return info === undefined ? undefined : { info, bytes };
   }
 
   /**
@@ -190,40 +213,15 @@ export class StoreClient {
   ): Promise<ObjectInfo | undefined> {
     const file = await open(path, 'w');
     let info: ObjectInfo | undefined;
-    let written = 0;
-    let ok = false;
     try {
-      for await (const m of this.raw.get({ key }, options.signal ? { signal: options.signal } : {})) {
-        if (m.part.case === 'info') {
-          info = m.part.value;
-          options.check?.(info);
-        } else if (m.part.case === 'chunk') {
-          const chunk = m.part.value;
-          if (info === undefined || BigInt(written + chunk.length) > info.sizeBytes) {
-            throw new CohortError(Code.DataLoss, `the store streamed more of ${key} than it announced`, {
-              reason: 'SIZE_MISMATCH',
-            });
-          }
-          for (let at = 0; at < chunk.length;) {
-            const { bytesWritten } = await file.write(chunk, at, chunk.length - at, written + at);
-            at += bytesWritten;
-          }
-          written += chunk.length;
-        }
-      }
-      if (info === undefined || BigInt(written) !== info.sizeBytes) {
-        throw new CohortError(Code.DataLoss, `the store's stream of ${key} ended early`, {
-          reason: 'SIZE_MISMATCH',
-        });
-      }
-      ok = true;
+      info = await this.#receive(key, options.signal, {
+        info: (announced) => options.check?.(announced),
+        chunk: (chunk, at) => writeFully(file, chunk, at),
+      });
       return info;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
     } finally {
       await file.close();
-      if (!ok) await rm(path, { force: true });
+      if (info === undefined) await rm(path, { force: true });
     }
   }
 

@@ -7,13 +7,13 @@
  * {@link CheckpointRejected} with a stable reason — the caller logs it and tries an older checkpoint;
  * store outages are not refusals and propagate.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CheckpointManifestError,
   Code,
   CohortError,
   checkpointKeys,
+  fileEntryMismatch,
   parseCheckpointManifest,
   runPrefix,
   tryParseKey,
@@ -23,8 +23,6 @@ import type { StoreClient } from '@cohort/kit';
 
 import type { Replica } from './replica.js';
 import { withTempDir } from './temp-dir.js';
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Why a stored checkpoint was refused (stable, for logs and metrics). */
 export type RejectReason =
@@ -95,23 +93,6 @@ export async function listCheckpointWindows(
   return [...windows].sort((a, b) => b - a);
 }
 
-async function fetchFile(
-  source: CheckpointSource,
-  key: string,
-  entry: CheckpointFileEntry,
-): Promise<Uint8Array> {
-  const stored = await source.store.get(key, source.signal ? { signal: source.signal } : {});
-  if (stored === undefined) throw new CheckpointRejected('FILE_MISSING', `${key} is absent`);
-  const hash = hex(stored.info.blake2b256);
-  if (stored.bytes.length !== entry.sizeBytes || hash !== entry.blake2b256) {
-    throw new CheckpointRejected(
-      'FILE_MISMATCH',
-      `${key} has ${stored.bytes.length} bytes, BLAKE2b-256 ${hash}; the manifest says ${entry.sizeBytes}, ${entry.blake2b256}`,
-    );
-  }
-  return stored.bytes;
-}
-
 /**
  * Stream `key` into the file at `path`, refused before any byte is written when the store's size or
  * BLAKE2b-256 is not the manifest's. The load then checks the bytes themselves against the manifest's hash.
@@ -125,13 +106,8 @@ async function fetchToFile(
   const info = await source.store.getToFile(key, path, {
     ...(source.signal ? { signal: source.signal } : {}),
     check: (stored) => {
-      const hash = hex(stored.blake2b256);
-      if (stored.sizeBytes !== BigInt(entry.sizeBytes) || hash !== entry.blake2b256) {
-        throw new CheckpointRejected(
-          'FILE_MISMATCH',
-          `${key} has ${stored.sizeBytes} bytes, BLAKE2b-256 ${hash}; the manifest says ${entry.sizeBytes}, ${entry.blake2b256}`,
-        );
-      }
+      const mismatch = fileEntryMismatch(key, stored, entry);
+      if (mismatch !== undefined) throw new CheckpointRejected('FILE_MISMATCH', mismatch);
     },
   });
   if (info === undefined) throw new CheckpointRejected('FILE_MISSING', `${key} is absent`);
@@ -164,11 +140,10 @@ export async function loadCheckpoint(
       `preset ${manifest.preset}, this replica is ${source.preset}`,
     );
   }
-  const config = await fetchFile(source, keys.config, manifest.config);
   const fingerprint = await withTempDir(source.scratchDir, async (dir) => {
     // Straight to disk: a 1B model's fp32 weights (4.7 GB) do not fit one JavaScript buffer.
+    await fetchToFile(source, keys.config, manifest.config, join(dir, 'config.json'));
     await fetchToFile(source, keys.model, manifest.model, join(dir, 'model.safetensors'));
-    await writeFile(join(dir, 'config.json'), config);
     try {
       return await replica.load(dir, manifest.model.blake2b256);
     } catch (error) {
