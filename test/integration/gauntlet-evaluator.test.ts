@@ -730,7 +730,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
       'the evaluator measured the clipped update',
     );
     assert.equal(scored.clipFactorMin, smallestClipFactor(norms, refs));
-    assert.ok(Math.abs(scored.clipFactorMin - 0.5) < 1e-6, `clip factor ${scored.clipFactorMin}`);
+    assert.ok(Math.abs((scored.clipFactorMin ?? Number.NaN) - 0.5) < 1e-6, `clip factor ${scored.clipFactorMin}`);
     assert.deepEqual(scored.tensorNorms, norms);
 
     // References that do not fit the payload are the job's fault, not the miner's.

@@ -91,8 +91,11 @@ export function evaluationOf(r: ScoreResult): Evaluation {
           randomAfter: r.lossRandomAfter,
         },
         ...(Number.isFinite(r.updateNorm) && r.updateNorm >= 0 ? { norm: r.updateNorm } : {}),
-        // 0 is what an evaluator without clip references (ADR 0023) leaves: not reported.
-        ...(r.clipFactorMin > 0 && r.clipFactorMin <= 1 ? { clipFactor: r.clipFactorMin } : {}),
+        // Absent: an evaluator older than ADR 0023 (not reported). 0 is a real factor: a tensor clipped
+        // to a zero median norm.
+        ...(r.clipFactorMin !== undefined && r.clipFactorMin >= 0 && r.clipFactorMin <= 1
+          ? { clipFactor: r.clipFactorMin }
+          : {}),
       },
     };
   }
