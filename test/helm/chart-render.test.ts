@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { chartDir, lint, render, template } from './chart.js';
+import { WORKLOAD_KINDS, chartDir, lint, podSpec, render, template } from './chart.js';
 import { knownKinds, validateObject } from './k8s-schemas.js';
 
 const ciValues = readdirSync(join(chartDir, 'ci'))
@@ -67,6 +67,24 @@ describe('helm template renders schema-valid objects', () => {
       for (const obj of objects) validateObject(obj);
     }
   });
+});
+
+describe('ci examples schedule where they pin', () => {
+  for (const file of ciValues) {
+    test(`${file}: pods pinned to GPU nodes tolerate their nvidia.com/gpu NoSchedule taint`, () => {
+      for (const obj of render({ values: [file] }).filter((o) => WORKLOAD_KINDS.has(o.kind))) {
+        const pod = podSpec(obj);
+        if (pod.nodeSelector?.['nvidia.com/gpu.present'] !== 'true') continue;
+        const tolerates = pod.tolerations?.some(
+          (t) =>
+            t['key'] === 'nvidia.com/gpu' &&
+            (t['operator'] === 'Exists' || t['operator'] === undefined) &&
+            (t['effect'] === 'NoSchedule' || t['effect'] === undefined),
+        );
+        assert.ok(tolerates, `${obj.kind}/${obj.metadata.name}`);
+      }
+    });
+  }
 });
 
 describe('values.schema.json', () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { WORKLOAD_KINDS, configEnvs, find, podSpec, render } from './chart.js';
+import { PROCESS_ENVS, WORKLOAD_KINDS, configEnvs, containerEnv, find, podSpec, render } from './chart.js';
 import type { K8sObject } from './chart.js';
 
 const COHORT_SERVICES = [
@@ -65,8 +65,8 @@ describe('gpu-worker', () => {
   const sts = find(objects, 'StatefulSet', 'rel-cohort-gpu-worker');
   const pod = podSpec(sts);
 
-  test('is a StatefulSet with nvidia.com/gpu limits', () => {
-    assert.equal(pod.containers[0]?.resources?.limits?.['nvidia.com/gpu'], 8);
+  test('is a StatefulSet with nvidia.com/gpu limits (one: an engine uses one device)', () => {
+    assert.equal(pod.containers[0]?.resources?.limits?.['nvidia.com/gpu'], 1);
     const defaults = podSpec(find(render(), 'StatefulSet', 'rel-cohort-gpu-worker'));
     assert.equal(defaults.containers[0]?.resources?.limits?.['nvidia.com/gpu'], 1);
   });
@@ -97,6 +97,11 @@ describe('gpu-worker', () => {
     const mount = container.volumeMounts.find((m) => m.name === 'ef-state');
     const efDir = pod.containers[0]?.env?.find((e) => e.name === 'COHORT_EF_STATE_DIR')?.value;
     assert.ok(mount !== undefined && efDir === mount.mountPath, `${efDir} vs ${mount?.mountPath}`);
+  });
+  test('downloads checkpoints (TMPDIR) onto its ef-state volume, not the unsized /tmp emptyDir', () => {
+    const mount = pod.containers[0]?.volumeMounts?.find((m) => m.name === 'ef-state');
+    assert.ok(mount !== undefined);
+    assert.equal(containerEnv(sts).get('TMPDIR'), mount.mountPath);
   });
   test('the coordinator drives it at its address', () => {
     const env = podSpec(find(objects, 'Deployment', 'rel-cohort-coordinator')).containers[0]?.env;
@@ -213,6 +218,7 @@ describe('env and probes', () => {
         const known = envs.get(service);
         assert.ok(known !== undefined, `cohort config --json has no service ${service}`);
         for (const env of podSpec(obj).containers[0]?.env ?? []) {
+          if (PROCESS_ENVS.has(env.name)) continue;
           assert.ok(known.has(env.name), `${service}: ${env.name} is not a config env of ${service}`);
           checked += 1;
         }

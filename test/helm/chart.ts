@@ -77,6 +77,18 @@ export function render(options: RenderOptions = {}): K8sObject[] {
     .filter((obj): obj is K8sObject => obj !== null);
 }
 
+/**
+ * The rendered NOTES.txt, from a client-side dry-run install (no cluster is contacted); throws with helm's
+ * message when the install would fail.
+ */
+export function notes(options: RenderOptions = {}): string {
+  const res = helm(['install', 'rel', chartDir, '--namespace', 'cohort', '--dry-run=client', ...valueArgs(options)]);
+  if (res.status !== 0) throw new Error(`helm install --dry-run failed: ${res.stderr}`);
+  const start = res.stdout.indexOf('\nNOTES:\n');
+  if (start < 0) throw new Error('helm install --dry-run printed no NOTES');
+  return res.stdout.slice(start + '\nNOTES:\n'.length);
+}
+
 /** `helm lint` of the chart. */
 export function lint(options: RenderOptions = {}): HelmResult {
   return helm(['lint', '--strict', chartDir, ...valueArgs(options)]);
@@ -129,10 +141,16 @@ export interface EnvVar {
   };
 }
 
+export interface VolumeMount {
+  readonly name: string;
+  readonly mountPath: string;
+}
+
 export interface Container {
   readonly name: string;
   readonly image: string;
   readonly env?: readonly EnvVar[];
+  readonly volumeMounts?: readonly VolumeMount[];
   readonly resources?: { readonly limits?: Record<string, unknown> };
   readonly readinessProbe?: { readonly grpc?: { readonly port: number } };
   readonly startupProbe?: { readonly grpc?: { readonly port: number } };
@@ -148,3 +166,14 @@ export interface PodSpec {
 }
 
 export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet']);
+
+/**
+ * The only env vars the chart may set that are not config keys: they steer the runtime, not the service
+ * (TMPDIR: where the gpu-worker's checkpoint downloads go, on its ef-state volume).
+ */
+export const PROCESS_ENVS = new Set(['TMPDIR']);
+
+/** The env of a workload's (or Pod's) first container as name → plain value. */
+export function containerEnv(obj: K8sObject): Map<string, string | undefined> {
+  return new Map((podSpec(obj).containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+}

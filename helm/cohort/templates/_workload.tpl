@@ -1,7 +1,9 @@
 {{/*
 The pod template every cohort service shares. Call with (dict "root" $ "service" name "config" dict
-"secretEnv" list-of-dicts "fieldEnv" dict-of-key→fieldPath "volumes" list "volumeMounts" list
-"gpus" int "gpuResourceName" string "serviceAccountName" string "affinity" dict-overriding-the-block's).
+"secretEnv" list-of-dicts "fieldEnv" dict-of-key→fieldPath "processEnv" dict-of-name→value "volumes" list
+"volumeMounts" list "gpus" int "gpuResourceName" string "serviceAccountName" string "affinity"
+dict-overriding-the-block's). processEnv holds the few variables that are not config keys but steer the
+runtime (TMPDIR); test/helm allows exactly those.
 */}}
 {{- define "cohort.podTemplate" -}}
 {{- $root := .root -}}
@@ -50,6 +52,10 @@ spec:
         {{- end }}
         {{- range .secretEnv }}
         {{- include "cohort.secretEnv" . | nindent 8 }}
+        {{- end }}
+        {{- range $name, $value := .processEnv }}
+        - name: {{ $name }}
+          value: {{ $value | quote }}
         {{- end }}
       {{- include "cohort.probes" .service | nindent 6 }}
       resources:
