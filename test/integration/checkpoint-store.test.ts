@@ -104,7 +104,7 @@ for (const backend of ['filesystem', 's3'] as const)
         };
       }
       proc = spawnService('checkpoint-store', {
-        env: { ...backendEnv, COHORT_MAX_OBJECT_BYTES: String(64 << 20) },
+        env: { ...backendEnv, COHORT_MAX_OBJECT_BYTES: String(64 << 20), COHORT_PEER_ENDPOINTS: 'any' },
       });
       const ports = await proc.ports();
       await proc.waitForEvent('service_serving');

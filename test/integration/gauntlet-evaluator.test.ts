@@ -311,7 +311,9 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     js = jetstream(nc);
     jsm = await jetstreamManager(nc);
     fsRoot = mkdtempSync(join(tmpdir(), 'cohort-eval-store-'));
-    storeProc = spawnService('checkpoint-store', { env: { COHORT_FS_ROOT: fsRoot } });
+    storeProc = spawnService('checkpoint-store', {
+      env: { COHORT_FS_ROOT: fsRoot, COHORT_PEER_ENDPOINTS: 'any' },
+    });
     storeAddress = `127.0.0.1:${(await storeProc.ports()).grpc}`;
     await storeProc.waitForEvent('service_serving');
     peerRoot = mkdtempSync(join(tmpdir(), 'cohort-eval-peer-'));
@@ -730,7 +732,10 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
       'the evaluator measured the clipped update',
     );
     assert.equal(scored.clipFactorMin, smallestClipFactor(norms, refs));
-    assert.ok(Math.abs((scored.clipFactorMin ?? Number.NaN) - 0.5) < 1e-6, `clip factor ${scored.clipFactorMin}`);
+    assert.ok(
+      Math.abs((scored.clipFactorMin ?? Number.NaN) - 0.5) < 1e-6,
+      `clip factor ${scored.clipFactorMin}`,
+    );
     assert.deepEqual(scored.tensorNorms, norms);
 
     // References that do not fit the payload are the job's fault, not the miner's.

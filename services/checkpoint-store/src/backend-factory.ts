@@ -2,7 +2,7 @@
  * Which backend serves a bucket: this operator's from config (filesystem by default, or S3), and peers'
  * from their committed endpoints (`file:///path` on a single-machine devnet, else S3, read-only).
  */
-import { InvalidArgumentError } from '@cohort/core';
+import { InvalidArgumentError, checkPeerEndpoint } from '@cohort/core';
 
 import type { ObjectBackend } from './backends/backend.js';
 import { createFsBackend } from './backends/fs-backend.js';
@@ -28,19 +28,21 @@ export function createOwnBackend(
   });
 }
 
-/** A peer's bucket, read-only: nothing is created, no request is made until the first read. */
-export function createPeerBackend(config: Config, peer: PeerBucket): Promise<ObjectBackend> {
+/**
+ * A peer's bucket, read-only: nothing is created, no request is made until the first read. Endpoints
+ * the `peerEndpoints` policy forbids are refused (PEER_ENDPOINT_FORBIDDEN), whoever named them.
+ */
+export async function createPeerBackend(config: Config, peer: PeerBucket): Promise<ObjectBackend> {
+  checkPeerEndpoint(peer.endpoint, config.peerEndpoints);
   if (peer.endpoint.startsWith('file://')) {
     const root = new URL(peer.endpoint).pathname;
     if (root === '' || root === '/') {
-      return Promise.reject(
-        new InvalidArgumentError(`a file:// peer endpoint needs a path: ${peer.endpoint}`),
-      );
+      throw new InvalidArgumentError(`a file:// peer endpoint needs a path: ${peer.endpoint}`);
     }
     // Read-only: no sweep of the peer's temp files, no repairs written into its bucket.
-    return createFsBackend({ root: `${root.replace(/\/$/, '')}/${peer.bucket}`, readOnly: true });
+    return await createFsBackend({ root: `${root.replace(/\/$/, '')}/${peer.bucket}`, readOnly: true });
   }
-  return createS3Backend({
+  return await createS3Backend({
     endpoint: peer.endpoint,
     bucket: peer.bucket,
     region: peer.region === '' ? 'us-east-1' : peer.region,

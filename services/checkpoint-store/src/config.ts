@@ -1,5 +1,9 @@
+import { PEER_ENDPOINT_POLICIES } from '@cohort/core';
 import { commonFields, defineConfig, field } from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
+
+/** An SS58 address or nothing (the checksum is checked at start). */
+const SS58_OR_EMPTY = /^([1-9A-HJ-NP-Za-km-z]{46,48})?$/;
 
 /** checkpoint-store configuration: backend choice, where objects live, limits. */
 export const configSpec = defineConfig('checkpoint-store', {
@@ -114,6 +118,38 @@ export const configSpec = defineConfig('checkpoint-store', {
     default: 600000,
     min: 1000,
     max: 86400000,
+    unit: 'ms',
+  }),
+  peerEndpoints: field.enum({
+    doc: 'Which committed peer endpoints are contacted: public (https to public hosts only) or any (devnets and single-machine tests: http, file://, loopback)',
+    default: 'public',
+    values: PEER_ENDPOINT_POLICIES,
+  }),
+  chainBridgeAddress: field.string({
+    doc: "chain-bridge (host:port) whose bucket commitments route reads to their owners' buckets (ADR 0024); empty: every read without a bucket is of this operator's bucket (one shared run bucket, the devnet)",
+    default: '',
+    allowEmpty: true,
+  }),
+  netuid: field.int({ doc: 'Subnet whose bucket commitments are read', default: 3, min: 0, max: 65535 }),
+  aggregatorHotkey: field.string({
+    doc: "SS58 hotkey of the run's aggregator: aggregates, checkpoints and LATEST are read from the bucket it committed; empty: from this operator's bucket",
+    default: '',
+    allowEmpty: true,
+    pattern: SS58_OR_EMPTY,
+    patternDoc: 'an SS58 address, or empty',
+  }),
+  trustedValidator: field.string({
+    doc: "SS58 hotkey of the validator whose selections the run follows: selections are read from the bucket it committed; empty: from this operator's bucket",
+    default: '',
+    allowEmpty: true,
+    pattern: SS58_OR_EMPTY,
+    patternDoc: 'an SS58 address, or empty',
+  }),
+  commitmentsRefreshMs: field.int({
+    doc: 'Time between reads of the bucket commitments from the chain-bridge',
+    default: 60000,
+    min: 1000,
+    max: 3600000,
     unit: 'ms',
   }),
   firstSeenEntries: field.int({

@@ -3,6 +3,7 @@
  * (filesystem by default, or S3-compatible), and reads of peers' buckets through a bounded pool
  * (protocol §8, docs/storage.md). An s3 backend without endpoint or bucket is refused as a config error.
  */
+import { decodeSs58 } from '@cohort/core';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 import { ConfigError, envName } from '@cohort/kit';
 import type { ServiceDefinition } from '@cohort/kit';
@@ -13,11 +14,25 @@ import { FirstSeenRegistry } from './peers/first-seen.js';
 import { PeerPool } from './peers/peer-pool.js';
 import { BucketUsage } from './bucket-usage.js';
 import { runRetention } from './retention.js';
+import { startReadRouting } from './routing/read-routing.js';
 import { createStoreImpl } from './server.js';
 import { createStoreMetrics, registerBucketGauges } from './store-metrics.js';
 
 /** Cross-key rules the per-key parsers cannot express. */
 export function checkBackend(config: Config): void {
+  for (const key of ['aggregatorHotkey', 'trustedValidator'] as const) {
+    if (config[key] === '') continue;
+    try {
+      decodeSs58(config[key]);
+    } catch {
+      throw new ConfigError(
+        `${key} (env ${envName(key)}) must be an SS58 address (bad checksum)`,
+        'CONFIG_INVALID_VALUE',
+        key,
+        undefined,
+      );
+    }
+  }
   if (config.backend !== 's3') return;
   for (const key of ['s3Endpoint', 's3Bucket'] as const) {
     if (config[key] === '') {
@@ -60,12 +75,15 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
       clearInterval(sweeper);
       return Promise.resolve();
     });
+    const routing = await startReadRouting(config, log, ctx.metrics.registry);
+    ctx.onShutdown('read-routing', () => routing.stop());
     ctx.addGrpcService(
       CheckpointStoreService,
       createStoreImpl({
         own,
         usage,
         peers,
+        router: routing.router,
         firstSeen: new FirstSeenRegistry(config.firstSeenEntries),
         maxObjectBytes: config.maxObjectBytes,
         chunkBytes: config.responseChunkBytes,

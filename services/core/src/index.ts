@@ -9,6 +9,8 @@ export * from './hotkey-signature.js';
 export * from './storage-keys.js';
 export * from './chain-window.js';
 export * from './bucket-commitment.js';
+export * from './key-owner.js';
+export * from './peer-endpoint-policy.js';
 export * from './scale.js';
 export * from './weights-commit.js';
 export * from './miner-machine.js';

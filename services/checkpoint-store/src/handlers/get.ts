@@ -1,6 +1,6 @@
 /**
- * Get: an info message, then the object (or a byte range of it) in chunks of `chunkBytes`, from this
- * operator's bucket or a peer's. Bytes read from a peer are re-hashed on the way when the whole object is
+ * Get: an info message, then the object (or a byte range of it) in chunks of `chunkBytes`, from the
+ * bucket the request names or else the key owner's (ADR 0024): this operator's, or a peer's. Bytes read from a peer are re-hashed on the way when the whole object is
  * read, so a peer that serves different bytes than its metadata claims is caught (PEER_BAD_REPLY).
  */
 import { validateKey } from '@cohort/core';
@@ -11,7 +11,7 @@ import { StoreError } from '../backends/backend.js';
 import { createStreamHasher } from '../backends/stream-hash.js';
 import { reasonOf } from './put.js';
 import type { StoreDeps } from './store-deps.js';
-import { objectInfo, peerOf, readFrom } from './store-deps.js';
+import { bucketFor, objectInfo, readFrom } from './store-deps.js';
 
 /** Re-chunk a byte stream into pieces of at most `size` bytes. */
 async function* rechunk(body: AsyncIterable<Uint8Array>, size: number): AsyncIterable<Uint8Array> {
@@ -25,9 +25,9 @@ async function* rechunk(body: AsyncIterable<Uint8Array>, size: number): AsyncIte
 export function createGet(deps: StoreDeps) {
   return async function* get(request: GetRequest, ctx: CallContext) {
     const done = deps.metrics.time('get');
-    const peer = peerOf(request.bucket);
     try {
       const key = validateKey(request.key);
+      const peer = bucketFor(deps, request.bucket, key);
       const range =
         request.offset > 0n || request.length > 0n
           ? { offset: Number(request.offset), length: Number(request.length) }

@@ -1,6 +1,8 @@
 /**
  * Head, List and Delete: metadata reads of this operator's or a peer's bucket (first-seen by this store's
- * clock), listings by prefix with page tokens, and deletes of this operator's objects.
+ * clock), listings by prefix with page tokens, and deletes of this operator's objects. A read that names
+ * no bucket goes to the key owner's (ADR 0024); a window's update folder is listed across every miner's
+ * committed bucket (list-updates.ts).
  */
 import { validateKey, validateKeyPrefix } from '@cohort/core';
 import type { CallContext } from '@cohort/kit';
@@ -9,7 +11,8 @@ import type { DeleteRequest, HeadRequest, ListRequest } from '@cohort/proto/coho
 import { StoreError } from '../backends/backend.js';
 import { reasonOf } from './put.js';
 import type { StoreDeps } from './store-deps.js';
-import { objectInfo, peerOf, readFrom } from './store-deps.js';
+import { listWindowUpdates } from './list-updates.js';
+import { bucketFor, objectInfo, peerOf, readFrom } from './store-deps.js';
 
 async function measured<T>(deps: StoreDeps, rpc: string, fn: () => Promise<T>): Promise<T> {
   const done = deps.metrics.time(rpc);
@@ -30,7 +33,7 @@ export function createHead(deps: StoreDeps) {
   return (request: HeadRequest, ctx: CallContext) =>
     measured(deps, 'head', async () => {
       const key = validateKey(request.key);
-      const peer = peerOf(request.bucket);
+      const peer = bucketFor(deps, request.bucket, key);
       const meta = await readFrom(deps, peer, (b) => b.head(key, ctx.signal), ctx.signal);
       if (meta === undefined) throw new StoreError('NOT_FOUND', `no object ${key}`);
       return { info: objectInfo(deps, peer, meta) };
@@ -42,7 +45,11 @@ export function createList(deps: StoreDeps) {
   return (request: ListRequest, ctx: CallContext) =>
     measured(deps, 'list', async () => {
       const prefix = validateKeyPrefix(request.prefix);
-      const peer = peerOf(request.bucket);
+      const named = peerOf(request.bucket);
+      const route =
+        named === undefined ? deps.router.routeList(prefix) : { kind: 'peer' as const, peer: named };
+      if (route.kind === 'updates') return listWindowUpdates(deps, prefix, route, ctx.signal);
+      const peer = route.kind === 'peer' ? route.peer : undefined;
       const pageSize = Math.min(
         deps.maxPageSize,
         request.pageSize === 0 ? deps.maxPageSize : request.pageSize,

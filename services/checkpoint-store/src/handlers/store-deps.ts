@@ -8,6 +8,7 @@ import type { ObjectBackend, ObjectMeta } from '../backends/backend.js';
 import type { BucketUsage } from '../bucket-usage.js';
 import type { FirstSeenRegistry } from '../peers/first-seen.js';
 import type { PeerBucket, PeerPool } from '../peers/peer-pool.js';
+import type { ReadRouter } from '../routing/read-router.js';
 
 /** Hooks into prom-client metrics, kept narrow so handlers are testable without a registry. */
 export interface StoreMetrics {
@@ -22,6 +23,8 @@ export interface StoreDeps {
   /** Bytes in this operator's bucket against its limit. */
   readonly usage: BucketUsage;
   readonly peers: PeerPool;
+  /** Where reads that name no bucket go (ADR 0024). */
+  readonly router: ReadRouter;
   readonly firstSeen: FirstSeenRegistry;
   readonly maxObjectBytes: number;
   /** Bytes per streamed response chunk. */
@@ -34,11 +37,23 @@ export interface StoreDeps {
   readonly metrics: StoreMetrics;
 }
 
-/** The protobuf BucketEndpoint as the pool's {@link PeerBucket}, or undefined for this operator's own. */
+/** The protobuf BucketEndpoint as the pool's {@link PeerBucket}, or undefined when none is named. */
 export function peerOf(ref: { peer?: PeerBucket | undefined } | undefined): PeerBucket | undefined {
   const peer = ref?.peer;
   if (peer === undefined || peer.endpoint === '') return undefined;
   return peer;
+}
+
+/**
+ * The bucket a read of `key` goes to: the one the request names, else the key owner's (the router;
+ * undefined: this operator's own).
+ */
+export function bucketFor(
+  deps: StoreDeps,
+  ref: { peer?: PeerBucket | undefined } | undefined,
+  key: string,
+): PeerBucket | undefined {
+  return peerOf(ref) ?? deps.router.route(key);
 }
 
 /** Run a read against this operator's bucket or, through the pool, a peer's. */

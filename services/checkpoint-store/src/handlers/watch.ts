@@ -12,7 +12,7 @@ import type { WatchRequest } from '@cohort/proto/cohort/store/v1/checkpoint_stor
 import { isRetryable } from '../peers/retry.js';
 import { reasonOf } from './put.js';
 import type { StoreDeps } from './store-deps.js';
-import { objectInfo, peerOf, readFrom } from './store-deps.js';
+import { bucketFor, objectInfo, readFrom } from './store-deps.js';
 
 /** The Watch handler. */
 export function createWatch(deps: StoreDeps) {
@@ -20,7 +20,7 @@ export function createWatch(deps: StoreDeps) {
     const done = deps.metrics.time('watch');
     try {
       const key = validateKey(request.key);
-      const peer = peerOf(request.bucket);
+      const peer = bucketFor(deps, request.bucket, key);
       const deadline = Number(request.deadlineUnixMs);
       const now = deps.now();
       if (!(deadline > now) || deadline - now > deps.maxWatchMs) {

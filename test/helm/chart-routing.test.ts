@@ -1,0 +1,45 @@
+/**
+ * Reads of other operators' objects (ADR 0024): the checkpoint-store of every role routes them by the
+ * commitments this release's chain-bridge lists, for the run's aggregator and followed validator; and
+ * the aggregator aggregates the followed validator's selection.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { containerEnv, find, render } from './chart.js';
+import type { RenderOptions } from './chart.js';
+
+const AGG = '5GrwvaDef5KYSvcRZhGrE6ij2xaNd7rjndWN3ft6iRvQcK1z';
+const VAL = '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y';
+
+const storeEnv = (options: RenderOptions) =>
+  containerEnv(find(render(options), 'Deployment', 'rel-cohort-checkpoint-store'));
+
+describe('checkpoint-store read routing', () => {
+  for (const role of ['miner', 'validator', 'aggregator']) {
+    test(`${role}: routed by this release's chain-bridge, for the run's aggregator and validator`, () => {
+      const env = storeEnv({
+        set: { role, 'run.aggregatorHotkey': AGG, 'run.trustedValidator': VAL, 'chain.netuid': 9 },
+      });
+      assert.equal(env.get('COHORT_CHAIN_BRIDGE_ADDRESS'), 'rel-cohort-chain-bridge:50052');
+      assert.equal(env.get('COHORT_NETUID'), '9');
+      assert.equal(env.get('COHORT_AGGREGATOR_HOTKEY'), AGG);
+      assert.equal(env.get('COHORT_TRUSTED_VALIDATOR'), VAL);
+      assert.equal(env.get('COHORT_PEER_ENDPOINTS'), 'public', 'strangers’ endpoints are policed by default');
+    });
+  }
+  test('off: no chain-bridge, every read of this bucket', () => {
+    const env = storeEnv({ set: { 'storage.routing.enabled': false } });
+    assert.equal(env.has('COHORT_CHAIN_BRIDGE_ADDRESS'), false);
+  });
+  test('a private network may allow any endpoint', () => {
+    assert.equal(storeEnv({ set: { 'storage.routing.peerEndpoints': 'any' } }).get('COHORT_PEER_ENDPOINTS'), 'any');
+  });
+});
+
+test('the aggregator follows run.trustedValidator’s selection', () => {
+  const env = containerEnv(
+    find(render({ set: { role: 'aggregator', 'run.trustedValidator': VAL } }), 'Deployment', 'rel-cohort-aggregator'),
+  );
+  assert.equal(env.get('COHORT_SELECTION_VALIDATOR'), VAL);
+});
