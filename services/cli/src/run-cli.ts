@@ -4,6 +4,7 @@ import { COHORT_VERSION } from '@cohort/kit';
 import { silentIo } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { configReference } from './commands/config-reference.js';
+import { HelpRequested, parseFlags } from './commands/parse-flags.js';
 import { dataCommand } from './commands/data.js';
 import { devnetCommand } from './commands/devnet.js';
 import { explainCommand } from './commands/explain.js';
@@ -11,13 +12,22 @@ import { exportCommand } from './commands/export.js';
 import { preflightCli } from './commands/preflight.js';
 import { verifyAggregateCommand } from './commands/verify-aggregate.js';
 
+/** Usage of `cohort version`. */
+export const versionUsage = 'usage: cohort version';
+
 interface Command {
   readonly summary: string;
   run(args: readonly string[], io: CliIo): string | Promise<string>;
 }
 
 const commands: Readonly<Record<string, Command>> = {
-  version: { summary: 'print the cohort version', run: () => `cohort ${COHORT_VERSION}` },
+  version: {
+    summary: 'print the cohort version',
+    run: (args) => {
+      parseFlags(args, {}, 0, versionUsage);
+      return `cohort ${COHORT_VERSION}`;
+    },
+  },
   config: {
     summary: 'configuration reference of the services: cohort config [service...] [--json]',
     run: configReference,
@@ -66,7 +76,8 @@ export function usage(): string {
 
 /**
  * Run `argv` (without node and script); resolves to the output, rejects with a CohortError on misuse
- * (InvalidArgument) or failure. Progress of long commands goes to `io`.
+ * (InvalidArgument) or failure. Progress of long commands goes to `io`. `--help` / `-h` after any
+ * command resolves to that command's usage (see parse-flags).
  */
 export async function runCli(argv: readonly string[], io: CliIo = silentIo): Promise<string> {
   const [name, ...rest] = argv;
@@ -77,5 +88,10 @@ export async function runCli(argv: readonly string[], io: CliIo = silentIo): Pro
       reason: 'UNKNOWN_COMMAND',
     });
   }
-  return command.run(rest, io);
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof HelpRequested) return err.usage;
+    throw err;
+  }
 }

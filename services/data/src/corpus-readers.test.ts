@@ -19,6 +19,8 @@ import { createGpt2Tokenizer } from './tokenizer.js';
 const root = await mkdtemp(join(tmpdir(), 'cohort-corpus-'));
 after(() => rm(root, { recursive: true, force: true }));
 const reason = (r: string) => (e: unknown) => e instanceof CohortError && e.reason === r;
+const message = (r: string, pattern: RegExp) => (e: unknown) =>
+  reason(r)(e) && (e as CohortError).code === 3 && pattern.test((e as Error).message);
 const tokenizer = createGpt2Tokenizer();
 
 async function collect(corpus: Corpus): Promise<string[]> {
@@ -61,6 +63,57 @@ describe('plain text', () => {
     assert.deepEqual(await collect(createTextCorpus(dir)), ['ay', 'bee\n\nstill bee', 'sea']);
   });
 
+  test('a leading BOM is dropped, in a single file and in a directory', async () => {
+    const file = join(root, 'bom.txt');
+    await writeFile(file, `\uFEFF${docs[0]}\n\n${docs[1]}`);
+    assert.deepEqual(await collect(createTextCorpus(file)), [docs[0], docs[1]]);
+    const dir = join(root, 'bom-dir');
+    await mkdir(dir);
+    await writeFile(join(dir, 'a.txt'), `\uFEFF${docs[1]!.replace('\n', '\r\n')}\r`);
+    assert.deepEqual(await collect(createTextCorpus(dir)), [`${docs[1]}\r`]);
+  });
+
+  test('invalid UTF-8 is INPUT_INVALID naming file and line', async () => {
+    const file = join(root, 'latin1.txt');
+    await writeFile(
+      file,
+      Buffer.concat([Buffer.from('fine\n\ncaf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    );
+    await assert.rejects(
+      collect(createTextCorpus(file)),
+      message('INPUT_INVALID', /latin1\.txt:3: not valid UTF-8/),
+    );
+    const dir = join(root, 'latin1-dir');
+    await mkdir(dir);
+    await writeFile(join(dir, 'x.txt'), Buffer.from([0x61, 0x0a, 0xe9]));
+    await assert.rejects(
+      collect(createTextCorpus(dir)),
+      message('INPUT_INVALID', /x\.txt:2: not valid UTF-8/),
+    );
+  });
+
+  test('a document over the cap is INPUT_TOO_LARGE naming file and first line', async () => {
+    const file = join(root, 'no-blank-lines.txt');
+    await writeFile(file, 'one\n\n12345\n12345\n12345\n');
+    const limits = { maxDocumentBytes: 12 };
+    await assert.rejects(
+      collect(createTextCorpus(file, limits)),
+      message('INPUT_TOO_LARGE', /no-blank-lines\.txt:3: the document starting here .* longer than 12 bytes/),
+    );
+    assert.deepEqual(await collect(createTextCorpus(file, { maxDocumentBytes: 17 })), [
+      'one',
+      '12345\n12345\n12345',
+    ]);
+    const dir = join(root, 'big-dir');
+    await mkdir(dir);
+    await writeFile(join(dir, 'big.txt'), '1234\r\n1234\r\n1234');
+    await assert.rejects(
+      collect(createTextCorpus(dir, limits)),
+      message('INPUT_TOO_LARGE', /big\.txt:1: the file/),
+    );
+    assert.deepEqual(await collect(createTextCorpus(dir, { maxDocumentBytes: 14 })), ['1234\n1234\n1234']);
+  });
+
   test('a missing input is INPUT_UNREADABLE', async () => {
     await assert.rejects(collect(createTextCorpus(join(root, 'nope.txt'))), reason('INPUT_UNREADABLE'));
     await mkdir(join(root, 'empty-dir'));
@@ -82,6 +135,34 @@ describe('JSONL', () => {
     assert.deepEqual(await collect(createJsonlCorpus(file, 'content')), docs);
     const text = await roundTrip(createJsonlCorpus(file, 'content'), 'jsonl');
     assert.ok(text.startsWith(docs.join('<|endoftext|>').slice(0, 60)), text);
+  });
+
+  test('a leading BOM is dropped: line 1 is JSON', async () => {
+    const file = join(root, 'bom.jsonl');
+    await writeFile(
+      file,
+      `\uFEFF${JSON.stringify({ text: docs[0] })}\r\n${JSON.stringify({ text: docs[1] })}`,
+    );
+    assert.deepEqual(await collect(createJsonlCorpus(file)), [docs[0], docs[1]]);
+  });
+
+  test('invalid UTF-8 is INPUT_INVALID naming file and line; a line over the cap is INPUT_TOO_LARGE', async () => {
+    const file = join(root, 'bytes.jsonl');
+    const bad = Buffer.concat([
+      Buffer.from('{"text": "ok"}\n{"text": "caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}\n'),
+    ]);
+    await writeFile(file, bad);
+    await assert.rejects(
+      collect(createJsonlCorpus(file)),
+      message('INPUT_INVALID', /bytes\.jsonl:2: not valid UTF-8/),
+    );
+    await writeFile(file, `${JSON.stringify({ text: 'ok' })}\n${JSON.stringify({ text: 'x'.repeat(40) })}\n`);
+    await assert.rejects(
+      collect(createJsonlCorpus(file, 'text', { maxDocumentBytes: 32 })),
+      message('INPUT_TOO_LARGE', /bytes\.jsonl:2: the line is longer than 32 bytes/),
+    );
   });
 
   test('bad lines are INPUT_INVALID naming file and line', async () => {

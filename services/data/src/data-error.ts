@@ -12,8 +12,10 @@ export type DataReason =
   | 'DATA_INVALID_OPTION'
   /** The input path does not exist or cannot be read. */
   | 'INPUT_UNREADABLE'
-  /** A document source is malformed: bad JSON line, missing text field, unreadable Parquet. */
+  /** A document source is malformed: bad JSON line, missing text field, invalid UTF-8, unreadable Parquet. */
   | 'INPUT_INVALID'
+  /** A line or document of the input is longer than the readers' cap (MAX_DOCUMENT_BYTES). */
+  | 'INPUT_TOO_LARGE'
   /** The input changed between the counting pass and the tokenizing pass. */
   | 'INPUT_CHANGED'
   /** The corpus yields no complete training sample. */
@@ -45,6 +47,7 @@ const codes: Readonly<Record<DataReason, Code>> = {
   DATA_INVALID_OPTION: Code.InvalidArgument,
   INPUT_UNREADABLE: Code.InvalidArgument,
   INPUT_INVALID: Code.InvalidArgument,
+  INPUT_TOO_LARGE: Code.InvalidArgument,
   INPUT_CHANGED: Code.Aborted,
   CORPUS_TOO_SMALL: Code.InvalidArgument,
   OUTPUT_NOT_EMPTY: Code.InvalidArgument,

@@ -15,6 +15,8 @@ export type { Corpus } from './corpus.js';
 export { createTextCorpus } from './text-corpus.js';
 export { createJsonlCorpus } from './jsonl-corpus.js';
 export { createParquetCorpus } from './parquet-corpus.js';
+export { MAX_DOCUMENT_BYTES } from './utf8-lines.js';
+export type { ReaderLimits } from './utf8-lines.js';
 export { brownEntries, createBrownCorpus } from './brown-corpus.js';
 export type { BrownEntry } from './brown-corpus.js';
 export { brownToText, untag } from './brown-text.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -172,7 +172,24 @@ describe('crash safety', () => {
       prepareDataset({ corpus: failing, outDir, seqLen: 8, samplesPerShard: 3, heldOutFraction: 0.2 }),
       /disk went away/,
     );
-    assert.deepEqual(await readdir(outDir), []);
+    assert.equal(existsSync(outDir), false, 'the output directory it created is removed too');
+  });
+
+  test('a failure removes only what this call created: a given empty directory stays, parents it made go', async () => {
+    const failing: Corpus = {
+      name: 'failing',
+      async *documents() {
+        await Promise.reject(new Error('unreadable'));
+        yield 'never';
+      },
+    };
+    const given = freshDir();
+    await mkdir(given);
+    await assert.rejects(prepareDataset({ corpus: failing, outDir: given }), /unreadable/);
+    assert.deepEqual(await readdir(given), []);
+    const parent = freshDir();
+    await assert.rejects(prepareDataset({ corpus: failing, outDir: join(parent, 'a', 'b') }), /unreadable/);
+    assert.equal(existsSync(parent), false);
   });
 
   test('a corpus that changes between the two passes is INPUT_CHANGED', async () => {
@@ -200,7 +217,7 @@ describe('bad input and options', () => {
       prepareDataset({ corpus: memoryCorpus(documents), outDir, seqLen: 8, tokenizer: broken }),
       (e: unknown) => reason('TOKEN_OUT_OF_RANGE')(e) && /50257/.test((e as Error).message),
     );
-    assert.deepEqual(await readdir(outDir), []);
+    assert.equal(existsSync(outDir), false);
   });
 
   test('options out of range are DATA_INVALID_OPTION (InvalidArgument)', async () => {
@@ -232,6 +249,6 @@ describe('bad input and options', () => {
       prepareDataset({ corpus: memoryCorpus(['hi']), outDir: other, seqLen: 64, heldOutFraction: 0 }),
       reason('CORPUS_TOO_SMALL'),
     );
-    assert.deepEqual(await readdir(other), []);
+    assert.equal(existsSync(other), false);
   });
 });

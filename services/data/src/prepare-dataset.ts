@@ -3,10 +3,10 @@
  * held-out ones; pass 2 tokenizes each document, appends EOS, and streams it into its split's shard
  * writer. Shard files are committed as they fill and manifest.json is written last, atomically, so a
  * crash never leaves a manifest that points at missing or partial files; on an error everything this
- * call wrote is removed.
+ * call wrote is removed, the output directory too when this call created it.
  */
-import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { CohortError, expectedMessage } from '@cohort/core';
 import type { Corpus } from './corpus.js';
 import { DataError } from './data-error.js';
@@ -81,20 +81,39 @@ function corpusChanged(before: number, after: string): DataError {
   );
 }
 
-async function ensureEmptyDir(dir: string): Promise<void> {
+/** Create `dir` if missing and check it is empty; resolves to the topmost directory created, if any. */
+async function ensureEmptyDir(dir: string): Promise<string | undefined> {
   try {
-    await mkdir(dir, { recursive: true });
+    const created = await mkdir(dir, { recursive: true });
     const entries = await readdir(dir);
     if (entries.length > 0) {
       const message = `output directory ${dir} is not empty; choose a new one or empty it`;
       throw new DataError('OUTPUT_NOT_EMPTY', message, { details: { dir } });
     }
+    return created;
   } catch (err) {
     if (err instanceof CohortError) throw err;
     throw new DataError('OUTPUT_UNWRITABLE', `cannot create output directory ${dir}`, {
       cause: err,
       details: { dir },
     });
+  }
+}
+
+/**
+ * Remove `dir` and its parents up to `created` (what {@link ensureEmptyDir} made) after a failure. Only
+ * empty directories go: one that holds anything (someone else's file) ends the walk and stays.
+ */
+async function removeCreatedDirs(dir: string, created: string | undefined): Promise<void> {
+  if (created === undefined) return;
+  const top = resolve(created);
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return; // not empty or already gone: leave it, the caller's error is the one to report
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
 
@@ -111,12 +130,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareSu
   const tokenizer = options.tokenizer ?? createGpt2Tokenizer();
   const { corpus, outDir, onProgress } = options;
 
-  await ensureEmptyDir(outDir);
-  onProgress?.({ event: 'counting_documents', corpus: corpus.name });
-  const documents = await countDocuments(corpus);
-  const heldOut = heldOutDocuments(documents, fraction, seed);
-  onProgress?.({ event: 'documents_counted', documents, heldOut: heldOut.size });
-
+  const created = await ensureEmptyDir(outDir);
   const writer = (split: Split): ShardWriter =>
     createShardWriter({
       dir: outDir,
@@ -129,6 +143,10 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareSu
   const writers: Record<Split, ShardWriter> = { train: writer('train'), heldout: writer('heldout') };
 
   try {
+    onProgress?.({ event: 'counting_documents', corpus: corpus.name });
+    const documents = await countDocuments(corpus);
+    const heldOut = heldOutDocuments(documents, fraction, seed);
+    onProgress?.({ event: 'documents_counted', documents, heldOut: heldOut.size });
     let index = 0;
     for await (const document of nonEmpty(corpus)) {
       if (index === documents) throw corpusChanged(documents, 'more');
@@ -165,6 +183,7 @@ export async function prepareDataset(options: PrepareOptions): Promise<PrepareSu
   } catch (err) {
     await writers.train.abort();
     await writers.heldout.abort();
+    await removeCreatedDirs(outDir, created);
     throw err;
   }
 }

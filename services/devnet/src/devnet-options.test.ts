@@ -71,18 +71,24 @@ test('devnetOptions: each out-of-range field is DEVNET_OPTION naming its flag', 
     [{ windows: Number.NaN }, '--windows'],
     [{ evaluators: 0 }, '--evaluators'],
     [{ evaluators: 9 }, '--evaluators'],
-    [{ blockMs: 199 }, '--blockMs'],
-    [{ blockMs: 60_001 }, '--blockMs'],
-    [{ blocksPerWindow: 4 }, '--blocksPerWindow'],
-    [{ blocksPerWindow: 601 }, '--blocksPerWindow'],
-    [{ checkpointEvery: 0 }, '--checkpointEvery'],
-    [{ checkpointEvery: 1001 }, '--checkpointEvery'],
-    [{ heldoutSamples: 0 }, '--heldoutSamples'],
-    [{ heldoutSamples: 4097 }, '--heldoutSamples'],
+    [{ blockMs: 199 }, '--block-ms must be an integer in [200, 60000], got 199'],
+    [{ blockMs: 60_001 }, '--block-ms'],
+    [{ blocksPerWindow: 4 }, '--blocks-per-window must be an integer in [5, 600], got 4'],
+    [{ blocksPerWindow: 601 }, '--blocks-per-window'],
+    [{ checkpointEvery: 0 }, '--checkpoint-every must be an integer in [1, 1000], got 0'],
+    [{ checkpointEvery: 1001 }, '--checkpoint-every'],
+    [{ heldoutSamples: 0 }, 'the heldoutSamples option must be'],
+    [{ heldoutSamples: 4097 }, 'the heldoutSamples option'],
     [{ out: '  ' }, '--out'],
   ];
   for (const [partial, flag] of cases) {
     assert.throws(() => devnetOptions(partial), invalid('DEVNET_OPTION', flag), JSON.stringify(partial));
+    // Errors name only flags `cohort devnet` has: kebab-case, never an option's camelCase name.
+    assert.throws(
+      () => devnetOptions(partial),
+      (e: unknown) => e instanceof Error && !/--[a-z]+[A-Z]/.test(e.message),
+      JSON.stringify(partial),
+    );
   }
 });
 

@@ -103,13 +103,33 @@ export function parseAdversaries(text: string): AdversaryName[] {
   return out;
 }
 
+type NumericOption =
+  'miners' | 'windows' | 'evaluators' | 'blockMs' | 'blocksPerWindow' | 'checkpointEvery' | 'heldoutSamples';
+
+/**
+ * How an error names each numeric option: the `cohort devnet` flag that sets it, or the option itself
+ * where no flag does (heldoutSamples is set in code only).
+ */
+const OPTION_NAMES: Readonly<Record<NumericOption, string>> = {
+  miners: '--miners',
+  windows: '--windows',
+  evaluators: '--evaluators',
+  blockMs: '--block-ms',
+  blocksPerWindow: '--blocks-per-window',
+  checkpointEvery: '--checkpoint-every',
+  heldoutSamples: 'the heldoutSamples option',
+};
+
 /** Fill defaults and check ranges: a clear InvalidArgument (reason DEVNET_OPTION) for anything off. */
 export function devnetOptions(partial: Partial<DevnetOptions>): DevnetOptions {
   const o = { ...DEVNET_DEFAULTS, ...partial };
-  const intIn = (name: keyof DevnetOptions, min: number, max: number): void => {
-    const v = o[name] as number;
+  const intIn = (name: NumericOption, min: number, max: number): void => {
+    const v = o[name];
     if (!Number.isInteger(v) || v < min || v > max) {
-      throw bad(`--${name} must be an integer in [${min}, ${max}], got ${String(v)}`, 'DEVNET_OPTION');
+      throw bad(
+        `${OPTION_NAMES[name]} must be an integer in [${min}, ${max}], got ${String(v)}`,
+        'DEVNET_OPTION',
+      );
     }
   };
   intIn('miners', 1, 16);

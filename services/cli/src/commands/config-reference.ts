@@ -6,6 +6,13 @@
 import { CohortError, Code } from '@cohort/core';
 import type { ConfigSpec, FieldMap } from '@cohort/kit';
 import { serviceSpecs } from '../service-specs.js';
+import { parseFlags } from './parse-flags.js';
+
+/** Usage of `cohort config`. */
+export const configUsage = `usage: cohort config [service...] [--json]
+
+  service   only these services (default: all): ${serviceSpecs.map((s) => s.service).join(', ')}
+  --json    one JSON array of rows instead of Markdown tables`;
 
 /** One row of the reference. */
 export interface ConfigRow {
@@ -60,8 +67,9 @@ function markdown(rows: readonly ConfigRow[]): string {
 
 /** Run the command; returns the text to print. */
 export function configReference(args: readonly string[]): string {
-  const json = args.includes('--json');
-  const names = args.filter((a) => !a.startsWith('--'));
+  const flags = parseFlags(args, { json: { type: 'boolean' } }, Infinity, configUsage);
+  const json = flags.values.json === true;
+  const names = flags.positionals;
   const specs =
     names.length === 0
       ? serviceSpecs

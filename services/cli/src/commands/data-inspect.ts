@@ -20,7 +20,7 @@ function misuse(message: string, reason: string): CohortError {
 
 /** Run `cohort data inspect <args>`; a dataset that fails verification throws its DataError. */
 export async function dataInspect(args: readonly string[]): Promise<string> {
-  const flags = parseFlags(args, { store: { type: 'string' }, prefix: { type: 'string' } }, 1);
+  const flags = parseFlags(args, { store: { type: 'string' }, prefix: { type: 'string' } }, 1, inspectUsage);
   const dir = flags.positionals[0];
   const address = stringFlag(flags, 'store');
   const prefix = stringFlag(flags, 'prefix');

@@ -117,6 +117,7 @@ export async function dataPrepare(args: readonly string[], io: CliIo): Promise<s
       'samples-per-shard': { type: 'string' },
     },
     0,
+    prepareUsage,
   );
   const outDir = stringFlag(flags, 'out');
   if (outDir === undefined) throw misuse('--out is required', 'MISSING_FLAG');

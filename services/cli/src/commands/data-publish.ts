@@ -67,7 +67,7 @@ export function publishReport(dir: string, where: string, summary: PublishSummar
 
 /** Run `cohort data publish <args>`; a dataset that fails verification throws its DataError. */
 export async function dataPublish(args: readonly string[], io: CliIo): Promise<string> {
-  const flags = parseFlags(args, { store: { type: 'string' }, prefix: { type: 'string' } }, 1);
+  const flags = parseFlags(args, { store: { type: 'string' }, prefix: { type: 'string' } }, 1, publishUsage);
   const dir = flags.positionals[0];
   const address = stringFlag(flags, 'store');
   const prefix = stringFlag(flags, 'prefix');

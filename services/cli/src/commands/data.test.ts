@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,6 +73,54 @@ describe('cohort data prepare --corpus brown', () => {
       runCli(['data', 'publish', dir, '--store', '127.0.0.1:1', '--prefix', 'datasets/small']),
       reason('SHARD_HASH_MISMATCH', Code.DataLoss),
     );
+  });
+});
+
+describe('cohort data prepare reads input as strict UTF-8', () => {
+  test('invalid UTF-8 is INPUT_INVALID naming file and line, and leaves no output', async () => {
+    const out = join(root, 'latin1-out');
+    for (const [name, body] of [
+      ['latin1.txt', ['Une phrase.\n\nUn caf', '\xe9.\n']],
+      ['latin1.jsonl', ['{"text": "ok"}\n{"text": "caf', '\xe9"}\n']],
+    ] as const) {
+      const input = join(root, name);
+      await writeFile(input, Buffer.concat(body.map((part) => Buffer.from(part, 'latin1'))));
+      await assert.rejects(
+        runCli(['data', 'prepare', '--input', input, '--out', out, '--seq-len', '4']),
+        (e: unknown) =>
+          reason('INPUT_INVALID')(e) &&
+          (e as Error).message === `${input}:${name.endsWith('.txt') ? 3 : 2}: not valid UTF-8`,
+        name,
+      );
+      assert.equal(existsSync(out), false, `${out} is left behind`);
+    }
+  });
+
+  test('a leading BOM is dropped: the dataset is that of the same file without it', async () => {
+    const lines = ['{"text": "one two three four five six seven"}', '{"text": "eight nine ten eleven"}'];
+    await writeFile(join(root, 'plain.jsonl'), lines.join('\n'));
+    await writeFile(join(root, 'bom.jsonl'), `\uFEFF${lines.join('\n')}`);
+    const args = ['--seq-len', '4', '--held-out-fraction', '0'];
+    await runCli([
+      'data',
+      'prepare',
+      '--input',
+      join(root, 'plain.jsonl'),
+      '--out',
+      join(root, 'plain'),
+      ...args,
+    ]);
+    await runCli([
+      'data',
+      'prepare',
+      '--input',
+      join(root, 'bom.jsonl'),
+      '--out',
+      join(root, 'bom'),
+      ...args,
+    ]);
+    const shard = (dir: string): Promise<Buffer> => readFile(join(root, dir, 'train-00000.tokens'));
+    assert.deepEqual(await shard('bom'), await shard('plain'));
   });
 });
 

@@ -73,6 +73,20 @@ test('misuse is InvalidArgument with a reason', () => {
   for (const [args, reason] of cases) assert.throws(() => devnetFlags(args), invalid(reason), args.join(' '));
 });
 
+test('a range error names the flag as typed: --block-ms, --blocks-per-window, --checkpoint-every', () => {
+  for (const [flag, value] of [
+    ['--block-ms', '10'],
+    ['--blocks-per-window', '4'],
+    ['--checkpoint-every', '0'],
+  ] as const) {
+    assert.throws(
+      () => devnetFlags([flag, value]),
+      (e: unknown) => invalid('DEVNET_OPTION')(e) && (e as Error).message.startsWith(`${flag} must be`),
+      flag,
+    );
+  }
+});
+
 test('cohort devnet --help prints the usage and runs nothing', async () => {
   assert.equal(await runCli(['devnet', '--help']), devnetUsage);
   assert.equal(await runCli(['devnet', '-h']), devnetUsage);

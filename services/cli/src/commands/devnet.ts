@@ -73,7 +73,7 @@ const processTerminal: DevnetTerminal = {
   },
 };
 
-/** Parse `cohort devnet` flags into options (misuse: InvalidArgument). */
+/** Parse `cohort devnet` flags into options (misuse: InvalidArgument; `--help`: HelpRequested). */
 export function devnetFlags(args: readonly string[]): DevnetOptions {
   const flags = parseFlags(
     args,
@@ -94,6 +94,7 @@ export function devnetFlags(args: readonly string[]): DevnetOptions {
       'fused-ops': { type: 'boolean' },
     },
     0,
+    devnetUsage,
   );
   const partial: { -readonly [K in keyof DevnetOptions]?: DevnetOptions[K] | undefined } = {};
   const n = (flag: string): number | undefined => numberFlag(flags, flag, true);
@@ -123,7 +124,6 @@ export async function devnetCommand(
   _io: CliIo,
   terminal: DevnetTerminal = processTerminal,
 ): Promise<string> {
-  if (args.includes('--help') || args.includes('-h')) return devnetUsage;
   const options = devnetFlags(args);
   const abort = new AbortController();
   const off = terminal.onInterrupt(() => abort.abort());

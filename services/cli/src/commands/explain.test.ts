@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CohortError, buildScoreRecords, encodeScoreRecord, scoreWindow } from '@cohort/core';
+import { CohortError, Code, buildScoreRecords, encodeScoreRecord, scoreWindow } from '@cohort/core';
 import type { PeerVerdict } from '@cohort/core';
 import { runCli } from '../run-cli.js';
 
@@ -53,4 +53,24 @@ test('cohort explain --file rechecks a record and refuses a doctored one', async
     runCli(['explain', 'x']),
     (e) => e instanceof CohortError && e.reason === 'MISSING_ARGUMENT',
   );
+});
+
+test('cohort explain --file that cannot be read is INPUT_UNREADABLE naming it (exit 2), not a bare errno', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cohort-explain-'));
+  const missing = join(dir, 'missing.json');
+  for (const [file, why] of [
+    [missing, 'no such file'],
+    [dir, 'it is a directory'],
+  ] as const) {
+    await assert.rejects(
+      runCli(['explain', '--file', file]),
+      (e) =>
+        e instanceof CohortError &&
+        e.code === Code.InvalidArgument &&
+        e.reason === 'INPUT_UNREADABLE' &&
+        e.message === `cannot read --file ${file}: ${why}` &&
+        e.details.file === file,
+      file,
+    );
+  }
 });

@@ -4,11 +4,11 @@
  * scoring on the record's own inputs and say whether the published score follows from them. A score
  * that does not follow fails the command (SCORE_MISMATCH), so scripts can alert on it.
  */
-import { readFile } from 'node:fs/promises';
 import { CohortError, Code, parseScoreRecord, recheckScoreRecord, scoreKey } from '@cohort/core';
 import type { ScoreRecord } from '@cohort/core';
 import { StoreClient } from '@cohort/kit';
 import { parseFlags, stringFlag } from './parse-flags.js';
+import { readInputFile } from './read-input.js';
 
 /** Usage of `cohort explain`. */
 export const explainUsage =
@@ -64,11 +64,12 @@ export async function explainCommand(args: readonly string[]): Promise<string> {
     args,
     { store: { type: 'string' }, run: { type: 'string' }, file: { type: 'string' } },
     2,
+    explainUsage,
   );
   const file = stringFlag(flags, 'file');
   let bytes: Uint8Array;
   if (file !== undefined) {
-    bytes = await readFile(file);
+    bytes = await readInputFile(file, '--file');
   } else {
     const [windowText, hotkey] = flags.positionals;
     const window = windowText === undefined ? undefined : Number(windowText);

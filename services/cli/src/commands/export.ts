@@ -264,6 +264,7 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
       force: { type: 'boolean' },
     },
     0,
+    exportUsage,
   );
   const outFlag = stringFlag(flags, 'out');
   if (outFlag === undefined) throw misuse('--out is required', 'MISSING_FLAG');

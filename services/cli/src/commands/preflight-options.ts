@@ -116,9 +116,9 @@ function bounded(
   return value;
 }
 
-/** Parse `args` (and secrets from `env`); throws InvalidArgument on misuse. */
+/** Parse `args` (and secrets from `env`); throws InvalidArgument on misuse, HelpRequested on `--help`. */
 export function parsePreflightArgs(args: readonly string[], env: NodeJS.ProcessEnv): PreflightArgs {
-  const flags = parseFlags(args, spec, 0);
+  const flags = parseFlags(args, spec, 0, preflightUsage);
   const role = stringFlag(flags, 'role');
   if (role === undefined) throw misuse(`--role is required\n\n${preflightUsage}`);
   if (!isRole(role))

@@ -18,13 +18,15 @@ export interface PreflightReport {
   readonly failed: boolean;
 }
 
-/** Run `cohort preflight <args>`; secrets may come from `env`. Throws InvalidArgument on misuse only. */
+/**
+ * Run `cohort preflight <args>`; secrets may come from `env`. Throws InvalidArgument on misuse only, and
+ * HelpRequested (parse-flags) for `--help`, which `runCli` answers with the usage.
+ */
 export async function preflightCommand(
   args: readonly string[],
   io: CliIo,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PreflightReport> {
-  if (args.includes('--help') || args.includes('-h')) return { output: preflightUsage, failed: false };
   const { options, json } = parsePreflightArgs(args, env);
   const results = await runPreflight({
     ...options,

@@ -41,6 +41,7 @@ export async function verifyAggregateCommand(args: readonly string[]): Promise<s
       validator: { type: 'string' },
     },
     1,
+    verifyAggregateUsage,
   );
   const [windowText] = flags.positionals;
   const window = windowText !== undefined && /^\d+$/.test(windowText) ? Number(windowText) : undefined;
