@@ -173,6 +173,13 @@ export const configSpec = defineConfig('coordinator', {
     max: 3_600_000,
     unit: 'ms',
   }),
+  selectionDeadlineMs: field.int({
+    doc: "Validator: the selection of window w is published at the latest this long after w's upload slot closes; the evaluation deadline is cut short (by evaluationTimeoutMs or by this less a margin of a tenth, at most 5 s, whichever comes first) so the scoring and the selection fit. Must be below the aggregator's selectionWaitMs (60 s by default): a selection it has stopped waiting for is ignored and every valid update aggregated",
+    default: 45_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
   windowsPerWeights: field.int({
     doc: 'Validator: set weights on chain every this many windows (protocol §7)',
     default: 2,
@@ -184,6 +191,30 @@ export const configSpec = defineConfig('coordinator', {
     default: 20,
     min: 1,
     max: 4096,
+  }),
+  gatherPeerCount: field.int({
+    doc: 'Validator: top peers by final score on the weights’ linear 2→1 ramp (protocol §7: gather_peer_count)',
+    default: 20,
+    min: 1,
+    max: 4096,
+  }),
+  reservePeerCount: field.int({
+    doc: 'Validator: peers after the gather peers on a halving geometric series of weights (protocol §7: reserve_peer_count)',
+    default: 10,
+    min: 0,
+    max: 4096,
+  }),
+  weightsBurnShare: field.number({
+    doc: 'Validator: share of the weights set on chain that goes to weightsBurnUid (protocol §7); 1: all of it, 0: none',
+    default: 0.5,
+    min: 0,
+    max: 1,
+  }),
+  weightsBurnUid: field.int({
+    doc: 'Validator: the uid the burn share goes to (the subnet owner’s by default); never ranked as a peer',
+    default: 0,
+    min: 0,
+    max: 65535,
   }),
   copierThreshold: field.number({
     doc: 'Validator: index overlap from which the later-seen of two updates is a copier',

@@ -48,3 +48,18 @@ test('a single gather peer gets all the non-burn weight; a bad shape is refused'
     (e) => e instanceof InvalidArgumentError && e.reason === 'SCORE_BAD_POLICY',
   );
 });
+
+test('a burn share of 1 burns everything (no NaN weights); 0 burns nothing', () => {
+  const scores = [
+    { uid: 4, score: 3 },
+    { uid: 2, score: 1 },
+  ];
+  const all = weightsFromScores(scores, { ...DEFAULT_WEIGHTS_SHAPE, burnShare: 1, burnUid: 7 });
+  assert.deepEqual([...all], [[7, 1]]);
+  const none = weightsFromScores(scores, { ...DEFAULT_WEIGHTS_SHAPE, burnShare: 0 });
+  assert.deepEqual([...none.keys()], [2, 4], 'no burn uid without a burn share');
+  assert.ok(near(sum(none), 1, 1e-12));
+  const almost = weightsFromScores(scores, { ...DEFAULT_WEIGHTS_SHAPE, burnShare: 1 - 1e-9 });
+  assert.ok([...almost.values()].every(Number.isFinite), 'a live share of 1e-9 still divides');
+  assert.ok(near(sum(almost), 1, 1e-12));
+});

@@ -3,8 +3,8 @@
  * top `gatherCount` on a linear `gatherTopRatio`→1 ramp, the next `reserveCount` on a halving geometric
  * series, and `burnShare` to the burn uid. The shares follow the reference (templar.md §3.7): gather
  * gets `gatherShare` of the non-burn weight and reserves the rest, with every reserve weight kept at most
- * half the smallest gather weight. With no positive score everything goes to the burn uid. Floats out;
- * `normalizeWeightsU16` turns them into what `set_weights` takes.
+ * half the smallest gather weight. With no positive score, or a burn share of 1, everything goes to the
+ * burn uid. Floats out; `normalizeWeightsU16` turns them into what `set_weights` takes.
  */
 import { InvalidArgumentError } from './errors.js';
 
@@ -60,7 +60,8 @@ export function weightsFromScores(
     .filter((s) => Number.isFinite(s.score) && s.score > 0 && s.uid !== shape.burnUid)
     .sort((a, b) => b.score - a.score || a.uid - b.uid);
   const out = new Map<number, number>();
-  if (ranked.length === 0) {
+  // Nothing to share (no positive score, or all of it burned: the ramp below would divide 0 by 0).
+  if (ranked.length === 0 || shape.burnShare === 1) {
     out.set(shape.burnUid, 1);
     return out;
   }

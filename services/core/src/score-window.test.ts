@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { buildScoreRecords, recheckScoreRecord } from './score-record.js';
 import { DEFAULT_SCORING_POLICY, initialPeerState, scoreWindow } from './score-window.js';
 import type { PeerScoreState, PeerVerdict } from './score-window.js';
 
@@ -140,6 +141,68 @@ describe('scoreWindow', () => {
     }
     states = scoreWindow(states, new Map([['a', scored(0.03)]]), { inactive: ['b'] }).states;
     assert.deepEqual(states.get('b'), initialPeerState());
+  });
+
+  test('registered: deregistered peers are forgotten, idle ones without a state leave no record', () => {
+    const start = run(
+      5,
+      new Map([
+        ['a', scored(0.03)],
+        ['b', scored(0.02)],
+        ['gone', scored(0.01)],
+      ]),
+    );
+    const registered = ['a', 'b', 'idle'];
+    const verdicts = new Map([['a', scored(0.03)]]);
+    const inactive = ['b', 'idle'];
+    const plain = scoreWindow(start, verdicts, { inactive });
+    const pruned = scoreWindow(start, verdicts, { inactive, registered });
+    assert.deepEqual([...pruned.states.keys()].sort(), ['a', 'b'], 'gone dropped, idle never stored');
+    assert.deepEqual(plain.states.get('idle'), { ...initialPeerState(), inactiveWindows: 1 }, 'unpruned');
+    assert.ok(plain.states.has('gone'));
+    for (const h of ['a', 'b']) assert.deepEqual(pruned.states.get(h), plain.states.get(h), h);
+    assert.deepEqual(
+      pruned.explanations.map((e) => e.hotkey),
+      ['a', 'b'],
+      'no INACTIVE record for a peer with nothing to decay',
+    );
+    // A hotkey that comes back is scored from the prior, as a stored prior would have been.
+    const back = new Map([
+      ['a', scored(0.03)],
+      ['gone', scored(0.01)],
+    ]);
+    assert.deepEqual(
+      scoreWindow(pruned.states, back, { registered: ['a', 'gone'] }).states.get('gone'),
+      scoreWindow(new Map([...pruned.states, ['gone', initialPeerState()]]), back).states.get('gone'),
+    );
+  });
+
+  test('registered: a state reset by inactivity is dropped; its record still rechecks', () => {
+    let states: ReadonlyMap<string, PeerScoreState> = run(
+      5,
+      new Map([
+        ['a', scored(0.03)],
+        ['b', scored(0.02)],
+      ]),
+    );
+    const registered = ['a', 'b'];
+    const verdicts = new Map([['a', scored(0.03)]]);
+    for (let i = 1; i <= 3; i++) {
+      states = scoreWindow(states, verdicts, { inactive: ['b'], registered }).states;
+      assert.equal(states.get('b')!.inactiveWindows, i);
+    }
+    const reset = scoreWindow(states, verdicts, { inactive: ['b'], registered });
+    assert.equal(reset.states.has('b'), false, 'the prior is not stored');
+    const e = reset.explanations.find((x) => x.hotkey === 'b')!;
+    assert.deepEqual(e.after, initialPeerState(), 'the reset is still explained');
+    const records = buildScoreRecords({ runId: 'r', window: 9, validator: 'v' }, verdicts, reset, ['b']);
+    for (const record of records) assert.ok(recheckScoreRecord(record).matches, record.explanation.hotkey);
+    const next = scoreWindow(reset.states, verdicts, { inactive: ['b'], registered });
+    assert.deepEqual(
+      next.explanations.map((x) => x.hotkey),
+      ['a'],
+      'then nothing more',
+    );
   });
 
   test('one scored peer: its EMA moves, its rating does not (no match of one)', () => {

@@ -209,6 +209,13 @@ function penalise(state: PeerScoreState, reason: PenaltyReason, policy: ScoringP
  * Score one window. `previous` holds every known peer's state (missing entries start from the prior);
  * `verdicts` the peers looked at this window; `copiers` the hotkeys flagged by {@link findCopiers};
  * `inactive` the known peers without any payload for the window (not evaluated, not faulted).
+ *
+ * `registered` (the live validator passes the window's metagraph; a recheck of one record does not)
+ * keeps the state bounded by the subnet: the states returned are then only those worth remembering. A
+ * peer neither registered nor judged this window (deregistered) is dropped; an inactive peer without a
+ * state is left alone (nothing to decay: no explanation, no state); and a state that inactivity resets
+ * to the prior is dropped, its explanation still published. Scores are the same either way, since a
+ * missing state is the prior: only the inactivity count of a peer that has no score to lose is forgotten.
  */
 export function scoreWindow(
   previous: ReadonlyMap<string, PeerScoreState>,
@@ -216,11 +223,13 @@ export function scoreWindow(
   options: {
     readonly copiers?: ReadonlyMap<string, string>;
     readonly inactive?: readonly string[];
+    readonly registered?: readonly string[];
     readonly policy?: ScoringPolicy;
   } = {},
 ): WindowScores {
   const policy = options.policy ?? DEFAULT_SCORING_POLICY;
   const copiers = options.copiers ?? new Map<string, string>();
+  const prune = options.registered !== undefined;
   const states = new Map(previous);
   const stateOf = (hotkey: string): PeerScoreState => previous.get(hotkey) ?? initialPeerState();
 
@@ -319,12 +328,14 @@ export function scoreWindow(
   // 5. Inactivity: decay, then reset to the prior after too many windows in a row.
   for (const hotkey of [...(options.inactive ?? [])].sort()) {
     if (verdicts.has(hotkey)) continue;
+    if (prune && !previous.has(hotkey)) continue; // the prior: nothing to decay
     const before = stateOf(hotkey);
     const decayed = penalise(before, 'INACTIVE', policy);
     const count = before.inactiveWindows + 1;
-    const after =
-      count > policy.inactiveResetWindows ? initialPeerState() : { ...decayed, inactiveWindows: count };
-    states.set(hotkey, after);
+    const reset = count > policy.inactiveResetWindows;
+    const after = reset ? initialPeerState() : { ...decayed, inactiveWindows: count };
+    if (reset && prune) states.delete(hotkey);
+    else states.set(hotkey, after);
     explanations.push({
       hotkey,
       verdict: { kind: 'fault', reason: 'INACTIVE' },
@@ -336,6 +347,12 @@ export function scoreWindow(
       penalties: [{ reason: 'INACTIVE', factor: policy.factors.INACTIVE }],
       copied: null,
     });
+  }
+
+  // 6. Deregistered peers: forgotten (a hotkey registered again starts from the prior).
+  if (prune) {
+    const keep = new Set([...(options.registered ?? []), ...verdicts.keys()]);
+    for (const hotkey of [...states.keys()]) if (!keep.has(hotkey)) states.delete(hotkey);
   }
   return { states, explanations };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
+import { JobKind, ScoreResultSchema } from '@cohort/proto/cohort/gauntlet/v1/gauntlet';
 import { evaluationOf } from './evaluations.js';
 
 const measured = (clipFactorMin?: number) =>
@@ -40,4 +40,38 @@ test('the factor survives the wire: 0 is encoded, absent stays absent', () => {
   assert.equal(zero.clipFactorMin, 0);
   const none = fromBinary(ScoreResultSchema, toBinary(ScoreResultSchema, create(ScoreResultSchema, {})));
   assert.equal(none.clipFactorMin, undefined);
+});
+
+test('a score result with a non-finite or non-positive loss is the evaluator failing, not a measurement', () => {
+  const result = (losses: Partial<Record<'a' | 'b' | 'c' | 'd', number>>) =>
+    evaluationOf(
+      create(ScoreResultSchema, {
+        hotkey: 'h',
+        fault: '',
+        lossAssignedBefore: losses.a ?? 3,
+        lossAssignedAfter: losses.b ?? 2.9,
+        lossRandomBefore: losses.c ?? 3,
+        lossRandomAfter: losses.d ?? 2.95,
+        tensorNorms: [1],
+        indexSample: new Uint8Array(),
+      }),
+    );
+  for (const [losses, field] of [
+    [{ a: Number.NaN }, 'assignedBefore NaN'],
+    [{ b: 0 }, 'assignedAfter 0'],
+    [{ c: -1 }, 'randomBefore -1'],
+    [{ d: Number.POSITIVE_INFINITY }, 'randomAfter Infinity'],
+  ] as const) {
+    const { outcome } = result(losses);
+    assert.equal(outcome.kind, 'evaluator_failed', field);
+    assert.ok(outcome.kind === 'evaluator_failed' && outcome.detail.includes(field), field);
+    assert.ok(outcome.kind === 'evaluator_failed' && outcome.detail.startsWith('BAD_LOSS'), field);
+  }
+  assert.equal(result({}).outcome.kind, 'measured');
+  // A sample job's result has no losses and stays what it was (never a verdict).
+  const sample = evaluationOf(
+    create(ScoreResultSchema, { fault: '', kind: JobKind.SAMPLE, tensorNorms: [2] }),
+  );
+  assert.equal(sample.outcome.kind, 'measured');
+  assert.deepEqual(sample.tensorNorms, [2]);
 });

@@ -64,7 +64,25 @@ export interface EvaluationTiming {
   readonly clipSampleWaitMs: number;
 }
 
-/** A ScoreResult as core's evaluation outcome. */
+/** Why a score result's losses cannot be scored ('' when they can): each must be finite and positive. */
+function badLosses(r: ScoreResult): string {
+  const losses = {
+    assignedBefore: r.lossAssignedBefore,
+    assignedAfter: r.lossAssignedAfter,
+    randomBefore: r.lossRandomBefore,
+    randomAfter: r.lossRandomAfter,
+  };
+  const bad = Object.entries(losses).filter(([, v]) => !(Number.isFinite(v) && v > 0));
+  return bad.length === 0
+    ? ''
+    : `BAD_LOSS: the evaluator reported ${bad.map(([k, v]) => `${k} ${v}`).join(', ')} (a loss must be finite and positive)`;
+}
+
+/**
+ * A ScoreResult as core's evaluation outcome. A score result without a fault whose losses are not all
+ * finite and positive is the evaluator's failure (a broken measurement, never the miner's verdict): it
+ * leaves that update unjudged instead of failing the whole window's scoring (core refuses such losses).
+ */
 export function evaluationOf(r: ScoreResult): Evaluation {
   let sample: BigUint64Array = new BigUint64Array();
   try {
@@ -79,6 +97,9 @@ export function evaluationOf(r: ScoreResult): Evaluation {
     tensorNorms: r.fault === '' ? r.tensorNorms : [],
     detail: r.detail,
   };
+  // A sample job's result carries no losses (ADR 0018) and is never a verdict.
+  const bad = r.fault === '' && r.kind !== JobKind.SAMPLE ? badLosses(r) : '';
+  if (bad !== '') return { ...base, outcome: { kind: 'evaluator_failed', detail: bad } };
   if (r.fault === '') {
     return {
       ...base,
@@ -125,10 +146,16 @@ export class EvaluationClient {
         try {
           const r = fromBinary(ScoreResultSchema, msg.data);
           if (r.runId !== runId) return;
-          this.#results.set(scoreMessageId(r), {
-            window: Number(r.window),
-            evaluation: evaluationOf(r),
-          });
+          const evaluation = evaluationOf(r);
+          if (r.fault === '' && evaluation.outcome.kind === 'evaluator_failed') {
+            log.warn('score_result_unusable', {
+              window: Number(r.window),
+              hotkey: r.hotkey,
+              evaluator: r.evaluatorId,
+              detail: evaluation.outcome.detail,
+            });
+          }
+          this.#results.set(scoreMessageId(r), { window: Number(r.window), evaluation });
           for (const wake of this.#waiters) wake();
         } catch (e) {
           log.warn('score_result_invalid', { error: String(e) });

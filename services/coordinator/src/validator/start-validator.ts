@@ -1,7 +1,8 @@
 /**
  * The validator role of a coordinator: follow the chain's windows (the same NATS feed as the miner role),
  * and while this replica leads, run the {@link ValidatorLoop} — jobs to the evaluators, scores,
- * explanation records, the selection, weights. A follower keeps its hands off the store and the chain.
+ * explanation records, the selection, weights — from the window in progress (validator-terms.ts). A
+ * follower keeps its hands off the store and the chain.
  */
 import { randomBytes } from 'node:crypto';
 import { decodeSs58 } from '@cohort/core';
@@ -16,6 +17,8 @@ import { EvaluationClient } from './evaluations.js';
 import { ScoreStateFile } from './score-state.js';
 import { createValidatorMetrics } from './validator-metrics.js';
 import { ValidatorLoop } from './validator-loop.js';
+import { createValidatorTerms } from './validator-terms.js';
+import { weightsShapeOf } from './weights-plan.js';
 
 /** Start the validator role; its resources close with the service. */
 export function startValidatorRole(
@@ -31,12 +34,12 @@ export function startValidatorRole(
   const evaluations = new EvaluationClient(nats, c.runId, ctx.log);
   const state = new ScoreStateFile(c.scoreStateDir, c.runId, ctx.log);
   const metrics = createValidatorMetrics(ctx.metrics.registry);
-  let loop: ValidatorLoop | undefined;
-  let stop: AbortController | undefined;
-  const lead = (isLeader: boolean): void => {
-    if (isLeader && loop === undefined) {
-      stop = new AbortController();
-      loop = new ValidatorLoop({
+  const shape = weightsShapeOf(c);
+  const terms = createValidatorTerms({
+    log: ctx.log,
+    hotkey: c.hotkeyAddress,
+    newLoop: (signal) =>
+      new ValidatorLoop({
         runId: c.runId,
         netuid: c.netuid,
         hotkey: c.hotkeyAddress,
@@ -48,6 +51,7 @@ export function startValidatorRole(
         uploadSlotMs: c.uploadSlotMs,
         uploadPollMs: c.uploadPollMs,
         evaluationTimeoutMs: c.evaluationTimeoutMs,
+        selectionDeadlineMs: c.selectionDeadlineMs,
         clipSampleWaitMs: c.clipSampleWaitMs,
         windowsPerWeights: c.windowsPerWeights,
         selectionCount: c.selectionCount,
@@ -55,31 +59,24 @@ export function startValidatorRole(
         evaluationSalt: randomBytes(32), // this term's job order: unknown to the miners
         innerSteps: c.innerSteps,
         batchSize: c.batchSize,
+        weightsShape: shape,
         metrics,
-        signal: stop.signal,
-      });
-      ctx.log.info('validator_loop_started', { hotkey: c.hotkeyAddress });
-    } else if (!isLeader && loop !== undefined) {
-      stop?.abort();
-      loop.stop();
-      loop = undefined;
-      ctx.log.info('validator_loop_stopped', {});
-    }
-  };
+        signal,
+      }),
+  });
   const feed = startChainFeed({
     nats,
     runId: c.runId,
     staleAfterMs: c.staleAfterMs,
     log: ctx.log,
-    listener: { window: (w) => loop?.window(w), stale: () => undefined },
+    listener: { window: (w) => terms.window(w), stale: () => undefined },
   });
-  const unsubscribe = elector.onChange(lead);
-  lead(elector.isLeader);
+  const unsubscribe = elector.onChange((isLeader) => terms.lead(isLeader));
+  terms.lead(elector.isLeader);
   ctx.onShutdown('validator', () => {
     unsubscribe();
     feed.stop();
-    stop?.abort();
-    loop?.stop();
+    terms.stop();
     store.close();
     transport.close();
     return Promise.resolve();

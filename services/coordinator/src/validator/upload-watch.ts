@@ -11,7 +11,7 @@ import type { Logger, StoreClient } from '@cohort/kit';
 
 /** Options of {@link UploadWatch}. */
 export interface UploadWatchOptions {
-  readonly store: StoreClient;
+  readonly store: Pick<StoreClient, 'list'>;
   readonly runId: string;
   readonly window: number;
   readonly pollMs: number;

@@ -8,14 +8,19 @@
  *     one more listing: what arrived after the close is LATE
  *     → verdicts (early, late, inactive, faults) → copiers from index samples (of scored and unjudged
  *     updates alike) and first-seen
- *     → scoreWindow (with the quality checks: NORM_OUTLIER, HARMFUL, NO_GAIN, LAZY)
- *     → explanation records `scores/<w>/<hotkey>.json` → selection `selections/<w>` (never a penalised
- *     update)
+ *     → scoreWindow (with the quality checks: NORM_OUTLIER, HARMFUL, NO_GAIN, LAZY; the states of peers
+ *     off the metagraph dropped)
+ *     → selection `selections/<w>` (never a penalised update; published even when empty, so the
+ *     aggregator skips the window instead of taking every update as if this validator were down)
+ *     → explanation records `scores/<w>/<hotkey>.json` (a few at a time)
  *     → score state saved → every `windowsPerWeights` windows, weights through the chain-bridge.
  *
- * Windows are processed one at a time, in order; a window whose close comes while the previous one is
- * still being scored waits its turn. Everything published is derived from the score state and the
- * window's inputs, so `cohort explain` can recheck any score.
+ * The selection is time-critical: the aggregator waits for it only `selectionWaitMs` after the slot, so
+ * the evaluation deadline is capped at `selectionDeadlineMs` after the close (selection-deadline.ts) and
+ * the selection goes out before the records. Windows are processed one at a time, in order; a window
+ * whose close comes while the previous one is still being scored waits its turn. A loop whose leadership
+ * ended (`signal`) publishes, saves and sets nothing more. Everything published is derived from the
+ * score state and the window's inputs, so `cohort explain` can recheck any score.
  */
 import {
   buildScoreRecords,
@@ -24,22 +29,26 @@ import {
   encodeSelection,
   evaluationOrder,
   findCopiers,
+  forEachLimited,
   samplePairs,
   scoreKey,
   scoreWindow,
   selectionKey,
   windowVerdicts,
 } from '@cohort/core';
-import type { EvaluationOutcome, PeerScoreState, WeightsShape } from '@cohort/core';
+import type { EvaluationOutcome, PeerScoreState, ScoreRecord, WeightsShape } from '@cohort/core';
 import type { Logger, ServiceClient, StoreClient } from '@cohort/kit';
-import { ExtrinsicOutcome_Status } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 import type { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 
-import type { EvaluationClient } from './evaluations.js';
+import type { Evaluation, EvaluationClient } from './evaluations.js';
 import type { ScoreStateFile } from './score-state.js';
+import { evaluationDeadlineMs } from './selection-deadline.js';
 import { UploadWatch } from './upload-watch.js';
 import type { ValidatorMetrics } from './validator-metrics.js';
-import { planWeights } from './weights-plan.js';
+import { planWeights, weightsResult } from './weights-plan.js';
+
+/** Explanation records written at once (after the selection; a subnet has up to 256 of them a window). */
+const RECORD_CONCURRENCY = 8;
 
 /** What the loop needs. */
 export interface ValidatorLoopOptions {
@@ -47,14 +56,19 @@ export interface ValidatorLoopOptions {
   readonly netuid: number;
   /** This validator's SS58 hotkey (never scored: it does not mine). */
   readonly hotkey: string;
-  readonly store: StoreClient;
-  readonly bridge: ServiceClient<typeof ChainBridgeService>;
-  readonly evaluations: EvaluationClient;
-  readonly state: ScoreStateFile;
+  readonly store: Pick<StoreClient, 'list' | 'put'>;
+  readonly bridge: Pick<ServiceClient<typeof ChainBridgeService>, 'getMetagraph' | 'setWeights'>;
+  readonly evaluations: Pick<EvaluationClient, 'evaluate'>;
+  readonly state: Pick<ScoreStateFile, 'load' | 'save'>;
   readonly log: Logger;
   readonly uploadSlotMs: number;
   readonly uploadPollMs: number;
   readonly evaluationTimeoutMs: number;
+  /**
+   * The selection is due this long after the slot closes (below the aggregator's `selectionWaitMs`):
+   * the evaluation deadline is capped so it can be (selection-deadline.ts).
+   */
+  readonly selectionDeadlineMs: number;
   /** Longest wait for the sample jobs' norms (the clip references) before the score jobs are queued. */
   readonly clipSampleWaitMs: number;
   readonly windowsPerWeights: number;
@@ -124,10 +138,16 @@ export class ValidatorLoop {
     for (const watch of this.#watches.values()) watch.stop();
   }
 
+  /** Resolves once every window handed in so far is processed (tests; failures are logged, not thrown). */
+  settled(): Promise<void> {
+    return this.#queue;
+  }
+
   async #scoreWindow(w: number, watch: UploadWatch, openMs: number, closeMs: number): Promise<void> {
     const o = this.#o;
+    const deposed = (): boolean => o.signal.aborted; // a new leader publishes from here on
     const seen = await watch.close(closeMs);
-    if (o.signal.aborted) return;
+    if (deposed()) return;
     if (this.#peers === undefined) {
       const stored = await o.state.load();
       this.#peers = new Map(stored.peers);
@@ -135,6 +155,7 @@ export class ValidatorLoop {
     }
     if (w <= this.#lastWindow) return; // already scored before a restart
     const { neurons } = await o.bridge.getMetagraph({ netuid: o.netuid });
+    if (deposed()) return;
     const uidOf = new Map(neurons.map((n) => [n.hotkey, n.uid]));
     const registered = neurons.map((n) => n.hotkey).filter((h) => h !== o.hotkey);
     const firstSeenMs = new Map([...seen].filter(([h]) => uidOf.has(h)).map(([h, s]) => [h, s.firstSeenMs]));
@@ -152,31 +173,41 @@ export class ValidatorLoop {
       payloadKey: seen.get(hotkey)!.key,
       firstSeenMs: seen.get(hotkey)!.firstSeenMs,
     }));
-    const { evaluations: evaluated, samples } = await o.evaluations.evaluate(
-      w,
-      jobs,
-      { innerSteps: o.innerSteps, batchSize: o.batchSize },
-      { deadlineMs: Date.now() + o.evaluationTimeoutMs, clipSampleWaitMs: o.clipSampleWaitMs },
-      o.signal,
-    );
+    const now = Date.now();
+    const deadlineMs = evaluationDeadlineMs({
+      nowMs: now,
+      closeMs,
+      evaluationTimeoutMs: o.evaluationTimeoutMs,
+      selectionDeadlineMs: o.selectionDeadlineMs,
+    });
+    const passed = deadlineMs <= now;
+    if (passed) {
+      // The window before ran into this one's time. Its jobs would expire unanswered and stand in the
+      // evaluators' queue before the next window's: queue none, leave every update unjudged, and still
+      // publish the (empty) selection at once.
+      o.log.warn('evaluation_deadline_passed', { window: w, lateMs: now - deadlineMs, jobs: jobs.length });
+    }
+    const { evaluations: evaluated, samples } = passed
+      ? { evaluations: new Map<string, Evaluation>(), samples: new Map<string, BigUint64Array>() }
+      : await o.evaluations.evaluate(
+          w,
+          jobs,
+          { innerSteps: o.innerSteps, batchSize: o.batchSize },
+          { deadlineMs, clipSampleWaitMs: o.clipSampleWaitMs },
+          o.signal,
+        );
+    if (deposed()) return;
     const outcomes = new Map<string, EvaluationOutcome>([...evaluated].map(([h, e]) => [h, e.outcome]));
     // Whatever landed after the close (while the evaluators worked) is late, not missing.
     for (const [h, s] of await watch.lateArrivals()) if (uidOf.has(h)) firstSeenMs.set(h, s.firstSeenMs);
     const judged = windowVerdicts({ registered, firstSeenMs, slot, evaluations: outcomes });
     const copiers = this.#copiers(judged.verdicts, samples, firstSeenMs);
     const previous = this.#peers;
-    const scores = scoreWindow(previous, judged.verdicts, { copiers, inactive: judged.inactive });
-    const records = buildScoreRecords(
-      { runId: o.runId, window: w, validator: o.hotkey },
-      judged.verdicts,
-      scores,
-      judged.inactive,
-    );
-    for (const record of records) {
-      await o.store.put(scoreKey(o.runId, w, record.explanation.hotkey), encodeScoreRecord(record), {
-        contentType: 'application/json',
-      });
-    }
+    const scores = scoreWindow(previous, judged.verdicts, {
+      copiers,
+      inactive: judged.inactive,
+      registered,
+    });
     // Quality penalties of scored updates (copiers included): such an update is never selected.
     const flagged = new Map(
       scores.explanations
@@ -199,13 +230,26 @@ export class ValidatorLoop {
         finalScore: scores.states.get(h)?.finalScore ?? 0,
       }));
     const selected = candidates.length === 0 ? [] : chooseContributors(candidates, o.selectionCount);
-    if (selected.length > 0) {
-      await o.store.put(
-        selectionKey(o.runId, w),
-        encodeSelection({ runId: o.runId, window: w, validator: o.hotkey, contributors: selected }),
-        { contentType: 'application/json' },
-      );
+    if (deposed()) return;
+    // Even an empty selection: without one the aggregator would take every update of the window.
+    await o.store.put(
+      selectionKey(o.runId, w),
+      encodeSelection({ runId: o.runId, window: w, validator: o.hotkey, contributors: selected }),
+      { contentType: 'application/json' },
+    );
+    const selectionMs = Date.now() - closeMs;
+    if (selectionMs > o.selectionDeadlineMs) {
+      o.log.warn('selection_late', { window: w, selectionMs, selectionDeadlineMs: o.selectionDeadlineMs });
     }
+    if (deposed()) return;
+    const records = buildScoreRecords(
+      { runId: o.runId, window: w, validator: o.hotkey },
+      judged.verdicts,
+      scores,
+      judged.inactive,
+    );
+    await this.#putRecords(w, records);
+    if (deposed()) return;
     this.#peers = new Map(scores.states);
     this.#lastWindow = w;
     await o.state.save({ lastWindow: w, peers: this.#peers });
@@ -224,6 +268,8 @@ export class ValidatorLoop {
       // Unjudged updates whose sample job answered: still in the copy check.
       sampledUnjudged: judged.unjudged.filter((h) => samples.has(h)),
       selected: selected.map((s) => s.hotkey),
+      // From the slot's close to the selection in the bucket (the aggregator waits selectionWaitMs).
+      selectionMs,
       finalScores: Object.fromEntries([...scores.states].map(([h, s]) => [h, s.finalScore])),
     };
     o.log.info('window_scored', summary);
@@ -235,6 +281,31 @@ export class ValidatorLoop {
       ),
     });
     if (w % o.windowsPerWeights === 0) await this.#setWeights(w, uidOf);
+  }
+
+  /**
+   * The window's explanation records, a few at a time. A record that cannot be written costs its
+   * explanation, not the window: the selection is out and the scores stand.
+   */
+  async #putRecords(w: number, records: readonly ScoreRecord[]): Promise<void> {
+    const o = this.#o;
+    const failed: string[] = [];
+    let firstError = '';
+    await forEachLimited(records, RECORD_CONCURRENCY, async (record) => {
+      if (o.signal.aborted) return;
+      const hotkey = record.explanation.hotkey;
+      try {
+        await o.store.put(scoreKey(o.runId, w, hotkey), encodeScoreRecord(record), {
+          contentType: 'application/json',
+        });
+      } catch (error) {
+        failed.push(hotkey);
+        firstError ||= String(error);
+      }
+    });
+    if (failed.length > 0) {
+      o.log.error('score_records_failed', { window: w, failed, of: records.length, error: firstError });
+    }
   }
 
   /**
@@ -254,23 +325,23 @@ export class ValidatorLoop {
 
   async #setWeights(w: number, uidOf: ReadonlyMap<string, number>): Promise<void> {
     const o = this.#o;
-    const plan = planWeights(this.#peers ?? new Map(), uidOf, o.weightsShape);
     try {
+      const plan = planWeights(this.#peers ?? new Map(), uidOf, o.weightsShape);
+      if (o.signal.aborted) return;
       const r = await o.bridge.setWeights({ netuid: o.netuid, uids: plan.uids, weights: plan.weights });
-      const landed =
-        r.outcome?.status === ExtrinsicOutcome_Status.INCLUDED ||
-        r.outcome?.status === ExtrinsicOutcome_Status.SKIPPED;
-      o.metrics?.weightsSet(plan.uids, plan.weights, landed);
+      const result = weightsResult(r);
+      o.metrics?.weightsSet(plan.uids, plan.weights, result);
       o.log.info('weights_set', {
         window: w,
         uids: plan.uids,
         weights: plan.weights,
+        result,
         mode: r.mode,
         status: r.outcome?.status,
         error: r.outcome?.errorName,
       });
     } catch (error) {
-      o.metrics?.weightsSet([], [], false);
+      o.metrics?.weightsSet([], [], 'failed');
       o.log.warn('weights_failed', { window: w, error: String(error) });
     }
   }

@@ -70,10 +70,19 @@ test('a scored window sets verdict counts, counts penalties by reason, scores, a
 test('weights: the last successful set by uid; a failure only counts', async () => {
   const r = new Registry();
   const m = createValidatorMetrics(r);
-  m.weightsSet([2, 3], [40000, 25535], true);
-  m.weightsSet([], [], false);
+  m.weightsSet([2, 3], [40000, 25535], 'ok');
+  m.weightsSet([], [], 'failed');
   assert.equal(await value(r, 'cohort_validator_weight', { uid: '2' }), 40000);
   assert.equal(await value(r, 'cohort_validator_weight', { uid: '3' }), 25535);
   assert.equal(await value(r, 'cohort_validator_weight_sets_total', { result: 'ok' }), 1);
   assert.equal(await value(r, 'cohort_validator_weight_sets_total', { result: 'failed' }), 1);
+});
+
+test('weights: a commit counts as committed, not as weights set', async () => {
+  const r = new Registry();
+  const m = createValidatorMetrics(r);
+  m.weightsSet([0, 4], [65535, 30000], 'committed');
+  assert.equal(await value(r, 'cohort_validator_weight_sets_total', { result: 'committed' }), 1);
+  assert.equal(await value(r, 'cohort_validator_weight_sets_total', { result: 'ok' }), undefined);
+  assert.equal(await value(r, 'cohort_validator_weight', { uid: '4' }), 30000, 'what was committed');
 });

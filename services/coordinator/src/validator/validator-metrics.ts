@@ -6,6 +6,8 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 
+import type { WeightsResult } from './weights-plan.js';
+
 /** One scored window, as the loop logs it in `window_scored`. */
 export interface ScoredWindow {
   readonly window: number;
@@ -28,7 +30,8 @@ export interface ScoredWindow {
 /** What the loop reports. */
 export interface ValidatorMetrics {
   scored(w: ScoredWindow): void;
-  weightsSet(uids: readonly number[], weights: readonly number[], ok: boolean): void;
+  /** A SetWeights answer (or a failure to plan or call it: `failed` with no weights). */
+  weightsSet(uids: readonly number[], weights: readonly number[], result: WeightsResult): void;
 }
 
 const median = (xs: readonly number[]): number | undefined => {
@@ -74,7 +77,7 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
   });
   const score = new Gauge({
     name: 'cohort_validator_final_score',
-    help: "Each miner's final score after the last scored window",
+    help: "Each miner's final score after the last scored window (miners with a score state that hold a uid: at most the subnet's size)",
     labelNames: ['hotkey'],
     registers: [registry],
   });
@@ -85,13 +88,13 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
   });
   const weight = new Gauge({
     name: 'cohort_validator_weight',
-    help: 'The weights (u16, as submitted) of the last set_weights, by uid',
+    help: 'The weights (u16, as submitted) of the last set_weights or weights commit that landed, by uid',
     labelNames: ['uid'],
     registers: [registry],
   });
   const weightSets = new Counter({
     name: 'cohort_validator_weight_sets_total',
-    help: 'set_weights submissions by result (ok, failed)',
+    help: 'set_weights submissions by result: ok (the weights are set), committed (commit-reveal: only the commit landed, the reveal follows), failed',
     labelNames: ['result'],
     registers: [registry],
   });
@@ -116,9 +119,9 @@ export function createValidatorMetrics(registry: Registry): ValidatorMetrics {
       const m = median(w.modelLosses);
       if (m !== undefined) loss.set(m);
     },
-    weightsSet(uids, weights, ok) {
-      weightSets.inc({ result: ok ? 'ok' : 'failed' });
-      if (!ok) return;
+    weightsSet(uids, weights, result) {
+      weightSets.inc({ result });
+      if (result === 'failed') return;
       weight.reset();
       uids.forEach((uid, i) => weight.set({ uid: String(uid) }, weights[i] ?? 0));
     },
