@@ -254,6 +254,8 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
         COHORT_UPLOAD_SLOT_MS: String(slotMs),
         COHORT_UPLOAD_POLL_MS: '250',
         COHORT_EVALUATION_TIMEOUT_MS: String(Math.round(blocksPerWindow * blockMs * 0.75)),
+        // Below the aggregator's COHORT_SELECTION_WAIT_MS (0.9 of a window): the selection must reach it.
+        COHORT_SELECTION_DEADLINE_MS: String(Math.round(blocksPerWindow * blockMs * 0.8)),
         COHORT_WINDOWS_PER_WEIGHTS: String(o.windowsPerWeights ?? 1),
         COHORT_SCORE_STATE_DIR: mkdtempSync(join(tmpdir(), 'cohort-validator-')),
       },

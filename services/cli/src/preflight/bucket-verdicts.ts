@@ -77,7 +77,7 @@ export function s3Advice(outcome: Extract<StepOutcome, { ok: false }>, key: 'wri
     case 'PEER_TIMEOUT':
       return 'the server did not answer in time: check --s3-endpoint and the network path to it';
     case 'PEER_BAD_REPLY':
-      return 'the endpoint does not speak S3: check --s3-endpoint (and --path-style for MinIO, RADOS Gateway, R2)';
+      return 'the endpoint does not speak S3: check --s3-endpoint (and --path-style: on for MinIO and RADOS Gateway, either for R2)';
     case 'PEER_DENIED':
       return `the server refused the credentials: check ${flags}`;
     case 'NOT_FOUND':
