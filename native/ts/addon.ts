@@ -275,13 +275,17 @@ export interface NativeInnerResult {
   readonly losses: Float64Array;
   /** Global gradient norm before clipping, per step. */
   readonly gradNorms: Float64Array;
+  /** The scheduled learning rate each step used (a pure function of its schedule step). */
+  readonly learningRates: Float64Array;
   readonly tokens: number;
   readonly seconds: number;
   readonly tokensPerSecond: number;
   /** True when `cancel()` stopped it early (losses holds the steps done). */
   readonly cancelled: boolean;
-  /** The optimizer's step count afterwards (drives the learning-rate schedule). */
+  /** The schedule step afterwards: where the next step's learning rate is read unless a call sets it. */
   readonly step: number;
+  /** AdamW updates this engine applied to its moments so far: the bias-correction count, not the schedule. */
+  readonly optimizerSteps: number;
 }
 
 /** An engine handle as the addon returns it (src/addon/AddonEngine.cc). */
@@ -329,11 +333,13 @@ export interface NativeEngine {
     modelFingerprint: Uint8Array;
     disposed: boolean;
   };
+  /** `scheduleStep` null: carry on from the engine's schedule position; else start the schedule there. */
   trainInner(
     dataset: NativeDataset,
     split: string,
     indices: Uint32Array,
     steps: number,
+    scheduleStep: number | null,
   ): Promise<NativeInnerResult>;
   evalLoss(dataset: NativeDataset, split: string, indices: Uint32Array, microBatch: number): Promise<number>;
   snapshot(): Promise<void>;

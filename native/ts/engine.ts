@@ -86,6 +86,15 @@ export type EncodedUpdate = NativeEncodedUpdate;
 /** What one {@link Engine.trainInner} call did (fields documented on the binding's shape). */
 export type InnerResult = NativeInnerResult;
 
+/** {@link Engine.trainInner}'s options. */
+export interface TrainInnerOptions {
+  /**
+   * The learning-rate schedule's position for the call's first step (a non-negative safe integer): the
+   * window's first inner step, `window × innerSteps`. Absent or null: carry on from the last step.
+   */
+  readonly scheduleStep?: number | null;
+}
+
 function invalid(expected: string, what: string, received: unknown, reason: string): never {
   throw new InvalidArgumentError(expectedMessage(expected, what, received), { reason });
 }
@@ -190,13 +199,29 @@ export class Engine {
   /**
    * `steps` optimizer steps on the samples `indices` of `dataset`'s `split`, split into equal consecutive
    * batches (indices.length must be a multiple of steps). Runs on the engine thread.
+   *
+   * `scheduleStep` puts the learning-rate schedule at that position first (step i of the call then trains
+   * at the rate of `scheduleStep + i`); a run trains window w at `w × innerSteps`, so every replica uses the
+   * same rate for a window whatever it trained before (docs/engine.md, "The learning-rate schedule").
+   * Without it the schedule carries on from where the last step left it (from 0 on a new engine). AdamW's
+   * bias correction counts this engine's own updates either way.
    */
-  trainInner(dataset: Dataset, split: Split, indices: Uint32Array, steps: number): Promise<InnerResult> {
+  trainInner(
+    dataset: Dataset,
+    split: Split,
+    indices: Uint32Array,
+    steps: number,
+    options: TrainInnerOptions = {},
+  ): Promise<InnerResult> {
     checkIndices(indices, 'indices');
     if (!isInt(steps) || steps < 1 || indices.length % steps !== 0) {
       invalid(`a positive integer dividing ${indices.length}`, 'steps', steps, 'BAD_STEPS');
     }
-    return this.#call(() => this.#native.trainInner(dataset.native(), split, indices, steps));
+    const scheduleStep = options.scheduleStep ?? null;
+    if (scheduleStep !== null && (!isInt(scheduleStep) || scheduleStep < 0)) {
+      invalid('a non-negative safe integer', 'scheduleStep', scheduleStep, 'BAD_SCHEDULE_STEP');
+    }
+    return this.#call(() => this.#native.trainInner(dataset.native(), split, indices, steps, scheduleStep));
   }
 
   /** Mean next-token loss on the samples, without gradients, `microBatch` at a time. */

@@ -16,6 +16,7 @@ export type {
   InnerResult,
   Preset,
   TrainerOptions,
+  TrainInnerOptions,
 } from './engine.js';
 export { openDataset, Dataset } from './dataset.js';
 export type { Split } from './dataset.js';

@@ -5,6 +5,7 @@
 #include <c10/core/GradMode.h>
 
 #include <cstring>
+#include <optional>
 
 #include "addon/AddonArgs.h"
 #include "addon/AddonCodecValues.h"
@@ -138,21 +139,28 @@ Napi::Value AddonEngine::TrainInner(const Napi::CallbackInfo& info) {
     const ShardSplit split = parse_shard_split(string_value(info[1], "split"));
     auto indices = uint32_array_value(info[2], "indices");
     const int64_t steps = integer_value(info[3], "steps");
-    return [state = state_, dataset, split, indices = std::move(indices), steps]() -> EngineThread::Resolve {
+    // null: carry on from the trainer's schedule position; a number: put the schedule there first.
+    std::optional<int64_t> schedule_step;
+    if (!info[4].IsNull() && !info[4].IsUndefined()) schedule_step = integer_value(info[4], "scheduleStep");
+    return [state = state_, dataset, split, indices = std::move(indices), steps, schedule_step]() -> EngineThread::Resolve {
       EngineState& s = ready(*state);
       const at::Tensor tokens_NT = tokens_for(s, *dataset, split, indices);
+      if (schedule_step) s.trainer->set_schedule_step(*schedule_step);  // throws for a negative step
       s.cancel = false;
       const InnerResult r = s.trainer->train_inner(tokens_NT, steps, &s.cancel);
-      const int64_t step = s.trainer->step_count();
-      return [r, step](Napi::Env e) -> Napi::Value {
+      const int64_t step = s.trainer->schedule_step();
+      const int64_t optimizer_steps = s.trainer->optimizer_steps();
+      return [r, step, optimizer_steps](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
         out.Set("losses", to_float64_array(e, r.losses));
         out.Set("gradNorms", to_float64_array(e, r.grad_norms));
+        out.Set("learningRates", to_float64_array(e, r.learning_rates));
         out.Set("tokens", Napi::Number::New(e, static_cast<double>(r.tokens)));
         out.Set("seconds", Napi::Number::New(e, r.seconds));
         out.Set("tokensPerSecond", Napi::Number::New(e, r.tokens_per_second));
         out.Set("cancelled", Napi::Boolean::New(e, r.cancelled));
         out.Set("step", Napi::Number::New(e, static_cast<double>(step)));
+        out.Set("optimizerSteps", Napi::Number::New(e, static_cast<double>(optimizer_steps)));
         return out;
       };
     };

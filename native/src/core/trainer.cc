@@ -49,8 +49,13 @@ std::pair<double, double> Trainer::step(const at::Tensor& tokens_BT) {
     for (const auto& p : params) p.mutable_grad().mul_(coef.to(p.scalar_type()));
   }
 
-  const AdamWStep hp{scheduled_lr(config_, step_), config_.beta1, config_.beta2, config_.eps, config_.weight_decay, step_ + 1};
-  ++step_;
+  // The rate from the run's schedule position; bias correction from this trainer's own update count (its
+  // moments started at zero when it was made, wherever the run's schedule was then). The fused CUDA path
+  // keeps that count in the groups' state_steps, advanced once per call just like optimizer_steps_.
+  const AdamWStep hp{scheduled_lr(config_, schedule_step_), config_.beta1, config_.beta2, config_.eps, config_.weight_decay,
+                     optimizer_steps_ + 1};
+  ++schedule_step_;
+  ++optimizer_steps_;
   for (AdamWGroup& group : groups_) adamw_step(group, hp);
   for (const auto& p : params) p.mutable_grad() = at::Tensor();
   return {(loss_sum / static_cast<double>(B)).item<double>(), total_norm.item<double>()};
@@ -69,7 +74,9 @@ InnerResult Trainer::train_inner(const at::Tensor& tokens_NT, int64_t steps, con
       result.cancelled = true;
       break;
     }
+    const double lr = scheduled_lr(config_, schedule_step_);
     const auto [loss, norm] = step(tokens_NT.narrow(0, s * batch, batch));
+    result.learning_rates.push_back(lr);
     result.losses.push_back(loss);
     result.grad_norms.push_back(norm);
     result.tokens += batch * tokens_NT.size(1);
@@ -77,6 +84,13 @@ InnerResult Trainer::train_inner(const at::Tensor& tokens_NT, int64_t steps, con
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.tokens_per_second = result.seconds > 0 ? static_cast<double>(result.tokens) / result.seconds : 0;
   return result;
+}
+
+void Trainer::set_schedule_step(int64_t schedule_step) {
+  if (schedule_step < 0) {
+    throw InvalidArgumentError(expected_message("an integer >= 0", "the schedule step", std::to_string(schedule_step)));
+  }
+  schedule_step_ = schedule_step;
 }
 
 double Trainer::eval_loss(const at::Tensor& tokens_NT, int64_t micro_batch) const {

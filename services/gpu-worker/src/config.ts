@@ -75,6 +75,12 @@ export const configSpec = defineConfig('gpu-worker', {
     min: 0,
     max: 100_000_000,
   }),
+  runStartWindow: field.int({
+    doc: "The run's first window: the inner learning-rate schedule is at (window − runStartWindow) × innerSteps + step, the same for every miner whatever it trained before",
+    default: 0,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+  }),
   innerTotalSteps: field.int({
     doc: 'Inner steps of the whole cosine schedule (warm-up included)',
     default: DEFAULT_TRAINER.totalSteps,

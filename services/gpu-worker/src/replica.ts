@@ -7,8 +7,11 @@
  * The seeded initialisation counts as window 0's state; LoadCheckpoint sets any window. Training always
  * starts from θ_w (a finished but unencoded training is discarded first), and every path that leaves a
  * training behind (cancel, error, apply) restores θ_w through the engine's snapshot. Restoring cannot
- * undo the inner AdamW moments and step count of the discarded steps: they carry on, as they do across
- * windows. The fingerprint of θ_w is cached, so GetStateFingerprint never waits for the engine thread.
+ * undo the inner AdamW moments (and their bias-correction count) of the discarded steps: they carry on,
+ * as they do across windows. The learning rate does not depend on them: inner step s of window w trains
+ * at the schedule's rate for (w − runStartWindow) × innerSteps + s, whatever this worker trained or abandoned before (a
+ * newcomer, a restart and a long-running worker agree; docs/engine.md, "The learning-rate schedule").
+ * The fingerprint of θ_w is cached, so GetStateFingerprint never waits for the engine thread.
  */
 import { dataReceipt } from '@cohort/core';
 import type { HotkeyPair } from '@cohort/core';
@@ -37,6 +40,11 @@ export interface ReplicaDeps {
   readonly hotkey: HotkeyPair | null;
   readonly runId: string;
   readonly codec: CodecSettings;
+  /**
+   * The run's first window (config `runStartWindow`): the schedule counts windows from it, so a run
+   * started on a chain far past window 0 still warms up. Default 0.
+   */
+  readonly runStartWindow?: bigint;
 }
 
 /** A signed update payload of one window. */
@@ -57,6 +65,8 @@ export interface TrainPlan {
   readonly source: RunDataset;
   readonly indices: Uint32Array;
   readonly steps: number;
+  /** The schedule's position of the window's first inner step: (window − runStartWindow) × steps. */
+  readonly scheduleStep: number;
 }
 
 const hexBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
@@ -120,7 +130,23 @@ export class Replica {
     if (bad !== undefined) {
       throw badRequest('BAD_SAMPLES', `sample id ${bad} is outside the train split (${pool} samples)`);
     }
-    return { window, dataset, source, indices: Uint32Array.from(sampleIds, Number), steps: innerSteps };
+    // Windows before the run's start (none should be trained) sit at the schedule's origin.
+    const start = this.deps.runStartWindow ?? 0n;
+    const scheduleStep = (window > start ? window - start : 0n) * BigInt(innerSteps);
+    if (scheduleStep + BigInt(innerSteps - 1) > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw badRequest(
+        'BAD_WINDOW',
+        `window ${window} × ${innerSteps} inner steps is beyond the schedule's range`,
+      );
+    }
+    return {
+      window,
+      dataset,
+      source,
+      indices: Uint32Array.from(sampleIds, Number),
+      steps: innerSteps,
+      scheduleStep: Number(scheduleStep),
+    };
   }
 
   /** Start a training: θ back at θ_w, remembered as the snapshot. */

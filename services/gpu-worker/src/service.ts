@@ -100,6 +100,7 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
       efStore,
       hotkey,
       runId: c.runId,
+      runStartWindow: BigInt(c.runStartWindow),
       codec: {
         beta: c.efBeta,
         tileSide: c.codecTileSide,

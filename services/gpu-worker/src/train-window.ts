@@ -1,9 +1,11 @@
 /**
  * TrainWindow: the inner steps of one window from θ_w on the assigned samples, one engine call per step so
  * every step streams a progress event and a cancellation (client cancel, the deadline at the window's
- * close, or shutdown) stops within one step. A cancelled or failed call puts the replica back at θ_w and
- * ends CANCELLED; a finished one ends with the losses, the throughput and the data receipt, and starts
- * fetching the next window's pages when the dataset comes from the store.
+ * close, or shutdown) stops within one step. Step s of window w trains at the learning rate of schedule
+ * step w × innerSteps + s, set on every call: the rate is the run's, not this worker's history (a retried
+ * window repeats its rates). A cancelled or failed call puts the replica back at θ_w and ends CANCELLED; a
+ * finished one ends with the losses, the throughput and the data receipt, and starts fetching the next
+ * window's pages when the dataset comes from the store.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { CallContext } from '@cohort/kit';
@@ -42,14 +44,18 @@ export function createTrainWindow(
       for (const s of signals) s.addEventListener('abort', onAbort);
       const batch = plan.indices.length / plan.steps;
       const losses: number[] = [];
+      const rates: number[] = [];
       let tokens = 0;
       let seconds = 0;
       for (let step = 0; step < plan.steps && !aborted(); step++) {
         const indices = plan.indices.slice(step * batch, (step + 1) * batch);
-        const r = await engine.trainInner(plan.dataset, 'train', indices, 1);
+        const r = await engine.trainInner(plan.dataset, 'train', indices, 1, {
+          scheduleStep: plan.scheduleStep + step,
+        });
         const loss = r.losses[0];
         if (loss === undefined) break; // cancelled before the step ran
         losses.push(loss);
+        rates.push(r.learningRates[0] ?? Number.NaN);
         tokens += r.tokens;
         seconds += r.seconds;
         yield {
@@ -75,6 +81,9 @@ export function createTrainWindow(
         window: plan.window.toString(),
         steps: plan.steps,
         samples: plan.indices.length,
+        scheduleStep: plan.scheduleStep,
+        firstLearningRate: rates[0],
+        lastLearningRate: rates.at(-1),
         firstLoss: losses[0],
         lastLoss: losses.at(-1),
         tokensPerSecond: Math.round(tokensPerSecond),

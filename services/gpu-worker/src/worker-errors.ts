@@ -14,6 +14,8 @@ export type WorkerReason =
   | 'NO_DATASET'
   | 'NO_HOTKEY'
   | 'BAD_SAMPLES'
+  /** window × innerSteps (the learning-rate schedule's position) is not a safe integer. */
+  | 'BAD_WINDOW'
   | 'SIZE_MISMATCH'
   | 'HEADER_REQUIRED'
   | 'HEADER_REPEATED'
