@@ -22,6 +22,9 @@
  *   carrying references of half those norms measures exactly what this process measures for the update
  *   clipped to them (not the unclipped losses); references of the wrong count are the job's fault
  *   (EVALUATOR_FAILED, BAD_JOB), and a payload encoded for another model is INVALID (WRONG_MODEL).
+ * - Every job carries its window's evaluation seed (ADR 0025): the evaluators measure the seeded subset
+ *   of the assigned pages and the seeded control pages (what this process computes from the seed); a
+ *   seed of another length is BAD_JOB.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,7 +36,8 @@ import {
   aggregateKey,
   blake2b256,
   checkpointKeys,
-  controlPagesFor,
+  evaluationPages,
+  evaluationSeed,
   dataReceipt,
   encodeCheckpointManifest,
   encodeLatest,
@@ -155,22 +159,29 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
   /** Updates by window, in the order they are aggregated. */
   const updates = new Map<number, Uint8Array[]>();
 
+  /** The validator's secret of this test, and each window's evaluation seed from it. */
+  const seedOf = (window: number): Uint8Array => evaluationSeed(new Uint8Array(32).fill(0x5e), RUN, window);
+
   const pagesOf = (pair: HotkeyPair, window: number): number[] =>
     pagesFor({ runId: RUN, hotkey: ss58(pair), window, poolSize: trainSamples, count: STEPS * BATCH });
 
-  /** The pages an evaluator measures `pair`'s window-`window` update on: its first assigned, and control. */
-  const evalPagesOf = (pair: HotkeyPair, window: number) => ({
-    assigned: Uint32Array.from(pagesOf(pair, window).slice(0, EVAL_SAMPLES)),
-    control: Uint32Array.from(
-      controlPagesFor({
-        runId: RUN,
-        hotkey: ss58(pair),
-        window,
-        poolSize: trainSamples,
-        count: EVAL_SAMPLES,
-      }),
-    ),
-  });
+  /**
+   * The pages an evaluator measures `pair`'s window-`window` update on: the seeded subset of its
+   * assigned pages (here all 4, in the draw's order) and the seeded control pages (the jobs carry the
+   * window's seed, ADR 0025).
+   */
+  const evalPagesOf = (pair: HotkeyPair, window: number) => {
+    const pages = evaluationPages({
+      runId: RUN,
+      hotkey: ss58(pair),
+      window,
+      assigned: pagesOf(pair, window),
+      poolSize: trainSamples,
+      count: EVAL_SAMPLES,
+      seed: seedOf(window),
+    });
+    return { assigned: Uint32Array.from(pages.assigned), control: Uint32Array.from(pages.control) };
+  };
 
   /** A signed update of `window` for `pair`, trained on `pages` from the engine's current state (θ comes back). */
   async function makeUpdate(pair: HotkeyPair, window: number, pages: number[]): Promise<Uint8Array> {
@@ -219,7 +230,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     pair: HotkeyPair,
     uid: number,
     bucket?: { endpoint: string; bucket: string },
-    extra: Partial<Pick<ScoreJob, 'kind' | 'deadlineUnixMs' | 'clipNorms'>> = {},
+    extra: Partial<Pick<ScoreJob, 'kind' | 'deadlineUnixMs' | 'clipNorms' | 'evaluationSeed'>> = {},
   ): Promise<void> {
     const job = create(ScoreJobSchema, {
       runId: RUN,
@@ -230,6 +241,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
       firstSeenUnixMs: BigInt(Date.now()),
       innerSteps: STEPS,
       batchSize: BATCH,
+      evaluationSeed: seedOf(window),
       ...(bucket === undefined ? {} : { bucket }),
       ...extra,
     });
@@ -676,7 +688,12 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
   });
 
   test('window 7: a score job measures the update clipped to its references; another model is WRONG_MODEL', async () => {
-    const [SCALED, BAD_REFS, OTHER_MODEL] = [7, 8, 9].map(miner) as [HotkeyPair, HotkeyPair, HotkeyPair];
+    const [SCALED, BAD_REFS, OTHER_MODEL, BAD_SEED] = [7, 8, 9, 10].map(miner) as [
+      HotkeyPair,
+      HotkeyPair,
+      HotkeyPair,
+      HotkeyPair,
+    ];
     assert.equal(await engine.stateFingerprint(), theta.get(7));
     const e = startEvaluator('eval-e');
     await e.waitForEvent('evaluator_ready', 60_000);
@@ -684,6 +701,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     const update = await makeUpdate(SCALED, 7, scaledPages);
     await putUpdate(7, SCALED, update);
     await putUpdate(7, BAD_REFS, await makeUpdate(BAD_REFS, 7, pagesOf(BAD_REFS, 7)));
+    await store.put(updateKey(RUN, 7, ss58(BAD_SEED)), await makeUpdate(BAD_SEED, 7, pagesOf(BAD_SEED, 7)));
     const decoded = await decodeUpdate(update, { tensors: true });
     assert.ok(decoded.ok && decoded.tensors);
     assert.equal(hex(engine.info().modelFingerprint), hex(decoded.summary.modelFingerprint));
@@ -743,6 +761,11 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     const badRefs = await resultFor(7, BAD_REFS);
     assert.equal(badRefs.fault, 'EVALUATOR_FAILED');
     assert.match(badRefs.detail, /^BAD_JOB: .*clip references/);
+    // So is an evaluation seed that is not 32 bytes (ADR 0025).
+    await publishJob(7, BAD_SEED, 10, undefined, { evaluationSeed: new Uint8Array(5) });
+    const badSeed = await resultFor(7, BAD_SEED);
+    assert.equal(badSeed.fault, 'EVALUATOR_FAILED');
+    assert.match(badSeed.detail, /^BAD_JOB: .*evaluation seed has 5 bytes/);
 
     // A well-formed, signed, in-sync payload of another model: INVALID before any measurement.
     const foreign = await foreignModelUpdate(RUN, 7, OTHER_MODEL, Buffer.from(theta.get(7) ?? '', 'hex'));
@@ -751,7 +774,7 @@ describe('gauntlet-evaluator (devnet, CPU, real NATS and checkpoint-store)', () 
     const wrongModel = await resultFor(7, OTHER_MODEL);
     assert.deepEqual([wrongModel.fault, wrongModel.rejectionReason], ['INVALID', 'WRONG_MODEL']);
 
-    assert.equal((await results()).length, 15);
+    assert.equal((await results()).length, 16, "one more: the bad seed's answer");
     // Operators see how far above the window's medians the scored updates were.
     const metrics = await metricsOf(e);
     const bucket = (le: string): number =>

@@ -22,7 +22,8 @@ import { startNatsServer } from '../harness/index.js';
 import type { NatsServer } from '../harness/index.js';
 
 const RUN = 'validator-evaluations';
-const JOB = { innerSteps: 2, batchSize: 2 };
+const SEED = new Uint8Array(32).fill(0x3c);
+const JOB = { innerSteps: 2, batchSize: 2, evaluationSeed: SEED };
 
 let server: NatsServer;
 let validatorNats: NatsHandle;
@@ -134,6 +135,8 @@ test('score jobs follow every sample answer and carry the per-tensor lower media
     'score jobs in the given order',
   );
   for (const e of scores) assert.deepEqual(e.job.clipNorms, references, e.hotkey);
+  for (const e of scores)
+    assert.deepEqual(Uint8Array.from(e.job.evaluationSeed), SEED, 'the window’s secret pages (ADR 0025)');
   const lastSample = events.findLastIndex((e) => e.what === 'sample_answered');
   const firstScore = events.findIndex((e) => e.what === 'score_received');
   assert.equal(lastSample, 3, 'four samples answered');

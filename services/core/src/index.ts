@@ -10,6 +10,7 @@ export * from './storage-keys.js';
 export * from './chain-window.js';
 export * from './bucket-commitment.js';
 export * from './key-owner.js';
+export * from './evaluation-pages.js';
 export * from './peer-endpoint-policy.js';
 export * from './scale.js';
 export * from './weights-commit.js';

@@ -40,6 +40,11 @@ export interface ScoreRecord {
   readonly runId: string;
   readonly window: number;
   readonly validator: string;
+  /**
+   * The window's evaluation seed (64 hex digits, ADR 0025): with it anyone recomputes the pages the
+   * update was measured on (core evaluationPages). Absent: the public draw was used.
+   */
+  readonly evaluationSeed?: string;
   readonly explanation: ScoreExplanation;
   /** Every scored peer of the window (the match), this one included when it was scored. */
   readonly match: readonly MatchEntry[];
@@ -58,7 +63,12 @@ export class ScoreRecordError extends CohortError {
 
 /** The records of one scored window, one per explained peer. */
 export function buildScoreRecords(
-  context: { readonly runId: string; readonly window: number; readonly validator: string },
+  context: {
+    readonly runId: string;
+    readonly window: number;
+    readonly validator: string;
+    readonly evaluationSeed?: string;
+  },
   verdicts: ReadonlyMap<string, PeerVerdict>,
   scores: WindowScores,
   inactive: readonly string[] = [],
@@ -139,7 +149,9 @@ export function parseScoreRecord(bytes: Uint8Array): ScoreRecord {
     }) ||
     typeof v.inactive !== 'boolean' ||
     typeof v.policy !== 'object' ||
-    v.policy === null
+    v.policy === null ||
+    (v.evaluationSeed !== undefined &&
+      !(typeof v.evaluationSeed === 'string' && /^[0-9a-f]{64}$/.test(v.evaluationSeed)))
   ) {
     throw new ScoreRecordError('the record lacks a field or has one of the wrong type');
   }

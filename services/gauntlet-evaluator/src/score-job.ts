@@ -13,18 +13,20 @@
  *             the evaluator's key, at α_eval); L(assigned), L(control) again; θ back to θ_w through the
  *             engine's snapshot, its fingerprint checked (else the replica is dropped: REPLICA_CORRUPT)
  *
- * Assigned pages are the first `evalSamples` of the miner's pages (pagesFor with inner_steps ×
- * batch_size samples of the train split); control pages are controlPagesFor the same run, hotkey and
- * window, `evalSamples` of them. A sample job (ADR 0018) stops after validate and answers the payload's
+ * The measured pages are `evalSamples` of the miner's assigned pages (pagesFor with inner_steps ×
+ * batch_size samples of the train split) and `evalSamples` control pages, drawn with the job's secret
+ * evaluation seed (core evaluationPages, ADR 0025; without a seed, the first assigned pages and
+ * controlPagesFor). A sample job (ADR 0018) stops after validate and answers the payload's
  * index sample, digests and per-tensor norms (the validator's clip references come from these). Losses
  * on θ_w are cached per θ fingerprint and page set, so a redelivered job or a repeated page set costs no
  * second pass.
  */
 import {
-  controlPagesFor,
+  EVALUATION_SEED_BYTES,
   dataReceipt,
   decodeSs58,
   encodeIndexSample,
+  evaluationPages,
   overlapSampleOneIn,
   pagesFor,
   sampleKeptIndices,
@@ -191,16 +193,9 @@ export class JobScorer {
       );
     }
 
-    const assigned = Uint32Array.from(pages.slice(0, deps.settings.evalSamples));
-    const control = Uint32Array.from(
-      controlPagesFor({
-        runId: deps.runId,
-        hotkey: job.hotkey,
-        window,
-        poolSize: deps.trainSamples,
-        count: Math.min(deps.settings.evalSamples, deps.trainSamples),
-      }),
-    );
+    const measured = this.#evaluationPages(job, window, pages);
+    const assigned = Uint32Array.from(measured.assigned);
+    const control = Uint32Array.from(measured.control);
     const losses = await this.#timed('measure', () =>
       this.#measure(window, bytes, publicKey, assigned, control, clipTo),
     );
@@ -255,6 +250,27 @@ export class JobScorer {
     const bad = refs.findIndex((r) => !Number.isFinite(r) || r < 0);
     if (bad >= 0) badJob(`clip reference ${bad} is ${refs[bad]}, not a finite number ≥ 0`);
     return refs;
+  }
+
+  /**
+   * The pages measured (core evaluation-pages.ts, ADR 0025): with the job's 32-byte seed, a secret
+   * subset of the assigned pages and seeded control pages; without one, the public draw. A seed of
+   * another length is the validator's error (BAD_JOB).
+   */
+  #evaluationPages(job: ScoreJob, window: number, pages: readonly number[]) {
+    const seed = job.evaluationSeed;
+    if (seed.length !== 0 && seed.length !== EVALUATION_SEED_BYTES) {
+      badJob(`the job's evaluation seed has ${seed.length} bytes, not ${EVALUATION_SEED_BYTES}`);
+    }
+    return evaluationPages({
+      runId: this.#deps.runId,
+      hotkey: job.hotkey,
+      window,
+      assigned: pages,
+      poolSize: this.#deps.trainSamples,
+      count: this.#deps.settings.evalSamples,
+      seed,
+    });
   }
 
   /** The sample of the kept coordinates the validator compares (core index-sample.ts). */

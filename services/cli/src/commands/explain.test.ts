@@ -25,7 +25,7 @@ test('cohort explain --file rechecks a record and refuses a doctored one', async
     ['c', { kind: 'fault', reason: 'MISSING' }],
   ]);
   const records = buildScoreRecords(
-    { runId: 'devnet', window: 7, validator: 'v' },
+    { runId: 'devnet', window: 7, validator: 'v', evaluationSeed: 'ab'.repeat(32) },
     verdicts,
     scoreWindow(new Map(), verdicts),
   );
@@ -36,6 +36,7 @@ test('cohort explain --file rechecks a record and refuses a doctored one', async
   assert.match(out, /window 7, miner a/);
   assert.match(out, /measured clipped to the window's median norms: a tensor scaled by ×0\.25/);
   assert.match(out, /the published score follows from its inputs/);
+  assert.match(out, new RegExp(`pages: drawn with evaluation seed ${'ab'.repeat(32)}`));
   const c = records.find((r) => r.explanation.hotkey === 'c')!;
   const bad = join(dir, 'bad.json');
   writeFileSync(

@@ -39,6 +39,12 @@ function describe(record: ScoreRecord): string[] {
       ? `losses: assigned ${fmt(v.losses.assignedBefore)} → ${fmt(v.losses.assignedAfter)}, control ${fmt(v.losses.randomBefore)} → ${fmt(v.losses.randomAfter)}`
       : `fault: ${v.reason}`,
   ];
+  if (v.kind === 'scored')
+    lines.push(
+      record.evaluationSeed === undefined
+        ? 'pages: the first assigned and the public control draw (no evaluation seed)'
+        : `pages: drawn with evaluation seed ${record.evaluationSeed} (core evaluationPages; secret until this record)`,
+    );
   if (v.kind === 'scored' && v.clipFactor !== undefined)
     lines.push(
       v.clipFactor < 1

@@ -172,7 +172,7 @@ export class EvaluationClient {
   async evaluate(
     window: number,
     jobs: readonly JobSpec[],
-    job: { readonly innerSteps: number; readonly batchSize: number },
+    job: { readonly innerSteps: number; readonly batchSize: number; readonly evaluationSeed: Uint8Array },
     timing: EvaluationTiming,
     signal: AbortSignal,
   ): Promise<WindowEvaluations> {
@@ -222,7 +222,7 @@ export class EvaluationClient {
   async #publish(
     window: number,
     jobs: readonly JobSpec[],
-    job: { readonly innerSteps: number; readonly batchSize: number },
+    job: { readonly innerSteps: number; readonly batchSize: number; readonly evaluationSeed: Uint8Array },
     kind: JobKind,
     deadlineMs: number,
     clipNorms: readonly number[],
@@ -241,6 +241,7 @@ export class EvaluationClient {
         kind,
         deadlineUnixMs: BigInt(Math.round(deadlineMs)),
         clipNorms: [...clipNorms],
+        evaluationSeed: job.evaluationSeed,
       });
       await this.#nats.js.publish(subject, toBinary(ScoreJobSchema, message), {
         msgID: scoreMessageId(message),

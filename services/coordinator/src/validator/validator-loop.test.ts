@@ -8,7 +8,9 @@ import { create } from '@bufbuild/protobuf';
 import {
   DEFAULT_WEIGHTS_SHAPE,
   encodeSs58,
+  evaluationSeed,
   initialPeerState,
+  parseScoreRecord,
   parseSelection,
   scoreKey,
   selectionKey,
@@ -61,6 +63,7 @@ function harness(o: {
   const objects = new Map<string, Uint8Array>();
   const puts: string[] = [];
   const timings: EvaluationTiming[] = [];
+  const seeds: Uint8Array[] = [];
   const saved: { lastWindow: number; peers: ReadonlyMap<string, PeerScoreState> }[] = [];
   const weights: { uids: number[]; weights: number[] }[] = [];
   const logs: Record<string, unknown>[] = [];
@@ -104,8 +107,14 @@ function harness(o: {
       },
     },
     evaluations: {
-      evaluate: (_w: number, jobs: readonly JobSpec[], _job: unknown, timing: EvaluationTiming) => {
+      evaluate: (
+        _w: number,
+        jobs: readonly JobSpec[],
+        job: { readonly evaluationSeed: Uint8Array },
+        timing: EvaluationTiming,
+      ) => {
         timings.push(timing);
+        seeds.push(job.evaluationSeed);
         o.whileEvaluating?.();
         const result: WindowEvaluations = {
           evaluations: o.answers(jobs),
@@ -164,7 +173,7 @@ function harness(o: {
           ([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want,
         ),
       ) ?? [];
-  return { loop, objects, puts, timings, saved, weights, logs, events, metric, stop, runWindow };
+  return { loop, objects, puts, timings, seeds, saved, weights, logs, events, metric, stop, runWindow };
 }
 
 test('the selection goes out first, the records after; the evaluation deadline is capped by it', async () => {
@@ -300,4 +309,17 @@ test('states of hotkeys off the metagraph are dropped; idle ones without a state
   assert.deepEqual(h.puts.slice(1).sort(), [scoreKey(RUN, W, A), scoreKey(RUN, W, B)].sort());
   const labels = (await h.metric('cohort_validator_final_score')).map((v) => v.labels.hotkey);
   assert.deepEqual(labels.sort(), [A, B].sort(), 'no label left for GONE');
+});
+
+test('the jobs carry the window’s secret evaluation seed, and the records publish it afterwards', async () => {
+  const secret = new Uint8Array(32).fill(7);
+  const h = harness({
+    answers: () => new Map([[A, measured(0.03)]]),
+    options: { evaluationSalt: secret },
+  });
+  await h.runWindow([A]);
+  const seed = evaluationSeed(secret, RUN, W);
+  assert.deepEqual(h.seeds, [seed], 'one evaluation, with seed_W');
+  const record = parseScoreRecord(h.objects.get(scoreKey(RUN, W, A))!);
+  assert.equal(record.evaluationSeed, Buffer.from(seed).toString('hex'));
 });

@@ -28,6 +28,7 @@ import {
   encodeScoreRecord,
   encodeSelection,
   evaluationOrder,
+  evaluationSeed,
   findCopiers,
   forEachLimited,
   samplePairs,
@@ -173,6 +174,8 @@ export class ValidatorLoop {
       payloadKey: seen.get(hotkey)!.key,
       firstSeenMs: seen.get(hotkey)!.firstSeenMs,
     }));
+    // The window's secret pages (ADR 0025): published in the score records once the window is scored.
+    const seed = evaluationSeed(o.evaluationSalt, o.runId, w);
     const now = Date.now();
     const deadlineMs = evaluationDeadlineMs({
       nowMs: now,
@@ -192,7 +195,7 @@ export class ValidatorLoop {
       : await o.evaluations.evaluate(
           w,
           jobs,
-          { innerSteps: o.innerSteps, batchSize: o.batchSize },
+          { innerSteps: o.innerSteps, batchSize: o.batchSize, evaluationSeed: seed },
           { deadlineMs, clipSampleWaitMs: o.clipSampleWaitMs },
           o.signal,
         );
@@ -243,7 +246,7 @@ export class ValidatorLoop {
     }
     if (deposed()) return;
     const records = buildScoreRecords(
-      { runId: o.runId, window: w, validator: o.hotkey },
+      { runId: o.runId, window: w, validator: o.hotkey, evaluationSeed: Buffer.from(seed).toString('hex') },
       judged.verdicts,
       scores,
       judged.inactive,
