@@ -190,6 +190,11 @@ describe('chain-bridge on the real subtensor runtime', { timeout: 600_000 }, () 
       client.getHyperparameters({ netuid: 999 }),
       (e) => e instanceof CohortError && e.reason === 'SUBNET_NOT_FOUND',
     );
+    await assert.rejects(
+      client.getMetagraph({ netuid: 999 }),
+      (e) => e instanceof CohortError && e.reason === 'SUBNET_NOT_FOUND',
+      'no silently empty metagraph for a netuid that does not exist',
+    );
   });
 
   test('bucket commitment: round trip, unchanged is skipped, garbage is reported, rate limit respected', async () => {

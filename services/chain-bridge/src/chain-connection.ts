@@ -3,14 +3,18 @@
  * but with a fixed delay and hidden state; here a dropped socket ends the connection's life, listeners hear
  * `down`, and a new ApiPromise (fresh metadata: the runtime may have upgraded) is built after a delay that
  * doubles from `minMs` to `maxMs` with full jitter, reset once a connection has lived a minute.
+ * Each attempt dials one endpoint of `urls`; a failed or dropped connection moves to the next one (round
+ * robin), so a dead first endpoint never keeps the bridge from a live second one. (A polkadot.js
+ * WsProvider given the whole list always starts at its first entry, and a fresh one is built per attempt.)
  * Nothing waits on this: reads ask {@link ChainConnection.api} and fail fast while the chain is away.
  */
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { CohortError, Code } from '@cohort/core';
+import { CohortError, Code, expectedMessage, InvalidArgumentError } from '@cohort/core';
 import type { Logger } from '@cohort/kit';
 
 /** Options of {@link ChainConnection}. */
 export interface ChainConnectionOptions {
+  /** Endpoints in order of preference; at least one. */
   readonly urls: readonly string[];
   readonly minMs: number;
   readonly maxMs: number;
@@ -34,15 +38,28 @@ export class ChainConnection {
   private provider: WsProvider | undefined;
   private closed = false;
   private attempt = 0;
+  /** Index into `urls` of the endpoint the next attempt dials. */
+  private endpointIndex = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly upListeners = new Set<Listener>();
   private readonly downListeners = new Set<() => void>();
 
-  constructor(private readonly options: ChainConnectionOptions) {}
+  constructor(private readonly options: ChainConnectionOptions) {
+    if (options.urls.length === 0) {
+      throw new InvalidArgumentError(expectedMessage('at least one endpoint', 'urls', options.urls), {
+        reason: 'NO_CHAIN_ENDPOINT',
+      });
+    }
+  }
 
   /** Begin connecting (returns at once). */
   start(): void {
     void this.connect();
+  }
+
+  /** The endpoint the current (or next) connection attempt dials. */
+  get endpoint(): string {
+    return this.options.urls[this.endpointIndex]!;
   }
 
   get state(): ConnectionState {
@@ -109,14 +126,24 @@ export class ChainConnection {
   private schedule(): void {
     if (this.closed) return;
     const ms = this.delay();
-    this.options.log.info('chain_reconnect_scheduled', { inMs: ms, attempt: this.attempt });
+    this.options.log.info('chain_reconnect_scheduled', {
+      inMs: ms,
+      attempt: this.attempt,
+      endpoint: this.endpoint,
+    });
     this.timer = setTimeout(() => void this.connect(), ms);
+  }
+
+  /** After a failed or dropped connection: the next attempt dials the next endpoint. */
+  private rotate(): void {
+    this.endpointIndex = (this.endpointIndex + 1) % this.options.urls.length;
   }
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const { urls, requestTimeoutMs, connectTimeoutMs } = this.options;
-    const provider = new WsProvider([...urls], false, {}, requestTimeoutMs);
+    const { requestTimeoutMs, connectTimeoutMs } = this.options;
+    const endpoint = this.endpoint;
+    const provider = new WsProvider(endpoint, false, {}, requestTimeoutMs);
     this.provider = provider;
     let api: ApiPromise | undefined;
     const dropped = new Promise<void>((resolve) => {
@@ -135,9 +162,10 @@ export class ChainConnection {
       ]);
       if (outcome !== 'ready') throw new Error(outcome === 'timeout' ? 'connect timed out' : 'socket closed');
     } catch (err) {
-      this.options.log.warn('chain_connect_failed', { urls: urls.join(','), error: (err as Error).message });
+      this.options.log.warn('chain_connect_failed', { endpoint, error: (err as Error).message });
       await api?.disconnect().catch(() => undefined);
       await provider.disconnect().catch(() => undefined);
+      this.rotate();
       this.schedule();
       return;
     }
@@ -148,17 +176,18 @@ export class ChainConnection {
     const since = Date.now();
     this.current = api;
     this.options.log.info('chain_connected', {
-      endpoint: provider.endpoint,
+      endpoint,
       spec: api.runtimeVersion.specVersion.toNumber(),
     });
     for (const fn of this.upListeners) fn(api);
     await dropped;
     if (this.current === api) this.current = undefined;
     if (this.closed) return;
-    this.options.log.warn('chain_disconnected', { endpoint: provider.endpoint, livedMs: Date.now() - since });
+    this.options.log.warn('chain_disconnected', { endpoint, livedMs: Date.now() - since });
     for (const fn of this.downListeners) fn();
     await api.disconnect().catch(() => undefined);
     if (Date.now() - since > 60_000) this.attempt = 0;
+    this.rotate();
     this.schedule();
   }
 

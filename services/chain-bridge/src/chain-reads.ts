@@ -56,16 +56,31 @@ async function atHead(api: ApiPromise): Promise<{ at: ApiPromise; block: number 
   return { at, block: header.number.toNumber() };
 }
 
-/** Read the metagraph of `netuid` at the current head. */
+/**
+ * Throw NOT_FOUND / SUBNET_NOT_FOUND unless `NetworksAdded(netuid)` holds: the one test of whether a subnet
+ * exists, shared by every read that names one (a missing subnet otherwise reads as an empty one).
+ */
+function requireSubnet(added: { toString(): string }, netuid: number): void {
+  if (added.toString() !== 'true') {
+    throw new CohortError(Code.NotFound, `subnet ${netuid} does not exist`, {
+      reason: 'SUBNET_NOT_FOUND',
+      details: { netuid },
+    });
+  }
+}
+
+/** Read the metagraph of `netuid` at the current head. A netuid that does not exist is SUBNET_NOT_FOUND. */
 export async function readMetagraph(api: ApiPromise, netuid: number): Promise<Metagraph> {
   const { at, block } = await atHead(api);
   const q = (item: string) => storageItem(at, 'subtensorModule', item);
-  const [keys, permits, active, lastUpdate] = await Promise.all([
+  const [added, keys, permits, active, lastUpdate] = await Promise.all([
+    q('networksAdded')(netuid),
     q('keys').entries(netuid),
     q('validatorPermit')(netuid),
     q('active')(netuid),
     q('lastUpdate')(netuid),
   ]);
+  requireSubnet(added, netuid);
   const byUid = keys
     .map(([key, value]) => ({ uid: num(key.args[1]!), hotkey: value.toString() }))
     .sort((a, b) => a.uid - b.uid);
@@ -96,13 +111,7 @@ export async function readMetagraph(api: ApiPromise, netuid: number): Promise<Me
 export async function readHyperparameters(api: ApiPromise, netuid: number): Promise<Hyperparameters> {
   const { at } = await atHead(api);
   const q = (item: string) => storageItem(at, 'subtensorModule', item);
-  const added = await q('networksAdded')(netuid);
-  if (added.toString() !== 'true') {
-    throw new CohortError(Code.NotFound, `subnet ${netuid} does not exist`, {
-      reason: 'SUBNET_NOT_FOUND',
-      details: { netuid },
-    });
-  }
+  requireSubnet(await q('networksAdded')(netuid), netuid);
   const [tempo, rate, cr, period, version, maxUids] = await Promise.all([
     q('tempo')(netuid),
     q('weightsSetRateLimit')(netuid),

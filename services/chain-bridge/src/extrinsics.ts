@@ -43,6 +43,16 @@ export function failureOf(api: ApiPromise, events: readonly EventRecord[]): stri
   return undefined;
 }
 
+/**
+ * What the writers need of a submitter: the signing hotkey and a definite outcome per extrinsic. The
+ * writers depend on this rather than on {@link ExtrinsicSubmitter}, so their tests can play the chain's
+ * verdicts (included, a dispatch error by name, dropped) without a chain.
+ */
+export interface Submitter {
+  readonly address: string;
+  submit(call: string, build: (api: ApiPromise) => SubmittableExtrinsic<'promise'>): Promise<Outcome>;
+}
+
 /** Options of {@link ExtrinsicSubmitter}. */
 export interface SubmitterOptions {
   readonly connection: ChainConnection;
@@ -53,7 +63,7 @@ export interface SubmitterOptions {
 }
 
 /** Signs and submits for one hotkey; see the module comment. */
-export class ExtrinsicSubmitter {
+export class ExtrinsicSubmitter implements Submitter {
   private nonce: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 

@@ -1,8 +1,9 @@
 /**
  * The window clock's I/O shell: follows new heads on every (re)connection, reads each block's chain
- * timestamp, feeds the pure {@link ChainClock} from core, and fans the result out — NATS `block` and
- * `window` events, WatchHead streams, metrics. A ticker marks the head stale when blocks stop (dropped
- * socket or stalled chain alike) and fresh again when they resume; nobody ever waits for a block here.
+ * timestamp (one head after another, in arrival order), feeds the pure {@link ChainClock} from core, and
+ * fans the result out — NATS `block` and `window` events, WatchHead streams, metrics. A ticker marks the
+ * head stale when blocks stop (dropped socket or stalled chain alike) and fresh again when they resume;
+ * nobody ever waits for a block here.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { ApiPromise } from '@polkadot/api';
@@ -92,16 +93,21 @@ export class HeadFollower {
   }
 
   private async follow(api: ApiPromise): Promise<void> {
+    // Heads are read and observed one at a time, in the order the subscription delivered them. Reads
+    // started side by side can answer in any order, and the clock takes a lower block seen after a
+    // higher one for a reorg (history dropped, the window going back and forth).
+    let inOrder: Promise<void> = Promise.resolve();
     try {
       this.unsubscribe = await api.rpc.chain.subscribeNewHeads((header) => {
         const number = header.number.toNumber();
         const hash = header.hash.toU8a();
-        api.rpc.state
-          .getStorage(TIMESTAMP_NOW_KEY, header.hash)
+        inOrder = inOrder
+          .then(() => api.rpc.state.getStorage(TIMESTAMP_NOW_KEY, header.hash))
           .then((raw) => {
             const ts = readU64((raw as { toU8a(bare: boolean): Uint8Array }).toU8a(true));
             this.observe({ number, hash, timestampMs: ts }, api);
           })
+          // Never rejects, so one failed read does not stop the heads behind it.
           .catch((err: unknown) =>
             this.options.log.warn('chain_timestamp_failed', { block: number, error: String(err) }),
           );

@@ -1,7 +1,8 @@
 /**
  * The ChainBridgeService implementation: thin handlers over the head follower, the reads and the writers.
  * Reads answer from the chain (UNAVAILABLE / CHAIN_DISCONNECTED while reconnecting, DEADLINE_EXCEEDED /
- * CHAIN_TIMEOUT when it does not answer); GetHead and WatchHead answer from the clock and never wait.
+ * CHAIN_TIMEOUT when it does not answer), and so do the reads a write makes before it submits;
+ * GetHead and WatchHead answer from the clock and never wait.
  */
 import { create } from '@bufbuild/protobuf';
 import { InvalidArgumentError } from '@cohort/core';
@@ -140,7 +141,7 @@ export function createBridgeImpl(deps: BridgeDeps): ServiceImpl<typeof ChainBrid
       const submitter = signer();
       const b = request.bucket;
       if (b === undefined) throw new InvalidArgumentError('bucket is required', { reason: 'BAD_BUCKET' });
-      const outcome = await setBucketCommitment(deps.connection.api(), submitter, netuidOf(request.netuid), {
+      const outcome = await setBucketCommitment(deps, submitter, netuidOf(request.netuid), {
         endpoint: b.endpoint,
         bucket: b.bucket,
         region: b.region,

@@ -1,8 +1,9 @@
 /**
  * chain-bridge: the only connection to subtensor. Follows the head (the window clock, published on NATS
  * as `block` and `window` events, with staleness), serves the metagraph, hyperparameters and commitments,
- * re-reads the metagraph every few blocks (a `metagraph` event when it changed), and signs the operator's
- * writes — bucket commitment and weights (direct or commit-reveal, reveals surviving restarts).
+ * re-reads the metagraph every few blocks (a `metagraph` event when it changed; `metagraph-poller.ts`),
+ * and signs the operator's writes — bucket commitment and weights (direct or commit-reveal, reveals
+ * surviving restarts).
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import { runSubjects } from '@cohort/core';
@@ -17,9 +18,13 @@ import { configSpec } from './config.js';
 import type { Config } from './config.js';
 import { ExtrinsicSubmitter } from './extrinsics.js';
 import { HeadFollower } from './head-follower.js';
+import { MetagraphPoller } from './metagraph-poller.js';
 import { RevealStore } from './reveal-store.js';
 import { createBridgeImpl } from './server.js';
 import { loadSigner } from './signer.js';
+import { timedRead } from './timed-read.js';
+import type { ReadDeps } from './timed-read.js';
+import { createWeightsReads } from './weights-reads.js';
 import { WeightsWriter } from './weights-writer.js';
 
 /** Reject a back-off range that cannot work. */
@@ -80,50 +85,43 @@ export const chainBridgeService: ServiceDefinition<typeof configSpec.fields> = {
             log,
             timeoutMs: config.extrinsicTimeoutMs,
           });
+    const reads: ReadDeps = { connection, metrics, timeoutMs: config.requestTimeoutMs };
     const weights =
       submitter === undefined
         ? undefined
-        : new WeightsWriter({ connection, submitter, store: new RevealStore(config.stateDir), metrics, log });
+        : new WeightsWriter({
+            reads: createWeightsReads(reads),
+            submitter,
+            store: new RevealStore(config.stateDir),
+            metrics,
+            log,
+          });
     await weights?.init();
-    let lastMetagraph = '';
-    follower.onBlock((update, api) => {
+    const metagraph = new MetagraphPoller({
+      everyBlocks: config.metagraphEveryBlocks,
+      read: () => timedRead(reads, 'metagraph_poll', (api) => readMetagraph(api, config.netuid)),
+      publish: (m) =>
+        nats.nc.publish(
+          runSubjects(config.runId).metagraph,
+          toBinary(
+            MetagraphEventSchema,
+            create(MetagraphEventSchema, {
+              netuid: config.netuid,
+              block: BigInt(m.block),
+              neuronCount: m.neurons.length,
+            }),
+          ),
+        ),
+      log,
+    });
+    follower.onBlock((update) => {
       if (!update.newBlock) return;
       void weights?.onBlock(update.head.number);
-      if (update.head.number % config.metagraphEveryBlocks !== 0 && lastMetagraph !== '') return;
-      readMetagraph(api, config.netuid)
-        .then((m) => {
-          const fingerprint = JSON.stringify(m.neurons, (_k, v: unknown) =>
-            typeof v === 'bigint' ? v.toString() : v,
-          );
-          if (fingerprint === lastMetagraph) return;
-          lastMetagraph = fingerprint;
-          nats.nc.publish(
-            runSubjects(config.runId).metagraph,
-            toBinary(
-              MetagraphEventSchema,
-              create(MetagraphEventSchema, {
-                netuid: config.netuid,
-                block: BigInt(m.block),
-                neuronCount: m.neurons.length,
-              }),
-            ),
-          );
-        })
-        .catch((err: unknown) => log.warn('metagraph_read_failed', { error: String(err) }));
+      void metagraph.onBlock(update.head.number);
     });
     follower.start();
     connection.start();
-    ctx.addGrpcService(
-      ChainBridgeService,
-      createBridgeImpl({
-        connection,
-        follower,
-        submitter,
-        weights,
-        metrics,
-        timeoutMs: config.requestTimeoutMs,
-      }),
-    );
+    ctx.addGrpcService(ChainBridgeService, createBridgeImpl({ ...reads, follower, submitter, weights }));
     ctx.onShutdown('chain', async () => {
       follower.stop();
       await connection.close();

@@ -2,62 +2,59 @@
  * Weights on chain (protocol §7): `set_weights` directly, or commit-reveal v2 when the subnet has it on —
  * commit the hash now, reveal the same weights and salt inside the reveal window the chain records for the
  * commit. Pending reveals live in the {@link RevealStore} before anything is submitted, so a restart still
- * reveals. The weights rate limit is checked before submitting; the chain stays the judge, and whatever it
- * says comes back as the outcome.
+ * reveals. The weights rate limit is checked before `set_weights` and before `commit_weights` alike
+ * (subtensor refuses both against the same `LastUpdate`: SettingWeightsTooFast, CommittingWeightsTooFast),
+ * so a write that is too early answers RESOURCE_EXHAUSTED / WEIGHTS_RATE_LIMITED with the next allowed
+ * block and leaves no record behind. The chain stays the judge, and whatever it says comes back as the
+ * outcome. A reveal the chain refuses for good (see {@link FINAL_REVEAL_ERRORS}) is forgotten at once
+ * instead of being resubmitted every block until its window passes.
  */
 import { randomBytes } from 'node:crypto';
-import type { ApiPromise } from '@polkadot/api';
 import { u8aToHex } from '@polkadot/util';
 import { decodeAddress } from '@polkadot/util-crypto';
 import { checkWeights, CohortError, Code, newSalt, weightsCommitHash } from '@cohort/core';
 import type { Logger } from '@cohort/kit';
 import type { BridgeMetrics } from './bridge-metrics.js';
-import { readHyperparameters } from './chain-reads.js';
-import type { ChainConnection } from './chain-connection.js';
-import type { ExtrinsicSubmitter, Outcome } from './extrinsics.js';
+import type { Outcome, Submitter } from './extrinsics.js';
 import type { PendingCommit, RevealStore } from './reveal-store.js';
 import { checkBlockRateLimit } from './rate-limit.js';
-import { storageItem, txCall } from './runtime-access.js';
+import { txCall } from './runtime-access.js';
+import type { WeightsReads } from './weights-reads.js';
 
 /** How the weights went on chain. */
 export type WeightsMode = 'direct' | 'commit';
 
-/** Reveal errors after which the commit can never be revealed: forget it. */
-const FINAL_REVEAL_ERRORS = new Set([
+/**
+ * Reveal errors after which this commit can never be revealed, so the record is forgotten: the commit is
+ * gone or expired, the hash does not match, commit-reveal is off, or the revealed weights themselves are
+ * refused (the version key, the uids and the values are fixed by the hash, so resubmitting the same reveal
+ * gets the same answer; so does a hotkey that lost its registration or validator permit). Errors that can
+ * pass (RevealTooEarly, a dropped transaction) leave the record for the next block.
+ */
+export const FINAL_REVEAL_ERRORS: ReadonlySet<string> = new Set([
   'SubtensorModule.ExpiredWeightCommit',
   'SubtensorModule.NoWeightsCommitFound',
   'SubtensorModule.InvalidRevealCommitHashNotMatch',
   'SubtensorModule.CommitRevealDisabled',
+  'SubtensorModule.IncorrectWeightVersionKey',
+  'SubtensorModule.NeuronNoValidatorPermit',
+  'SubtensorModule.HotKeyNotRegisteredInSubNet',
+  'SubtensorModule.UidVecContainInvalidOne',
+  'SubtensorModule.WeightVecLengthIsLow',
+  'SubtensorModule.MaxWeightExceeded',
+  'SubtensorModule.UidsLengthExceedUidsInSubNet',
 ]);
 
 /** Options of {@link WeightsWriter}. */
 export interface WeightsWriterOptions {
-  readonly connection: ChainConnection;
-  readonly submitter: ExtrinsicSubmitter;
+  /** The chain reads, each under the read timeout ({@link createWeightsReads} in the service). */
+  readonly reads: WeightsReads;
+  readonly submitter: Submitter;
   readonly store: RevealStore;
   readonly metrics: BridgeMetrics;
   readonly log: Logger;
   /** Randomness for salts (injected for tests). */
   readonly random?: (n: number) => Uint8Array;
-}
-
-/** One entry of `WeightCommits(netuid, hotkey)`: (hash, commit block, first and last reveal block). */
-interface ChainCommit {
-  readonly hash: string;
-  readonly commitBlock: number;
-  readonly firstRevealBlock: number;
-  readonly lastRevealBlock: number;
-}
-
-async function chainCommits(api: ApiPromise, netuid: number, hotkey: string): Promise<ChainCommit[]> {
-  const value = await storageItem(api, 'subtensorModule', 'weightCommits')(netuid, hotkey);
-  const list = (value.toJSON() as [string, number, number, number][] | null) ?? [];
-  return list.map(([hash, commitBlock, firstRevealBlock, lastRevealBlock]) => ({
-    hash,
-    commitBlock: Number(commitBlock),
-    firstRevealBlock: Number(firstRevealBlock),
-    lastRevealBlock: Number(lastRevealBlock),
-  }));
 }
 
 /** Sets weights for one hotkey; see the module comment. */
@@ -90,12 +87,10 @@ export class WeightsWriter {
     uids: readonly number[],
     weights: readonly number[],
   ): Promise<{ mode: WeightsMode; outcome: Outcome }> {
-    const api = this.options.connection.api();
-    const hyper = await readHyperparameters(api, netuid);
-    const n = Number((await storageItem(api, 'subtensorModule', 'subnetworkN')(netuid)).toString());
-    checkWeights({ uids, weights, maxUids: Math.max(1, n) });
-    const uid = (await storageItem(api, 'subtensorModule', 'uids')(netuid, this.hotkey)).toJSON();
-    if (typeof uid !== 'number') {
+    const { reads } = this.options;
+    const { hyper, subnetSize, uid } = await reads.preflight(netuid, this.hotkey);
+    checkWeights({ uids, weights, maxUids: Math.max(1, subnetSize) });
+    if (uid === undefined) {
       throw new CohortError(
         Code.FailedPrecondition,
         `hotkey ${this.hotkey} is not registered on subnet ${netuid}`,
@@ -105,25 +100,20 @@ export class WeightsWriter {
         },
       );
     }
+    // Before either extrinsic, and before a commit's record is written: both are refused too early.
+    const { last, next } = await reads.lastUpdate(netuid, uid);
+    checkBlockRateLimit(
+      { last, next, limit: hyper.weightsRateLimit },
+      'WEIGHTS_RATE_LIMITED',
+      hyper.commitRevealEnabled ? 'weights were last committed or revealed' : 'weights were set',
+    );
     if (!hyper.commitRevealEnabled) {
-      await this.checkRateLimit(api, netuid, uid, hyper.weightsRateLimit);
       const outcome = await this.options.submitter.submit('set_weights', (a) =>
         txCall(a, 'subtensorModule', 'setWeights')(netuid, [...uids], [...weights], hyper.weightsVersionKey),
       );
       return { mode: 'direct', outcome };
     }
     return { mode: 'commit', outcome: await this.commit(netuid, uids, weights, hyper.weightsVersionKey) };
-  }
-
-  private async checkRateLimit(api: ApiPromise, netuid: number, uid: number, limit: number): Promise<void> {
-    const updates = (await storageItem(api, 'subtensorModule', 'lastUpdate')(netuid)).toJSON() as number[];
-    await checkBlockRateLimit(
-      api,
-      Number(updates[uid] ?? 0),
-      limit,
-      'WEIGHTS_RATE_LIMITED',
-      'weights were set',
-    );
   }
 
   private async commit(
@@ -167,7 +157,15 @@ export class WeightsWriter {
       txCall(a, 'subtensorModule', 'commitWeights')(netuid, hash),
     );
     if (outcome.status === 'included') {
-      await this.settle(record);
+      // The commit is on chain: the caller hears so even when reading its reveal window fails now.
+      // The record stays `committing`, and the next block's reconciliation settles it.
+      await this.settle(record).catch((err: unknown) =>
+        this.options.log.warn('weights_commit_settle_failed', {
+          netuid,
+          commitHash: record.commitHash,
+          error: CohortError.from(err),
+        }),
+      );
     } else if (outcome.status === 'dispatch_error') {
       await this.forget(record, `commit failed: ${outcome.errorName ?? ''}`);
     }
@@ -177,8 +175,7 @@ export class WeightsWriter {
 
   /** Match a `committing` record with the chain's commit list; record its reveal window. */
   private async settle(record: PendingCommit): Promise<PendingCommit | undefined> {
-    const api = this.options.connection.api();
-    const onChain = (await chainCommits(api, record.netuid, record.hotkey)).find(
+    const onChain = (await this.options.reads.commits(record.netuid, record.hotkey)).find(
       (c) => c.hash === record.commitHash,
     );
     if (onChain === undefined) return undefined;
