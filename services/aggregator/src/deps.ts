@@ -17,6 +17,12 @@ export interface AggregatorSettings {
   readonly uploadSlotMs: number;
   readonly checkpointEveryWindows: number;
   readonly maxUpdateBytes: number;
+  /**
+   * Largest aggregate read back from the store (a replay, GetAggregate, VerifyAggregate): not a config
+   * key but the replica's model's bound (@cohort/replica's aggregateBytesBound), so a reader never
+   * buffers more than any aggregate of this model can be.
+   */
+  readonly maxAggregateBytes: number;
   readonly maxPeers: number;
   /** Per-update download deadline (FETCH_TIMEOUT beyond it). */
   readonly fetchTimeoutMs: number;

@@ -16,6 +16,7 @@ import {
   verifyDigest,
 } from '@cohort/core';
 import { objectDigest } from '@cohort/native';
+import { CheckpointRejected, readManifest } from '@cohort/replica';
 
 import { aggregateContributors } from './aggregate-contributors.js';
 import type { AggregatorDeps } from './deps.js';
@@ -47,7 +48,7 @@ export async function adoptPublished(deps: AggregatorDeps): Promise<Adopted | un
   const { replica, store, runId, log } = deps;
   const window = replica.window;
   const key = aggregateKey(runId, window);
-  const stored = await store.get(key, { signal: deps.signal });
+  const stored = await store.get(key, { signal: deps.signal, maxBytes: deps.settings.maxAggregateBytes });
   if (stored !== undefined) {
     checkOwnSignature(deps, key, stored.bytes);
     const before = replica.fingerprint;
@@ -66,7 +67,13 @@ export async function adoptPublished(deps: AggregatorDeps): Promise<Adopted | un
     });
     return 'aggregate';
   }
-  const next = await store.get(checkpointKeys(runId, window + 1).manifest, { signal: deps.signal });
+  let next: { readonly bytes: Uint8Array } | undefined;
+  try {
+    next = await readManifest(deps, checkpointKeys(runId, window + 1).manifest);
+  } catch (error) {
+    if (error instanceof CheckpointRejected) return undefined; // too large to be a manifest: as unreadable
+    throw error;
+  }
   if (next === undefined) return undefined;
   let fingerprint: string;
   try {

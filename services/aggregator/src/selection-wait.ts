@@ -4,8 +4,14 @@
  * validator, shape), then aggregate exactly the selected updates — each one's bytes must hash to what
  * the validator scored. No selection in time (validator down or slow) falls back to every valid update,
  * loudly (`selection_missing`), so the run never stalls on one validator.
+ *
+ * Only an absent object is "no selection". A read that fails (the store unavailable, a deadline) throws:
+ * the window fails and is retried at the next window event, because falling back would sign and publish
+ * (write-once) an aggregate of unselected updates that every replica trusting the validator refuses
+ * (CONTRIBUTOR_NOT_SELECTED), which stalls the run for good. A selection too large to be one
+ * (over core's MAX_SELECTION_BYTES) counts as invalid, like one that does not parse.
  */
-import { parseSelection, selectionKey } from '@cohort/core';
+import { CohortError, MAX_SELECTION_BYTES, parseSelection, selectionKey } from '@cohort/core';
 import type { Selection } from '@cohort/core';
 
 import type { AggregatorDeps } from './deps.js';
@@ -14,8 +20,28 @@ import type { AggregatorDeps } from './deps.js';
 const POLL_MS = 250;
 
 /**
- * The selection of window `s`, or undefined when none is configured or none came within `waitMs`
- * (the current window's: `selectionWaitMs`; a window being caught up: 0, it is there or never will be).
+ * How long a window being caught up (not the newest) waits for its selection, at most: it is normally
+ * there long ago, but a validator a little behind may be writing it now. `selectionWaitMs` caps it.
+ */
+export const CATCH_UP_SELECTION_WAIT_MS = 2_000;
+
+/** The store's answer for the selection key: the object, none, or one too large to be a selection. */
+async function readSelection(
+  deps: AggregatorDeps,
+  key: string,
+): Promise<{ bytes: Uint8Array } | 'too-large' | undefined> {
+  try {
+    return await deps.store.get(key, { signal: deps.signal, maxBytes: MAX_SELECTION_BYTES });
+  } catch (error) {
+    if (error instanceof CohortError && error.reason === 'TOO_LARGE') return 'too-large';
+    throw error; // the store failed, not the validator: never a reason to fall back
+  }
+}
+
+/**
+ * The selection of window `s`, or undefined when none is configured or none valid came within `waitMs`
+ * (the current window's: `selectionWaitMs`; a window being caught up: {@link CATCH_UP_SELECTION_WAIT_MS}
+ * at most). The store is always asked at least once, whatever `waitMs`. Throws what a failed read throws.
  */
 export async function awaitSelection(
   deps: AggregatorDeps,
@@ -23,13 +49,14 @@ export async function awaitSelection(
   waitMs: number,
 ): Promise<Selection | undefined> {
   const { selectionValidator } = deps.settings;
-  const selectionWaitMs = waitMs;
   if (selectionValidator === '') return undefined;
   const key = selectionKey(deps.runId, s);
-  const deadline = deps.clock.now() + selectionWaitMs;
+  const deadline = deps.clock.now() + waitMs;
   for (;;) {
-    const object = await deps.store.get(key, { signal: deps.signal }).catch(() => undefined);
-    if (object !== undefined) {
+    const object = await readSelection(deps, key);
+    if (object === 'too-large') {
+      deps.log.warn('selection_invalid', { window: s, error: `over ${MAX_SELECTION_BYTES} bytes` });
+    } else if (object !== undefined) {
       try {
         const selection = parseSelection(object.bytes, { runId: deps.runId, window: s });
         if (selection.validator !== selectionValidator) {
@@ -44,7 +71,7 @@ export async function awaitSelection(
     if (deps.clock.now() >= deadline) {
       deps.log.warn('selection_missing', {
         window: s,
-        waitedMs: selectionWaitMs,
+        waitedMs: waitMs,
         fallback: 'every valid update',
       });
       return undefined;

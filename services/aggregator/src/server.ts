@@ -24,6 +24,11 @@ export interface ServerDeps {
   readonly store: StoreClient | undefined;
   /** Whose aggregates and selections VerifyAggregate trusts (this aggregator; its validator). */
   readonly trust?: AggregateTrust;
+  /**
+   * Largest objects read from the store: aggregates (GetAggregate, VerifyAggregate) and payloads
+   * (VerifyAggregate, which re-derives with the aggregation's own limit). Absent: the store client's.
+   */
+  readonly limits?: { readonly maxUpdateBytes: number; readonly maxAggregateBytes: number };
 }
 
 function windowOf(window: bigint): number {
@@ -35,10 +40,17 @@ function windowOf(window: bigint): number {
   return Number(window);
 }
 
-async function fromStore(deps: ServerDeps, window: number): Promise<AggregateRecord | undefined> {
+async function fromStore(
+  deps: ServerDeps,
+  window: number,
+  signal: AbortSignal,
+): Promise<AggregateRecord | undefined> {
   if (deps.store === undefined) return undefined;
   const key = aggregateKey(deps.runId, window);
-  const stored = await deps.store.get(key);
+  const stored = await deps.store.get(key, {
+    signal,
+    ...(deps.limits ? { maxBytes: deps.limits.maxAggregateBytes } : {}),
+  });
   if (stored === undefined) return undefined;
   return {
     window,
@@ -58,9 +70,9 @@ export function createAggregatorImpl(deps: ServerDeps): ServiceImpl<typeof Aggre
         lastAggregatedWindow: BigInt(published.lastAggregatedWindow),
         lastCheckpointWindow: BigInt(published.lastCheckpointWindow),
       }),
-    getAggregate: async (request) => {
+    getAggregate: async (request, ctx) => {
       const window = windowOf(request.window);
-      const record = published.record(window) ?? (await fromStore(deps, window));
+      const record = published.record(window) ?? (await fromStore(deps, window, ctx.signal));
       if (record === undefined) {
         throw new CohortError(Code.NotFound, `no aggregate of window ${window} is published`, {
           reason: 'AGGREGATE_NOT_FOUND',
@@ -79,7 +91,7 @@ export function createAggregatorImpl(deps: ServerDeps): ServiceImpl<typeof Aggre
         })),
       };
     },
-    verifyAggregate: async (request) => {
+    verifyAggregate: async (request, ctx) => {
       const window = windowOf(request.window);
       const { store } = deps;
       if (store === undefined) {
@@ -89,8 +101,11 @@ export function createAggregatorImpl(deps: ServerDeps): ServiceImpl<typeof Aggre
       }
       const trust = deps.trust ?? {};
       const selection =
-        trust.selectionValidator === undefined ? undefined : await fetchSelection(store, deps.runId, window);
-      const outcome = await verifyAggregate({ runId: deps.runId, store }, window, {
+        trust.selectionValidator === undefined
+          ? undefined
+          : await fetchSelection(store, deps.runId, window, ctx.signal);
+      const source = { runId: deps.runId, store, signal: ctx.signal, ...deps.limits };
+      const outcome = await verifyAggregate(source, window, {
         trust,
         ...(selection ? { selection } : {}),
       });

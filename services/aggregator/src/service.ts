@@ -26,7 +26,7 @@ import { configSpec, validateConfig } from './config.js';
 import type { Config } from './config.js';
 import type { AggregatorDeps } from './deps.js';
 import { Published } from './published.js';
-import { Replica } from '@cohort/replica';
+import { Replica, aggregateBytesBound } from '@cohort/replica';
 import { restoreReplica } from './restore.js';
 import { createAggregatorImpl } from './server.js';
 import { prepareStateDir } from '@cohort/replica';
@@ -103,6 +103,7 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
         uploadSlotMs: c.uploadSlotMs,
         checkpointEveryWindows: c.checkpointEveryWindows,
         maxUpdateBytes: c.maxUpdateBytes,
+        maxAggregateBytes: aggregateBytesBound(replica.engine.info().parameterCount),
         maxPeers: c.maxPeers,
         fetchTimeoutMs: c.fetchTimeoutMs,
         stateDir: c.stateDir,
@@ -127,6 +128,7 @@ export const aggregatorService: ServiceDefinition<typeof configSpec.fields> = {
         runId: c.runId,
         published,
         store,
+        limits: { maxUpdateBytes: c.maxUpdateBytes, maxAggregateBytes: deps.settings.maxAggregateBytes },
         trust: {
           aggregator: encodeSs58(hotkey.publicKey),
           ...(c.selectionValidator === '' ? {} : { selectionValidator: c.selectionValidator }),

@@ -3,7 +3,9 @@
  * names (other keys are logged as `update_key_ignored` and skipped), refuse oversized objects before
  * downloading them, keep at most `maxPeers` (the earliest the store saw), download the rest a few at a
  * time, each within `fetchTimeoutMs` (one that is not is dropped: FETCH_TIMEOUT, logged with the
- * exclusions). The survivors come back sorted by hotkey string (the aggregate's order).
+ * exclusions; one whose download fails otherwise — truncated, corrupt, refused — is dropped as
+ * FETCH_FAILED with the error's reason code: a bad object never wedges the window, only shutdown stops
+ * it). The survivors come back sorted by hotkey string (the aggregate's order).
  * With a validator's selection, only the selected updates are taken (others: NOT_SELECTED, a selected
  * one never uploaded: MISSING), and each must be the very bytes the validator scored (SELECTION_MISMATCH).
  *
@@ -12,9 +14,8 @@
  * WRONG_STATE) is the aggregation's, in the compressor when one is configured (ADR 0014), so untrusted
  * bytes are parsed in one process and only once.
  */
-import { decodeSs58, forEachLimited, tryParseKey, updatesPrefix } from '@cohort/core';
+import { CohortError, codeName, decodeSs58, forEachLimited, tryParseKey, updatesPrefix } from '@cohort/core';
 import type { Selection } from '@cohort/core';
-import { isTransient } from '@cohort/replica';
 import type { ObjectInfo } from '@cohort/proto/cohort/common/v1/types';
 
 import type { AggregatorDeps } from './deps.js';
@@ -30,7 +31,7 @@ export interface CollectedUpdate {
 
 /**
  * An update left out, with its stable reason: TOO_LARGE, TOO_MANY_PEERS, MISSING, FETCH_TIMEOUT,
- * NOT_SELECTED or SELECTION_MISMATCH here; the aggregation adds codec reasons and WRONG_STATE.
+ * FETCH_FAILED, NOT_SELECTED or SELECTION_MISMATCH here; the aggregation adds codec reasons and WRONG_STATE.
  */
 export interface Exclusion {
   readonly hotkey: string;
@@ -55,20 +56,44 @@ const FETCH_CONCURRENCY = 8;
 interface Listed {
   readonly info: ObjectInfo;
   readonly hotkey: string;
+  readonly window: number;
 }
 
 /** List window `window`'s update keys; `update_key_ignored` for anything else under the prefix. */
 async function listUpdates(deps: CollectDeps, window: number): Promise<Listed[]> {
   const out: Listed[] = [];
-  for (const info of await deps.store.list(updatesPrefix(deps.runId, window))) {
+  for (const info of await deps.store.list(updatesPrefix(deps.runId, window), { signal: deps.signal })) {
     const key = tryParseKey(info.key);
     if (key?.kind !== 'update' || key.window !== window) {
       deps.log.warn('update_key_ignored', { window, key: info.key });
       continue;
     }
-    out.push({ info, hotkey: key.hotkey });
+    out.push({ info, hotkey: key.hotkey, window });
   }
   return out;
+}
+
+/**
+ * Why one update's download failed, as an exclusion: past `fetchTimeoutMs` (FETCH_TIMEOUT), announced
+ * over `maxUpdateBytes` (TOO_LARGE), or anything else (FETCH_FAILED, with the error's reason code): a
+ * truncated transfer, a corrupt object, a peer that refuses. One update's bad luck or bad object never
+ * fails the window; only shutdown does.
+ */
+function fetchFailure(hotkey: string, error: unknown, timedOut: boolean, deadlineMs: number): Exclusion {
+  const cause = CohortError.from(error);
+  if (timedOut) {
+    return {
+      hotkey,
+      reason: 'FETCH_TIMEOUT',
+      detail: `not downloaded within ${deadlineMs} ms: ${String(cause)}`,
+    };
+  }
+  if (cause.reason === 'TOO_LARGE') return { hotkey, reason: 'TOO_LARGE', detail: cause.message };
+  return {
+    hotkey,
+    reason: 'FETCH_FAILED',
+    detail: `${cause.reason ?? codeName(cause.code)}: ${cause.message}`,
+  };
 }
 
 /** Download one update and check its size and hash; returns it, or the reason it is excluded. */
@@ -80,19 +105,18 @@ async function fetchUpdate(
   const { hotkey, info } = entry;
   const cap = deps.settings.maxUpdateBytes;
   const deadline = deps.settings.fetchTimeoutMs;
+  const timeout = AbortSignal.timeout(deadline);
   let stored;
   try {
     stored = await deps.store.get(info.key, {
-      signal: AbortSignal.any([deps.signal, AbortSignal.timeout(deadline)]),
+      signal: AbortSignal.any([deps.signal, timeout]),
+      maxBytes: cap,
     });
   } catch (error) {
     if (deps.signal.aborted) throw error; // shutdown, not this peer's fault
-    if (!isTransient(error)) throw error;
-    return {
-      hotkey,
-      reason: 'FETCH_TIMEOUT',
-      detail: `not downloaded within ${deadline} ms: ${String(error)}`,
-    };
+    const excluded = fetchFailure(hotkey, error, timeout.aborted, deadline);
+    deps.log.warn('update_fetch_failed', { window: entry.window, key: info.key, ...excluded });
+    return excluded;
   }
   if (stored === undefined)
     return { hotkey, reason: 'MISSING', detail: `${info.key} vanished after the listing` };
@@ -102,13 +126,6 @@ async function fetchUpdate(
       hotkey,
       reason: 'SELECTION_MISMATCH',
       detail: `the stored bytes hash to ${hash}, the validator scored ${selectedHash}`,
-    };
-  }
-  if (stored.bytes.length > cap) {
-    return {
-      hotkey,
-      reason: 'TOO_LARGE',
-      detail: `${stored.bytes.length} bytes, over maxUpdateBytes ${cap}`,
     };
   }
   return { key: info.key, hotkey, publicKey: decodeSs58(hotkey), bytes: stored.bytes };

@@ -26,7 +26,7 @@ import type { AggregatorDeps } from './deps.js';
 import { NoValidPayloadsError } from './payload-aggregator.js';
 import type { AggregateOutcome } from './payload-aggregator.js';
 import { adoptPublished } from './replay.js';
-import { awaitSelection } from './selection-wait.js';
+import { CATCH_UP_SELECTION_WAIT_MS, awaitSelection } from './selection-wait.js';
 import { collectUpdates } from './update-collector.js';
 import type { CollectedUpdate, Exclusion } from './update-collector.js';
 
@@ -119,8 +119,12 @@ export class WindowAggregator {
     const s = deps.replica.window;
     if ((await timed(deps, 'replay', () => adoptPublished(deps))) === undefined) {
       if (s === event.window - 1) await this.#waitForSlot(s, event);
-      const current = s === event.window - 1;
-      const selection = await awaitSelection(deps, s, current ? deps.settings.selectionWaitMs : 0);
+      const { selectionWaitMs } = deps.settings;
+      // A window being caught up still reads its selection (and polls briefly): the validator's
+      // selection of an older window is there, or about to be, far more often than not.
+      const waitMs =
+        s === event.window - 1 ? selectionWaitMs : Math.min(selectionWaitMs, CATCH_UP_SELECTION_WAIT_MS);
+      const selection = await awaitSelection(deps, s, waitMs);
       const collected = await timed(deps, 'collect', () => collectUpdates(deps, s, selection));
       if (collected.updates.length === 0) {
         this.#skip(s, collected.listed === 0 ? 'NO_UPDATES' : 'NO_VALID_UPDATES', collected.excluded);

@@ -6,6 +6,7 @@
  * too big for memory (dataset shards, checkpoints: a JavaScript buffer stops at 4 GiB) are published from
  * files ({@link StoreClient.putFile}) and read into files ({@link StoreClient.getToFile}).
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { open, rm } from 'node:fs/promises';
 import { CohortError, Code } from '@cohort/core';
 import { CheckpointStoreService } from '@cohort/proto/cohort/store/v1/checkpoint_store';
@@ -21,6 +22,24 @@ export interface StoreClientOptions {
   readonly chunkBytes?: number;
   /** Largest object {@link StoreClient.get} accepts (default 8 GiB): a bigger one is refused, not buffered. */
   readonly maxObjectBytes?: number;
+}
+
+/** Options of {@link StoreClient.get}. */
+export interface GetOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Largest object this read accepts (default: the client's `maxObjectBytes`). A bigger announced size is
+   * refused (FailedPrecondition, reason TOO_LARGE) before a byte is allocated or received, so a reader
+   * that expects a small object (LATEST, a manifest, a selection) never buffers a huge one found under
+   * its key. A non-negative integer.
+   */
+  readonly maxBytes?: number;
+}
+
+/** Options of the metadata calls ({@link StoreClient.head}, {@link StoreClient.list}, {@link StoreClient.delete}). */
+export interface StoreCallOptions {
+  /** Cancels the call (and, for a listing, every page still to come): shutdown never waits on a store. */
+  readonly signal?: AbortSignal;
 }
 
 /** What a whole-object read returns. */
@@ -51,6 +70,11 @@ function putHeader(key: string, size: number, options: PutOptions) {
 }
 
 const isNotFound = (error: unknown): boolean => error instanceof CohortError && error.code === Code.NotFound;
+
+const callOptions = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal ? { signal } : {});
+
+/** Node caps one typed array here (4 GiB on Node 20): a bigger object could never be read whole. */
+const MAX_BUFFER_BYTES = bufferConstants.MAX_LENGTH;
 
 /** A checkpoint-store client over one gRPC transport. */
 export class StoreClient {
@@ -151,7 +175,7 @@ export class StoreClient {
     try {
       let info: ObjectInfo | undefined;
       let at = 0;
-      for await (const m of this.raw.get({ key }, signal ? { signal } : {})) {
+      for await (const m of this.raw.get({ key }, callOptions(signal))) {
         if (m.part.case === 'info') {
           info = m.part.value;
           sink.info(info);
@@ -177,17 +201,31 @@ export class StoreClient {
     }
   }
 
-  /** The whole object under `key`, or undefined when there is none. */
-  async get(key: string, options: { readonly signal?: AbortSignal } = {}): Promise<StoredObject | undefined> {
+  /**
+   * The whole object under `key`, or undefined when there is none. The object must fit `maxBytes`, the
+   * client's `maxObjectBytes` and one JavaScript buffer: the announced size is checked before the buffer
+   * is allocated (FailedPrecondition, reason TOO_LARGE; the transfer is cancelled).
+   */
+  async get(key: string, options: GetOptions = {}): Promise<StoredObject | undefined> {
+    const { maxBytes } = options;
+    if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 0)) {
+      throw new CohortError(
+        Code.InvalidArgument,
+        `Expected a non-negative integer for maxBytes but received ${String(maxBytes)}`,
+        { reason: 'BAD_LIMIT' },
+      );
+    }
+    const limit = Math.min(this.#max, maxBytes ?? Infinity, MAX_BUFFER_BYTES);
     let bytes = new Uint8Array(0);
     const info = await this.#receive(key, options.signal, {
       info: (announced) => {
-        if (announced.sizeBytes > BigInt(this.#max)) {
+        if (announced.sizeBytes > BigInt(limit)) {
           throw new CohortError(
             Code.FailedPrecondition,
-            `${key} has ${announced.sizeBytes} bytes, over ${this.#max}`,
+            `${key} has ${announced.sizeBytes} bytes, over ${limit}`,
             {
               reason: 'TOO_LARGE',
+              details: { key, sizeBytes: Number(announced.sizeBytes), maxBytes: limit },
             },
           );
         }
@@ -253,7 +291,7 @@ export class StoreClient {
     const short = (what: string): CohortError =>
       new CohortError(Code.DataLoss, `${key}[${offset}, +${length}): ${what}`, { reason: 'SIZE_MISMATCH' });
     const request = { key, offset: BigInt(offset), length: BigInt(length) };
-    for await (const m of this.raw.get(request, options.signal ? { signal: options.signal } : {})) {
+    for await (const m of this.raw.get(request, callOptions(options.signal))) {
       if (m.part.case !== 'chunk') continue;
       if (at + m.part.value.length > length) throw short('the store sent more bytes than asked for');
       out.set(m.part.value, at);
@@ -264,9 +302,9 @@ export class StoreClient {
   }
 
   /** The object's info, or undefined when there is none. */
-  async head(key: string): Promise<ObjectInfo | undefined> {
+  async head(key: string, options: StoreCallOptions = {}): Promise<ObjectInfo | undefined> {
     try {
-      return (await this.raw.head({ key })).info;
+      return (await this.raw.head({ key }, callOptions(options.signal))).info;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -274,15 +312,23 @@ export class StoreClient {
   }
 
   /** Every object under `prefix` (all pages). */
-  async list(prefix: string): Promise<ObjectInfo[]> {
+  async list(prefix: string, options: StoreCallOptions = {}): Promise<ObjectInfo[]> {
     const out: ObjectInfo[] = [];
     let pageToken = '';
     do {
-      const page = await this.raw.list({ prefix, pageToken });
+      const page = await this.raw.list({ prefix, pageToken }, callOptions(options.signal));
       out.push(...page.objects);
       pageToken = page.nextPageToken;
     } while (pageToken !== '');
     return out;
+  }
+
+  /**
+   * Delete the object under `key` in this operator's bucket (write-once keys included: for a writer
+   * removing its own unreferenced objects). Returns whether there was one.
+   */
+  async delete(key: string, options: StoreCallOptions = {}): Promise<boolean> {
+    return (await this.raw.delete({ key }, callOptions(options.signal))).deleted;
   }
 
   /** Close the transport. */

@@ -32,8 +32,14 @@ export interface VerifySource {
   readonly runId: string;
   readonly store: StoreClient;
   readonly signal?: AbortSignal;
-  /** Largest payload accepted (default 1 GiB). */
+  /** Largest payload accepted (default 1 GiB): a bigger listed one is not downloaded (DERIVATION_MISMATCH). */
   readonly maxUpdateBytes?: number;
+  /**
+   * Largest aggregate fetched (default: the store client's limit); a bigger one is refused from its
+   * announced size (TOO_LARGE) before it is buffered. Readers holding a model pass
+   * `aggregateBytesBound(parameterCount)`.
+   */
+  readonly maxAggregateBytes?: number;
 }
 
 /** Options of {@link verifyAggregate}. */
@@ -64,6 +70,8 @@ export interface AggregateVerification {
 }
 
 const FETCH_CONCURRENCY = 8;
+/** The aggregator's default `maxUpdateBytes`. */
+const DEFAULT_MAX_UPDATE_BYTES = 2 ** 30;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Where in the object byte `at` lies, for a mismatch report. */
@@ -80,15 +88,28 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? -1 : Math.max(n, 0);
 }
 
+/** A listed payload over `maxUpdateBytes`: never downloaded, and never a valid contributor. */
+interface OverLimit {
+  readonly overLimit: string;
+}
+
 async function fetchPayloads(
   source: VerifySource,
   window: number,
   hotkeys: readonly string[],
-): Promise<(Uint8Array | undefined)[]> {
-  const out: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(hotkeys.length);
-  const opts = source.signal ? { signal: source.signal } : {};
+): Promise<(Uint8Array | OverLimit | undefined)[]> {
+  const out = new Array<Uint8Array | OverLimit | undefined>(hotkeys.length);
+  const opts = {
+    maxBytes: source.maxUpdateBytes ?? DEFAULT_MAX_UPDATE_BYTES,
+    ...(source.signal ? { signal: source.signal } : {}),
+  };
   await forEachLimited(hotkeys, FETCH_CONCURRENCY, async (hotkey, i) => {
-    out[i] = (await source.store.get(updateKey(source.runId, window, hotkey), opts))?.bytes;
+    try {
+      out[i] = (await source.store.get(updateKey(source.runId, window, hotkey), opts))?.bytes;
+    } catch (error) {
+      if (!(error instanceof CohortError && error.reason === 'TOO_LARGE')) throw error;
+      out[i] = { overLimit: error.message };
+    }
   });
   return out;
 }
@@ -105,10 +126,10 @@ export async function verifyAggregate(
   const { runId } = source;
   let object = options.aggregate;
   if (object === undefined) {
-    const stored = await source.store.get(
-      aggregateKey(runId, window),
-      source.signal ? { signal: source.signal } : {},
-    );
+    const stored = await source.store.get(aggregateKey(runId, window), {
+      ...(source.signal ? { signal: source.signal } : {}),
+      ...(source.maxAggregateBytes === undefined ? {} : { maxBytes: source.maxAggregateBytes }),
+    });
     if (stored === undefined) {
       throw new CohortError(Code.NotFound, `no aggregate of window ${window} in run ${runId}`, {
         reason: 'AGGREGATE_NOT_FOUND',
@@ -141,7 +162,7 @@ export async function verifyAggregate(
   const known = { aggregator: envelope.aggregator, contributors: envelope.contributors.length };
   const hotkeys = envelope.contributors.map((c) => c.hotkey);
   const payloads = await fetchPayloads(source, window, hotkeys);
-  const payloadBytes = payloads.reduce((n, p) => n + (p?.length ?? 0), 0);
+  const payloadBytes = payloads.reduce((n, p) => n + (p instanceof Uint8Array ? p.length : 0), 0);
   for (const [i, c] of envelope.contributors.entries()) {
     const payload = payloads[i];
     if (payload === undefined) {
@@ -149,6 +170,13 @@ export async function verifyAggregate(
         ...known,
         payloadBytes,
       });
+    }
+    if (!(payload instanceof Uint8Array)) {
+      return refuse(
+        'DERIVATION_MISMATCH',
+        `the aggregate includes ${c.hotkey}, whose update is invalid (TOO_LARGE: ${payload.overLimit})`,
+        { ...known, payloadBytes },
+      );
     }
     const digest = payload.length >= WIRE_HEADER_BYTES + WIRE_TRAILER_BYTES ? hex(objectDigest(payload)) : '';
     if (digest !== c.digest) {
@@ -171,7 +199,7 @@ export async function verifyAggregate(
       },
       {
         expect: { runId, window: BigInt(window), hotkeys: hotkeys.map((h) => decodeSs58(h)) },
-        limits: { maxBytes: source.maxUpdateBytes ?? 2 ** 30 },
+        limits: { maxBytes: source.maxUpdateBytes ?? DEFAULT_MAX_UPDATE_BYTES },
         // An aggregate published before version 2 is re-derived as version 1 (raw fp32 values).
         formatVersion: envelope.formatVersion === 1 ? 1 : 2,
       },

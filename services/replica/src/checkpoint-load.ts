@@ -12,6 +12,7 @@ import {
   CheckpointManifestError,
   Code,
   CohortError,
+  MAX_MANIFEST_BYTES,
   checkpointKeys,
   fileEntryMismatch,
   parseCheckpointManifest,
@@ -81,12 +82,13 @@ export interface CheckpointSource {
   readonly signal?: AbortSignal;
 }
 
-/** Windows of every checkpoint with a manifest, newest first. */
+/** Windows of every checkpoint with a manifest, newest first. The listing stops when `signal` aborts. */
 export async function listCheckpointWindows(
-  source: Pick<CheckpointSource, 'runId' | 'store'>,
+  source: Pick<CheckpointSource, 'runId' | 'store' | 'signal'>,
 ): Promise<number[]> {
   const windows = new Set<number>();
-  for (const info of await source.store.list(`${runPrefix(source.runId)}checkpoints/`)) {
+  const prefix = `${runPrefix(source.runId)}checkpoints/`;
+  for (const info of await source.store.list(prefix, source.signal ? { signal: source.signal } : {})) {
     const key = tryParseKey(info.key);
     if (key?.kind === 'checkpoint' && key.file === 'manifest.json') windows.add(key.window);
   }
@@ -114,6 +116,27 @@ async function fetchToFile(
 }
 
 /**
+ * The manifest under `key` (undefined when absent), read only up to core's MAX_MANIFEST_BYTES: a bigger
+ * object is refused from its announced size (MANIFEST_TOO_LARGE) before anything is buffered.
+ */
+export async function readManifest(
+  source: Pick<CheckpointSource, 'store' | 'signal'>,
+  key: string,
+): Promise<{ readonly bytes: Uint8Array } | undefined> {
+  try {
+    return await source.store.get(key, {
+      maxBytes: MAX_MANIFEST_BYTES,
+      ...(source.signal ? { signal: source.signal } : {}),
+    });
+  } catch (error) {
+    if (error instanceof CohortError && error.reason === 'TOO_LARGE') {
+      throw new CheckpointRejected('MANIFEST_TOO_LARGE', error.message);
+    }
+    throw error;
+  }
+}
+
+/**
  * Download, check and load checkpoint `window` into `replica`, which then holds θ_window. Returns the
  * fingerprint. Throws {@link CheckpointRejected} (the replica may be left with the rejected parameters:
  * the caller invalidates or loads another) or a transient store error.
@@ -123,9 +146,9 @@ export async function loadCheckpoint(
   replica: Replica,
   window: number,
 ): Promise<string> {
-  const { runId, store } = source;
+  const { runId } = source;
   const keys = checkpointKeys(runId, window);
-  const stored = await store.get(keys.manifest, source.signal ? { signal: source.signal } : {});
+  const stored = await readManifest(source, keys.manifest);
   if (stored === undefined) throw new CheckpointRejected('MANIFEST_MISSING', `${keys.manifest} is absent`);
   let manifest;
   try {
