@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { containerEnv, find, render } from './chart.js';
+import { containerEnv, find, render, template } from './chart.js';
 import type { RenderOptions } from './chart.js';
 
 const AGG = '5GrwvaDef5KYSvcRZhGrE6ij2xaNd7rjndWN3ft6iRvQcK1z';
@@ -42,4 +42,20 @@ test('the aggregator follows run.trustedValidator’s selection', () => {
     find(render({ set: { role: 'aggregator', 'run.trustedValidator': VAL } }), 'Deployment', 'rel-cohort-aggregator'),
   );
   assert.equal(env.get('COHORT_SELECTION_VALIDATOR'), VAL);
+});
+
+describe('checkpoint-store writers', () => {
+  test('the store knows how many processes write its bucket', () => {
+    assert.equal(storeEnv({}).get('COHORT_STORE_REPLICAS'), '2');
+    assert.equal(storeEnv({ set: { 'storage.backend': 'filesystem' } }).get('COHORT_STORE_REPLICAS'), '1');
+  });
+  test('a bucket limit or retention with several replicas is refused: both are kept per process', () => {
+    for (const key of ['maxBucketBytes', 'retentionWindows']) {
+      const res = template({ set: { [`checkpointStore.config.${key}`]: 1000 } });
+      assert.notEqual(res.status, 0, key);
+      assert.match(res.stderr, /kept per process: set checkpointStore\.replicas: 1/);
+      const one = storeEnv({ set: { [`checkpointStore.config.${key}`]: 1000, 'checkpointStore.replicas': 1 } });
+      assert.equal(one.get('COHORT_STORE_REPLICAS'), '1');
+    }
+  });
 });

@@ -51,6 +51,26 @@ test('a cross-key rule: the s3 backend without an endpoint', async () => {
   assert.match(stderr, /backend "s3" needs s3Endpoint \(env COHORT_S3_ENDPOINT\)/);
 });
 
+test('a cross-key rule: a bucket limit with two store processes (kept per process)', async () => {
+  const { code, stderr } = await runBad('checkpoint-store', {
+    COHORT_STORE_REPLICAS: '2',
+    COHORT_MAX_BUCKET_BYTES: '1000000',
+  });
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    /maxBucketBytes \(env COHORT_MAX_BUCKET_BYTES\) is kept per process and needs one writer/,
+  );
+});
+
+test('a store routing by commitments with a mistyped role hotkey (bad checksum)', async () => {
+  const { code, stderr } = await runBad('checkpoint-store', {
+    COHORT_AGGREGATOR_HOTKEY: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ',
+  });
+  assert.equal(code, 2);
+  assert.match(stderr, /aggregatorHotkey \(env COHORT_AGGREGATOR_HOTKEY\) must be an SS58 address/);
+});
+
 test('an unknown flag', async () => {
   const { code, stderr } = await runBad('aggregator', {}, ['--grpc-prot', '1']);
   assert.equal(code, 2);

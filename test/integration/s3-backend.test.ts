@@ -1,8 +1,8 @@
 /**
  * The checkpoint-store's S3 backend against a real S3 server (Ceph RADOS Gateway, started by the
  * harness): single-part and multipart objects with their BLAKE2b-256 in metadata, ranges, paged
- * listings, presigned URLs, idempotent and refused puts that leave nothing visible, and credentials
- * the server refuses.
+ * listings (objects without our metadata left out of them), presigned URLs, idempotent and refused
+ * puts that leave nothing visible, and credentials the server refuses.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -213,6 +213,32 @@ describe('S3 backend on RADOS Gateway', () => {
     assert.ok(all.objects.some((meta) => meta.key === 'runs/list/x'));
     await raw.removeObject(bucket, '.cohort-tmp/stray');
     await rejectsWith(backend.list('../x'), 'BAD_KEY');
+  });
+
+  test('an object copied in without our metadata is left out of listings, named in foreign, reported once', async () => {
+    const reported: [string, number][] = [];
+    const own = await createS3Backend(options({ onForeign: (key, size) => reported.push([key, size]) }));
+    try {
+      await own.put('runs/foreign/a', chunks(bytes(10, 1)), { maxBytes: MiB });
+      await raw.putObject(bucket, 'runs/foreign/b', Buffer.alloc(1234, 7)); // as `aws s3 cp` or `mc cp` would
+      await own.put('runs/foreign/c', chunks(bytes(20, 2)), { maxBytes: MiB });
+      for (let pass = 0; pass < 2; pass++) {
+        const page = await own.list('runs/foreign/');
+        assert.deepEqual(
+          page.objects.map((meta) => meta.key),
+          ['runs/foreign/a', 'runs/foreign/c'],
+        );
+        assert.deepEqual(page.foreign, [{ key: 'runs/foreign/b', sizeBytes: 1234 }]);
+      }
+      assert.deepEqual(reported, [['runs/foreign/b', 1234]], 'reported once, not at every listing');
+      // A page of our objects only names no foreign ones; the object itself is still refused by head.
+      assert.equal((await own.list('runs/foreign/a')).foreign, undefined);
+      await rejectsWith(own.head('runs/foreign/b'), 'PEER_BAD_REPLY');
+    } finally {
+      for (const key of ['runs/foreign/a', 'runs/foreign/b', 'runs/foreign/c'])
+        await raw.removeObject(bucket, key);
+      await own.close();
+    }
   });
 
   test('a presigned GET URL works with plain fetch, no credentials', async () => {

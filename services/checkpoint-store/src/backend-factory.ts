@@ -14,6 +14,7 @@ import type { PeerBucket } from './peers/peer-pool.js';
 export function createOwnBackend(
   config: Config,
   onRepair?: (key: string, why: string) => void,
+  onForeign?: (key: string, sizeBytes: number) => void,
 ): Promise<ObjectBackend> {
   if (config.backend === 'filesystem') return createFsBackend({ root: config.fsRoot, onRepair });
   return createS3Backend({
@@ -25,6 +26,7 @@ export function createOwnBackend(
     secretAccessKey: config.s3SecretAccessKey ?? '',
     requestTimeoutMs: config.peerTimeoutMs,
     createBucketIfMissing: true,
+    onForeign,
   });
 }
 

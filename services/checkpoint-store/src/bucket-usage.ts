@@ -1,11 +1,28 @@
 /**
  * The per-bucket size limit: bytes stored in this operator's bucket, measured by a listing at start and
- * kept current by this store's puts, deletes and retention. Uploads reserve capacity up front (their
- * declared size, or at most what is left), so concurrent puts cannot together pass the limit.
- * Objects written into the bucket behind this store's back are only seen at the next start.
+ * kept current by this store's puts, deletes and retention. Uploads hold capacity before their bytes
+ * are stored, so concurrent puts cannot together pass the limit: a declared size up front, an
+ * undeclared stream as its bytes arrive (it holds what it received, not every free byte while it is in
+ * flight, so one slow undeclared put does not refuse everyone else).
+ * Objects written into the bucket behind this store's back (without our metadata too) are only seen at
+ * the next start. The counters are this process's: two stores writing one bucket each see only their
+ * own puts and deletes, so a limit needs a single writer.
  */
 import { StoreError } from './backends/backend.js';
 import type { ObjectBackend } from './backends/backend.js';
+
+/** Capacity held for one upload. */
+export interface Reservation {
+  /** Bytes held now. */
+  readonly bytes: number;
+  /**
+   * Hold `total` bytes in all (nothing to do when it holds that much already). Throws BUCKET_FULL,
+   * still holding what it had, when the rest does not fit.
+   */
+  growTo(total: number): void;
+  /** Give the capacity back; call it once the upload ended, stored or not. Idempotent. */
+  release(): void;
+}
 
 export class BucketUsage {
   readonly #limit: number;
@@ -17,7 +34,10 @@ export class BucketUsage {
     this.#used = used;
   }
 
-  /** Sum the sizes of everything in the bucket. `limit` 0 means unlimited (no listing is made). */
+  /**
+   * Sum the sizes of everything in the bucket, objects the backend lists as `foreign` (no metadata of
+   * ours) included. `limit` 0 means unlimited (no listing is made).
+   */
   static async measure(backend: ObjectBackend, limit: number): Promise<BucketUsage> {
     let used = 0;
     if (limit > 0) {
@@ -25,6 +45,7 @@ export class BucketUsage {
       do {
         const page = await backend.list('', token);
         for (const meta of page.objects) used += meta.sizeBytes;
+        for (const object of page.foreign ?? []) used += object.sizeBytes;
         token = page.nextPageToken;
       } while (token !== undefined);
     }
@@ -42,27 +63,39 @@ export class BucketUsage {
     return this.limited ? Math.max(0, this.#limit - this.#used - this.#reserved) : Number.MAX_SAFE_INTEGER;
   }
 
-  /**
-   * Reserve capacity for one upload: `bytes` when its size is declared, else everything up to `cap`.
-   * Throws BUCKET_FULL when a declared size does not fit. Returns the reserved amount and its release.
-   */
-  reserve(bytes: number | undefined, cap: number): { bytes: number; release: () => void } {
-    if (!this.limited) return { bytes: cap, release: () => undefined };
-    const free = this.available;
-    if (bytes !== undefined && bytes > free) {
-      throw new StoreError(
-        'BUCKET_FULL',
-        `${bytes} bytes do not fit: ${free} of ${this.#limit} bytes are free`,
-      );
-    }
-    const amount = Math.min(bytes ?? cap, free, cap);
-    this.#reserved += amount;
+  /** Hold `bytes` (an upload's declared size) up front. Throws BUCKET_FULL when they do not fit. */
+  reserve(bytes: number): Reservation {
+    const reservation = this.reserveAsReceived();
+    reservation.growTo(bytes);
+    return reservation;
+  }
+
+  /** Hold nothing yet: an undeclared upload calls {@link Reservation.growTo} before each chunk it stores. */
+  reserveAsReceived(): Reservation {
+    let held = 0;
     let released = false;
     return {
-      bytes: amount,
-      release: () => {
-        if (!released) this.#reserved -= amount;
+      get bytes() {
+        return held;
+      },
+      growTo: (total: number): void => {
+        if (released || total <= held) return;
+        if (this.limited) {
+          const free = this.available;
+          if (total - held > free) {
+            throw new StoreError(
+              'BUCKET_FULL',
+              `${total} bytes do not fit: ${held + free} of ${this.#limit} bytes are free`,
+            );
+          }
+          this.#reserved += total - held;
+        }
+        held = total;
+      },
+      release: (): void => {
+        if (released) return;
         released = true;
+        if (this.limited) this.#reserved -= held;
       },
     };
   }

@@ -101,14 +101,20 @@ export const configSpec = defineConfig('checkpoint-store', {
     max: 86400000,
     unit: 'ms',
   }),
+  storeReplicas: field.int({
+    doc: 'How many checkpoint-store processes write this bucket (the chart sets it from its replicas); the bucket limit and retention are kept per process, so maxBucketBytes > 0 and retentionWindows > 0 need 1',
+    default: 1,
+    min: 1,
+    max: 64,
+  }),
   retentionWindows: field.int({
-    doc: "Windows kept behind each run's newest window by garbage collection (0 disables it)",
+    doc: "A window's objects go once this many + 1 newer windows of its run were written after it (0 disables garbage collection)",
     default: 0,
     min: 0,
     max: 1_000_000,
   }),
   retentionCheckpoints: field.int({
-    doc: 'Complete checkpoints kept per run by garbage collection, newest first',
+    doc: 'Complete checkpoints kept per chain of a run by garbage collection, newest first (with the aggregates to replay from them)',
     default: 2,
     min: 1,
     max: 1000,

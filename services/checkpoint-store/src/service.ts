@@ -16,7 +16,7 @@ import { BucketUsage } from './bucket-usage.js';
 import { runRetention } from './retention.js';
 import { startReadRouting } from './routing/read-routing.js';
 import { createStoreImpl } from './server.js';
-import { createStoreMetrics, registerBucketGauges } from './store-metrics.js';
+import { createRetentionMetrics, createStoreMetrics, registerBucketGauges } from './store-metrics.js';
 
 /** Cross-key rules the per-key parsers cannot express. */
 export function checkBackend(config: Config): void {
@@ -31,6 +31,18 @@ export function checkBackend(config: Config): void {
         key,
         undefined,
       );
+    }
+  }
+  if (config.storeReplicas > 1) {
+    for (const key of ['maxBucketBytes', 'retentionWindows'] as const) {
+      if (config[key] > 0) {
+        throw new ConfigError(
+          `${key} (env ${envName(key)}) is kept per process and needs one writer; storeReplicas (env ${envName('storeReplicas')}) is ${config.storeReplicas}`,
+          'CONFIG_CONFLICT',
+          key,
+          undefined,
+        );
+      }
     }
   }
   if (config.backend !== 's3') return;
@@ -53,7 +65,11 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
   validate: checkBackend,
   async start(ctx) {
     const { config, log } = ctx;
-    const own = await createOwnBackend(config, (key, why) => log.warn('store_repaired', { key, why }));
+    const own = await createOwnBackend(
+      config,
+      (key, why) => log.warn('store_repaired', { key, why }),
+      (key, sizeBytes) => log.warn('object_foreign', { key, sizeBytes }),
+    );
     ctx.onShutdown('own-backend', () => own.close());
     const usage = await BucketUsage.measure(own, config.maxBucketBytes);
     registerBucketGauges(ctx.metrics.registry, usage, config.maxBucketBytes);
@@ -97,13 +113,15 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
     );
     if (config.retentionWindows > 0) {
       const settings = { keepWindows: config.retentionWindows, keepCheckpoints: config.retentionCheckpoints };
+      const retentionFailures = createRetentionMetrics(ctx.metrics.registry);
       let pass: Promise<unknown> | undefined;
       const gc = setInterval(() => {
         if (pass !== undefined) return; // the previous pass is still running
         pass = runRetention(own, settings, log, (bytes) => usage.deleted(bytes))
-          .catch((error: unknown) =>
-            log.warn('retention_failed', { error: error instanceof Error ? error.message : String(error) }),
-          )
+          .catch((error: unknown) => {
+            retentionFailures.inc();
+            log.warn('retention_failed', { error: error instanceof Error ? error.message : String(error) });
+          })
           .finally(() => {
             pass = undefined;
           });

@@ -64,3 +64,12 @@ export function registerBucketGauges(registry: Registry, usage: BucketUsage, lim
     registers: [registry],
   }).set(limitBytes);
 }
+
+/** The retention passes that failed (the `retention_failed` log line says why); registered with retention. */
+export function createRetentionMetrics(registry: Registry): Counter {
+  return new Counter({
+    name: 'cohort_store_retention_failures_total',
+    help: 'Garbage-collection passes that failed; the retention_failed log line says why',
+    registers: [registry],
+  });
+}

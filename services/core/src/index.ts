@@ -7,6 +7,7 @@ export * from './sample-id.js';
 export * from './data-receipt.js';
 export * from './hotkey-signature.js';
 export * from './storage-keys.js';
+export * from './retention-plan.js';
 export * from './chain-window.js';
 export * from './bucket-commitment.js';
 export * from './key-owner.js';

@@ -8,7 +8,6 @@ import {
   keyAllowsOverwrite,
   latestKey,
   parseKey,
-  retentionPlan,
   runPrefix,
   scoreKey,
   scoresPrefix,
@@ -25,12 +24,6 @@ import type { StorageKeyRule } from './storage-keys.js';
 // Substrate's well-known dev accounts (Alice, Bob) with Bittensor's prefix 42.
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
 const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
-
-/** The three keys of a checkpoint. */
-function checkpointFiles(run: string, window: number): string[] {
-  const keys = checkpointKeys(run, window);
-  return [keys.model, keys.config, keys.manifest];
-}
 
 const rule = (expected: StorageKeyRule) => (error: unknown) => {
   assert.ok(error instanceof StorageKeyError, String(error));
@@ -193,101 +186,5 @@ test('only LATEST may be overwritten', () => {
     '../LATEST',
   ]) {
     assert.equal(keyAllowsOverwrite(key), false, key);
-  }
-});
-
-/** Every object of window `w` for a run that checkpoints every 10 windows. */
-function windowKeys(run: string, w: number): string[] {
-  const keys = [
-    updateKey(run, w, ALICE),
-    updateKey(run, w, BOB),
-    aggregateKey(run, w),
-    selectionKey(run, w),
-    scoreKey(run, w, ALICE),
-  ];
-  if (w % 10 === 0) keys.push(...checkpointFiles(run, w));
-  return keys;
-}
-
-test('retention: fixed example', () => {
-  const keys = ['README', latestKey('r'), 'cohort/v1/r/aggregates/007'];
-  for (let w = 0; w <= 35; w++) keys.push(...windowKeys('r', w));
-  // Window 35, keep windows >= 30, keep 2 checkpoints (20 and 30), aggregates from 20 on.
-  const plan = retentionPlan(keys, { currentWindow: 35, keepWindows: 5, keepCheckpoints: 2 });
-  const expected: string[] = [];
-  for (let w = 0; w < 30; w++) {
-    if (w % 10 === 0 && w < 20) {
-      const ck = checkpointKeys('r', w);
-      expected.push(ck.manifest, ck.config, ck.model);
-    }
-    const doomed = [updateKey('r', w, ALICE), updateKey('r', w, BOB), selectionKey('r', w)];
-    doomed.push(scoreKey('r', w, ALICE));
-    if (w < 20) doomed.push(aggregateKey('r', w));
-    expected.push(...doomed.sort());
-  }
-  assert.deepEqual(plan, expected);
-  for (const kept of ['README', latestKey('r'), 'cohort/v1/r/aggregates/007', aggregateKey('r', 20)]) {
-    assert.ok(!plan.includes(kept), kept);
-  }
-  // Pure and deterministic: input order and duplicates do not matter.
-  const shuffled = [...keys].reverse().concat(keys.slice(0, 50));
-  assert.deepEqual(retentionPlan(shuffled, { currentWindow: 35, keepWindows: 5, keepCheckpoints: 2 }), plan);
-});
-
-test('retention: checkpoints, incomplete checkpoints and aggregates', () => {
-  const ck = (w: number) => checkpointKeys('r', w);
-  const keys = [
-    ...checkpointFiles('r', 10),
-    ...checkpointFiles('r', 20),
-    ck(30).model, // incomplete and older than the newest complete one (40): abandoned
-    ...checkpointFiles('r', 40),
-    ck(50).model, // incomplete and newer than 40: may still be uploading
-    ck(50).config,
-    aggregateKey('r', 5),
-    aggregateKey('r', 40),
-    aggregateKey('r', 45),
-  ];
-  const options = { currentWindow: 1000, keepWindows: 10, keepCheckpoints: 1 };
-  assert.deepEqual(retentionPlan(keys, options), [
-    aggregateKey('r', 5),
-    ck(10).manifest,
-    ck(10).config,
-    ck(10).model,
-    ck(20).manifest,
-    ck(20).config,
-    ck(20).model,
-    ck(30).model,
-  ]);
-  // Keeping 3 checkpoints keeps the aggregates from 10 on.
-  assert.deepEqual(retentionPlan(keys, { ...options, keepCheckpoints: 3 }), [
-    aggregateKey('r', 5),
-    ck(30).model,
-  ]);
-  // No complete checkpoint at all: every aggregate stays (a newcomer replays from window 0).
-  const noCheckpoint = [aggregateKey('r', 1), selectionKey('r', 1), ck(2).model];
-  assert.deepEqual(retentionPlan(noCheckpoint, options), [selectionKey('r', 1)]);
-  // Runs are independent: another run's checkpoints do not protect this run's aggregates.
-  const twoRuns = [...checkpointFiles('s', 40), aggregateKey('r', 5), aggregateKey('s', 5)];
-  assert.deepEqual(retentionPlan(twoRuns, options), [aggregateKey('s', 5)]);
-});
-
-test('retention: nothing goes while the floor is below window 0; bad options are refused', () => {
-  const keys = windowKeys('r', 0).concat(windowKeys('r', 1));
-  assert.deepEqual(retentionPlan(keys, { currentWindow: 3, keepWindows: 5, keepCheckpoints: 1 }), []);
-  assert.deepEqual(retentionPlan(keys, { currentWindow: 1, keepWindows: 0, keepCheckpoints: 1 }), [
-    scoreKey('r', 0, ALICE),
-    selectionKey('r', 0),
-    updateKey('r', 0, BOB),
-    updateKey('r', 0, ALICE),
-  ]);
-  for (const bad of [
-    { currentWindow: -1, keepWindows: 1, keepCheckpoints: 1 },
-    { currentWindow: 1, keepWindows: 1.5, keepCheckpoints: 1 },
-    { currentWindow: 1, keepWindows: 1, keepCheckpoints: 0 },
-  ]) {
-    assert.throws(
-      () => retentionPlan([], bad),
-      (e: unknown) => e instanceof Error && 'reason' in e && e.reason === 'BAD_RETENTION',
-    );
   }
 });

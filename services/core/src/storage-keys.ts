@@ -23,7 +23,7 @@
  *   and a selection or aggregate is an input other replicas may already have applied, so a correction
  *   is a new window's object, never a silent rewrite. ({@link keyAllowsOverwrite})
  *
- * Pure: no I/O. Old windows are removed by {@link retentionPlan}.
+ * Pure: no I/O. Old windows are removed by `retentionPlan` (retention-plan.ts).
  */
 import { BITTENSOR_SS58_PREFIX, decodeSs58, encodeSs58 } from './hotkey-signature.js';
 import { InvalidArgumentError, describeValue } from './errors.js';
@@ -292,85 +292,4 @@ export function windowFromKey(key: string): number | undefined {
 /** True only for `LATEST`: every other layout key, and every non-layout key, is write-once. */
 export function keyAllowsOverwrite(key: string): boolean {
   return tryParseKey(key)?.kind === 'latest';
-}
-
-/** Options of {@link retentionPlan}. */
-export interface RetentionOptions {
-  /** The run's current window. */
-  readonly currentWindow: number;
-  /** Objects of windows `>= currentWindow - keepWindows` are always kept. */
-  readonly keepWindows: number;
-  /** How many complete checkpoints (all three files) to keep, newest first; at least 1. */
-  readonly keepCheckpoints: number;
-}
-
-function checkCount(value: number, min: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(
-      `Expected an integer >= ${min} for ${what} but received ${describeValue(value)}`,
-      { reason: 'BAD_RETENTION' },
-    );
-  }
-}
-
-const checkpointRank: Readonly<Record<CheckpointFile, number>> = {
-  'manifest.json': 0,
-  'config.json': 1,
-  'model.safetensors': 2,
-};
-
-/**
- * The keys garbage collection may delete, decided from a listing alone (pure; call it per run, since
- * windows are per run). Rules, each one a "never":
- * - never a key outside the layout (someone else's object) and never `LATEST`;
- * - never anything of a window `>= currentWindow - keepWindows`;
- * - never the newest `keepCheckpoints` complete checkpoints, nor an incomplete checkpoint newer than the
- *   newest complete one (it may still be uploading);
- * - never an aggregate at or after the oldest kept checkpoint (a newcomer replays the aggregates since
- *   the checkpoint it loads), and no aggregate at all while the run has no complete checkpoint.
- * Everything else of an old window goes: updates, selections, scores, older checkpoints. The plan is
- * ordered by window, and within a checkpoint the manifest first, so an interrupted deletion leaves a
- * checkpoint without manifest (ignored by readers), never a manifest naming missing files.
- */
-export function retentionPlan(keys: readonly string[], options: RetentionOptions): string[] {
-  checkCount(options.currentWindow, 0, 'currentWindow');
-  checkCount(options.keepWindows, 0, 'keepWindows');
-  checkCount(options.keepCheckpoints, 1, 'keepCheckpoints');
-  const floor = options.currentWindow - options.keepWindows;
-  const parsed = new Map<string, StorageKey>();
-  const checkpointFiles = new Map<string, Map<number, number>>(); // run -> window -> file count
-  for (const key of keys) {
-    const entry = parsed.has(key) ? undefined : tryParseKey(key);
-    if (entry === undefined) continue;
-    parsed.set(key, entry);
-    if (entry.kind !== 'checkpoint') continue;
-    const windows = checkpointFiles.get(entry.run) ?? new Map<number, number>();
-    windows.set(entry.window, (windows.get(entry.window) ?? 0) + 1);
-    checkpointFiles.set(entry.run, windows);
-  }
-  const keptCheckpoints = new Map<string, { kept: Set<number>; newest: number; replayFrom: number }>();
-  for (const [run, windows] of checkpointFiles) {
-    const complete = [...windows]
-      .filter(([, count]) => count === CHECKPOINT_FILES.length)
-      .map(([window]) => window)
-      .sort((a, b) => b - a);
-    const kept = complete.slice(0, options.keepCheckpoints);
-    const replayFrom = kept.length === 0 ? 0 : Math.min(...kept);
-    keptCheckpoints.set(run, { kept: new Set(kept), newest: complete[0] ?? -1, replayFrom });
-  }
-  const doomed: { key: string; window: number; rank: number }[] = [];
-  for (const [key, entry] of parsed) {
-    if (entry.kind === 'latest' || entry.window >= floor) continue;
-    const checkpoints = keptCheckpoints.get(entry.run);
-    if (entry.kind === 'checkpoint') {
-      if (checkpoints === undefined) continue; // unreachable: every checkpoint key registered its run
-      if (checkpoints.kept.has(entry.window) || entry.window > checkpoints.newest) continue;
-      doomed.push({ key, window: entry.window, rank: checkpointRank[entry.file] });
-      continue;
-    }
-    if (entry.kind === 'aggregate' && entry.window >= (checkpoints?.replayFrom ?? 0)) continue;
-    doomed.push({ key, window: entry.window, rank: 3 });
-  }
-  doomed.sort((a, b) => a.window - b.window || a.rank - b.rank || (a.key < b.key ? -1 : 1));
-  return doomed.map((entry) => entry.key);
 }

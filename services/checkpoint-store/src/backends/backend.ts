@@ -10,6 +10,10 @@
  *   different bytes are refused (`OBJECT_EXISTS`) unless `overwrite` is set.
  * - **Typed failures** ({@link StoreError} with a {@link StoreReason}): nothing partially written is
  *   visible after any failure.
+ * - **Listings describe what they list.** An object the backend cannot describe (no content hash: put
+ *   into the bucket by another tool, `aws s3 cp`, `mc cp`) is left out of `objects`, never reported with
+ *   a made-up hash, and named in `foreign` with its size, so one such object does not fail a listing
+ *   and the bucket's usage still counts it. `head` and `get` of its key fail (`PEER_BAD_REPLY`).
  */
 import { CohortError, Code, InvalidArgumentError } from '@cohort/core';
 import type { CohortErrorOptions } from '@cohort/core';
@@ -46,9 +50,17 @@ export interface ByteRange {
   readonly length?: number | undefined;
 }
 
+/** An object a listing met but cannot describe: it has no content hash (another tool put it there). */
+export interface ForeignObject {
+  readonly key: string;
+  readonly sizeBytes: number;
+}
+
 /** A page of a listing, keys ascending. */
 export interface ListPage {
   readonly objects: ObjectMeta[];
+  /** Objects of this page left out of `objects` because they have no content hash; absent when none. */
+  readonly foreign?: readonly ForeignObject[] | undefined;
   /** Absent on the last page. */
   readonly nextPageToken?: string | undefined;
 }

@@ -102,6 +102,34 @@ test('idempotent by content; OBJECT_EXISTS unless overwrite', async () => {
   );
 });
 
+test('a put of a write-once key that exists only hashes its stream: no temp file', async () => {
+  const root = await freshRoot();
+  const backend = await openBackend(root);
+  const key = 'cohort/v1/r/aggregates/1';
+  const data = randomBytes(200_000);
+  const first = await backend.put(key, chunks(data), { maxBytes: MAX });
+  let tempFiles = -1;
+  async function* watched(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+    yield* chunks(bytes);
+    tempFiles = (await filesUnder(path.join(root, 'tmp'))).length; // the whole stream has been taken
+  }
+  const again = await backend.put(key, watched(data), { maxBytes: MAX });
+  assert.deepEqual([again.created, again.meta, tempFiles], [false, first.meta, 0]);
+  tempFiles = -1;
+  await assert.rejects(
+    backend.put(key, watched(randomBytes(200_000)), { maxBytes: MAX }),
+    reason('OBJECT_EXISTS'),
+  );
+  assert.equal(tempFiles, 0);
+  // The stream is checked as any other: its cap and its declared size and hash.
+  await assert.rejects(backend.put(key, chunks(data), { maxBytes: 1000 }), reason('TOO_LARGE'));
+  await assert.rejects(
+    backend.put(key, chunks(data), { maxBytes: MAX, expectedSize: data.length - 1 }),
+    reason('SIZE_MISMATCH'),
+  );
+  assert.ok((await getBytes(backend, key)).equals(data));
+});
+
 test('refused uploads leave nothing behind, and an old object intact', async () => {
   const root = await freshRoot();
   const backend = await openBackend(root);

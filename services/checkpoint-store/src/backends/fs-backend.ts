@@ -2,12 +2,12 @@
  * The filesystem backend: an operator's bucket as a folder (a local disk, a PersistentVolume). Objects
  * are plain files under `objects/`, mirroring their keys, with a metadata record each under `meta/`
  * (layout: fs-layout.ts). A put streams into `tmp/` while hashing and publishes with a rename or link
- * (fs-write.ts); a reader trusts a record only when it matches the data file's inode and size, and
- * rebuilds it otherwise (fs-read.ts). Readers and the publish step of writers hold the key's lock, so in
- * this process a reader sees the old object or the new one, never a mix; a get streams from the handle
- * it opened, so it keeps its bytes even if the key is overwritten or deleted meanwhile. One process
- * owns a root; another process on the same root stays correct (link is exclusive, records are checked)
- * but may trigger rehashes.
+ * (fs-write.ts), or only hashes the stream when its write-once key exists already; a reader trusts a
+ * record only when it matches the data file's inode and size, and rebuilds it otherwise (fs-read.ts).
+ * Readers and the publish step of writers hold the key's lock, so in this process a reader sees the old
+ * object or the new one, never a mix; a get streams from the handle it opened, so it keeps its bytes
+ * even if the key is overwritten or deleted meanwhile. One process owns a root; another process on the
+ * same root stays correct (link is exclusive, records are checked) but may trigger rehashes.
  */
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +21,7 @@ import { createFsReader } from './fs-read.js';
 import { sweepLeftovers } from './fs-sweep.js';
 import { ensureDir, errnoOf, fsyncDir, pruneEmptyDirs } from './fs-util.js';
 import { walkKeys } from './fs-walk.js';
-import { publishUpload, receiveUpload } from './fs-write.js';
+import { hashUpload, publishUpload, receiveUpload } from './fs-write.js';
 import { createKeyLock } from './key-lock.js';
 
 /** Options of {@link createFsBackend}. */
@@ -123,12 +123,18 @@ export async function createFsBackend(options: FsBackendOptions): Promise<Object
         throw new StoreError('TOO_LARGE', `${expectedSize} bytes exceed the cap of ${maxBytes}`);
       }
       throwIfAborted(signal, 'upload');
-      if (expectedBlake2b256 !== undefined && !overwrite) {
+      const existing = overwrite ? undefined : await head(key);
+      if (existing !== undefined) {
         // Refuse before the upload streams in when the answer is already known.
-        const existing = await head(key);
-        if (existing !== undefined && !sameBytes(existing.blake2b256, expectedBlake2b256)) {
+        if (expectedBlake2b256 !== undefined && !sameBytes(existing.blake2b256, expectedBlake2b256)) {
           throw new StoreError('OBJECT_EXISTS', `${key} exists with other content`);
         }
+        // A write-once key that exists can only end in `created: false`: hash the stream, write nothing.
+        const { sizeBytes, blake2b256 } = await hashUpload(source, putOptions);
+        if (sizeBytes === existing.sizeBytes && sameBytes(blake2b256, existing.blake2b256)) {
+          return { meta: existing, created: false };
+        }
+        throw new StoreError('OBJECT_EXISTS', `${key} exists with other content`);
       }
       const received = await receiveUpload(layout, key, source, putOptions, now);
       try {

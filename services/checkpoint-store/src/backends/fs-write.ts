@@ -32,6 +32,52 @@ export interface ReceivedUpload {
   readonly inode: bigint;
 }
 
+/** Refuse a stream as soon as it passes `maxBytes` or the expected size. */
+function checkRunningSize(size: number, { maxBytes, expectedSize }: PutOptions): void {
+  if (size > maxBytes) {
+    throw new StoreError('TOO_LARGE', `the object passed its cap of ${maxBytes} bytes`);
+  }
+  if (expectedSize !== undefined && size > expectedSize) {
+    throw new StoreError('SIZE_MISMATCH', `the stream passed the expected ${expectedSize} bytes`);
+  }
+}
+
+/** Refuse a whole stream of another size or hash than expected. */
+function checkWhole(
+  size: number,
+  digest: Uint8Array,
+  { expectedSize, expectedBlake2b256 }: PutOptions,
+): void {
+  if (expectedSize !== undefined && size !== expectedSize) {
+    throw new StoreError('SIZE_MISMATCH', `expected ${expectedSize} bytes but the stream had ${size}`);
+  }
+  if (expectedBlake2b256 !== undefined && !sameBytes(digest, expectedBlake2b256)) {
+    throw new StoreError('HASH_MISMATCH', 'the stream does not hash to the expected BLAKE2b-256');
+  }
+}
+
+/**
+ * Read and check `source` as {@link receiveUpload} does, storing nothing: for a write-once key that
+ * exists, where the put can only end in `created: false` or `OBJECT_EXISTS`, so re-publishing a big
+ * checkpoint costs no temp file on a nearly full disk.
+ */
+export async function hashUpload(
+  source: AsyncIterable<Uint8Array>,
+  options: PutOptions,
+): Promise<{ sizeBytes: number; blake2b256: Uint8Array }> {
+  const hasher = await createStreamHasher();
+  let size = 0;
+  for await (const chunk of abortableSource(source, options.signal)) {
+    size += chunk.length;
+    checkRunningSize(size, options);
+    hasher.update(chunk);
+  }
+  const digest = hasher.digest();
+  checkWhole(size, digest, options);
+  throwIfAborted(options.signal, 'upload');
+  return { sizeBytes: size, blake2b256: digest };
+}
+
 /**
  * Stream `source` into a new temp file, hashing as it goes. Refuses (and deletes the temp file) as
  * soon as the stream passes `maxBytes` or `expectedSize`, on a size or hash mismatch at the end, and
@@ -44,7 +90,7 @@ export async function receiveUpload(
   options: PutOptions,
   nowMs: () => number,
 ): Promise<ReceivedUpload> {
-  const { maxBytes, expectedSize, expectedBlake2b256, signal } = options;
+  const { signal } = options;
   const temp = layout.tempPath();
   const handle = await open(temp, 'wx').catch((error: unknown) => {
     throw backendError('creating a temp file', error);
@@ -55,23 +101,13 @@ export async function receiveUpload(
   try {
     for await (const chunk of abortableSource(source, signal)) {
       size += chunk.length;
-      if (size > maxBytes) {
-        throw new StoreError('TOO_LARGE', `the object passed its cap of ${maxBytes} bytes`);
-      }
-      if (expectedSize !== undefined && size > expectedSize) {
-        throw new StoreError('SIZE_MISMATCH', `the stream passed the expected ${expectedSize} bytes`);
-      }
+      checkRunningSize(size, options);
       await writer.write(chunk);
       hasher.update(chunk); // while the previous block is being written
     }
     await writer.flush();
-    if (expectedSize !== undefined && size !== expectedSize) {
-      throw new StoreError('SIZE_MISMATCH', `expected ${expectedSize} bytes but the stream had ${size}`);
-    }
     const digest = hasher.digest();
-    if (expectedBlake2b256 !== undefined && !sameBytes(digest, expectedBlake2b256)) {
-      throw new StoreError('HASH_MISMATCH', 'the stream does not hash to the expected BLAKE2b-256');
-    }
+    checkWhole(size, digest, options);
     throwIfAborted(signal, 'upload');
     await handle.sync();
     const st = await handle.stat({ bigint: true });

@@ -10,7 +10,8 @@
  *   and again just before publishing. S3 has no portable create-only PUT, so two writers racing on
  *   one key within that last instant can both succeed; the protocol gives each key one writer.
  * - **Typed failures**: s3-errors.ts maps replies and socket errors to {@link StoreReason}s.
- * A listing costs one LIST plus one HEAD per object (metadata is not in S3 listings).
+ * A listing costs one LIST plus one HEAD per object (metadata is not in S3 listings). An object without
+ * our metadata (copied in with `aws s3 cp` or `mc cp`) is left out of it and named in `foreign`.
  */
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
@@ -18,10 +19,16 @@ import { InvalidArgumentError, validateKey, validateKeyPrefix } from '@cohort/co
 import type { Client } from 'minio';
 import { throwIfAborted } from './abortable-source.js';
 import { StoreError, checkPutOptions } from './backend.js';
-import type { ByteRange, ListPage, ObjectBackend, ObjectMeta, PutOptions } from './backend.js';
+import type { ByteRange, ForeignObject, ListPage, ObjectBackend, ObjectMeta, PutOptions } from './backend.js';
 import { responseBody } from './s3-body.js';
 import { toStoreError } from './s3-errors.js';
-import { DEFAULT_CONTENT_TYPE, metaFromHeaders, metaFromStat, objectSize } from './s3-meta.js';
+import {
+  DEFAULT_CONTENT_TYPE,
+  metaFromHeaders,
+  metaFromStat,
+  objectSize,
+  statHasContentHash,
+} from './s3-meta.js';
 import { createS3Client, partSizeFor, resolveS3Options } from './s3-options.js';
 import type { ResolvedS3Options, S3BackendOptions } from './s3-options.js';
 import { receiveParts } from './s3-receive.js';
@@ -33,6 +40,8 @@ export type { S3BackendOptions } from './s3-options.js';
 
 /** Largest list page, and the size of a page when none is asked for (S3's own maximum). */
 export const S3_LIST_PAGE_MAX = 1000;
+/** Foreign keys remembered as already reported; past this many the memory starts over. */
+const FOREIGN_REPORTED_MAX = 10_000;
 /** Longest validity of a presigned URL (SigV4 allows 7 days). */
 export const S3_PRESIGN_MAX_SECONDS = 7 * 24 * 3600;
 
@@ -59,6 +68,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 export class S3Backend implements ObjectBackend {
   readonly kind = 's3' as const;
   private closed = false;
+  private readonly reportedForeign = new Set<string>();
 
   constructor(
     private readonly options: ResolvedS3Options,
@@ -225,11 +235,46 @@ export class S3Backend implements ObjectBackend {
     const keys = page.objects
       .map((item) => item.name)
       .filter((name): name is string => name !== undefined && !name.startsWith(TMP_PREFIX) && isKey(name));
-    // Objects deleted between the listing and their HEAD are left out.
-    const metas = await mapLimit(keys, listConcurrency, (key) => this.head(key, signal));
-    const objects = metas.filter((meta): meta is ObjectMeta => meta !== undefined);
+    const described = await mapLimit(keys, listConcurrency, (key) => this.describe(key, signal));
+    const objects: ObjectMeta[] = [];
+    const foreign: ForeignObject[] = [];
+    for (const entry of described) {
+      // Objects deleted between the listing and their HEAD are left out.
+      if (entry === undefined) continue;
+      if ('blake2b256' in entry) objects.push(entry);
+      else foreign.push(entry);
+    }
     const token = page.isTruncated ? page.nextContinuationToken : '';
-    return token === '' || token === undefined ? { objects } : { objects, nextPageToken: token };
+    return {
+      objects,
+      ...(foreign.length === 0 ? {} : { foreign }),
+      ...(token === '' || token === undefined ? {} : { nextPageToken: token }),
+    };
+  }
+
+  /**
+   * A listed key's metadata; its size alone when it has no metadata of ours (reported once); undefined
+   * when it is gone.
+   */
+  private async describe(key: string, signal?: AbortSignal): Promise<ObjectMeta | ForeignObject | undefined> {
+    let stat: Awaited<ReturnType<Client['statObject']>>;
+    try {
+      stat = await withSignal(signal, () => this.client.statObject(this.options.bucket, key));
+    } catch (error) {
+      const mapped = toStoreError(error, `head ${key}`, signal);
+      if (mapped.reason === 'NOT_FOUND') return undefined;
+      throw mapped;
+    }
+    // metaFromStat refuses a reply without a usable size, foreign or not.
+    if (statHasContentHash(stat) || !Number.isSafeInteger(stat.size) || stat.size < 0) {
+      return metaFromStat(key, stat);
+    }
+    if (!this.reportedForeign.has(key)) {
+      if (this.reportedForeign.size >= FOREIGN_REPORTED_MAX) this.reportedForeign.clear();
+      this.reportedForeign.add(key);
+      this.options.onForeign?.(key, stat.size);
+    }
+    return { key, sizeBytes: stat.size };
   }
 
   async delete(key: string): Promise<boolean> {

@@ -56,6 +56,15 @@ export function objectSize(key: string, headers: IncomingHttpHeaders, ranged: bo
   return Number(length);
 }
 
+/**
+ * True when a `statObject` result carries a well-formed content hash. An object without one was put
+ * into the bucket by another tool: a listing leaves it out (`foreign`), `head` and `get` refuse it.
+ */
+export function statHasContentHash(stat: { metaData: Record<string, unknown> }): boolean {
+  const hex = stat.metaData[BLAKE2B_HEADER.slice('x-amz-meta-'.length)];
+  return typeof hex === 'string' && HEX_256.test(hex.trim().toLowerCase());
+}
+
 /** The {@link ObjectMeta} of `key` from `minio`'s `statObject` result (a HEAD reply, digested). */
 export function metaFromStat(
   key: string,

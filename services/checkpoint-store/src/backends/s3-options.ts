@@ -39,6 +39,11 @@ export interface S3BackendOptions {
   readonly listConcurrency?: number | undefined;
   /** Clock of `storedUnixMs` (default `Date.now`). */
   readonly now?: (() => number) | undefined;
+  /**
+   * Called the first time a listing meets an object without our metadata (another tool put it into
+   * the bucket), for a log line; the listing leaves it out and names it in `foreign`.
+   */
+  readonly onForeign?: ((key: string, sizeBytes: number) => void) | undefined;
 }
 
 /** S3's smallest part (except the last) and its part-count limit. */

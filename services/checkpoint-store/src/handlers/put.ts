@@ -2,12 +2,14 @@
  * Put: a header (key, optional size and expected hash, content type), then data chunks, streamed into
  * this operator's backend without buffering the object. The backend hashes while streaming and makes
  * the object visible atomically; the same bytes under the same key succeed again (`created: false`).
+ * With a bucket limit, capacity is held before the bytes are stored (bucket-usage.ts).
  */
 import { InvalidArgumentError, keyAllowsOverwrite, validateKey } from '@cohort/core';
 import type { CallContext } from '@cohort/kit';
 import type { PutRequest } from '@cohort/proto/cohort/store/v1/checkpoint_store';
 
 import { StoreError } from '../backends/backend.js';
+import type { Reservation } from '../bucket-usage.js';
 import type { StoreDeps } from './store-deps.js';
 import { objectInfo } from './store-deps.js';
 
@@ -22,6 +24,34 @@ async function* chunksAfterHeader(iterator: AsyncIterator<PutRequest>): AsyncIte
     }
     yield part.value;
   }
+}
+
+/**
+ * Capacity for one upload, held before its first byte is stored. A declared size that does not fit is
+ * BUCKET_FULL, unless the write-once key already holds an object of that size (and hash, when one is
+ * expected): such a put can only answer `created: false`, so re-publishing a checkpoint into a nearly
+ * full bucket needs no room; one of another size or hash is OBJECT_EXISTS at once. An undeclared
+ * upload holds nothing yet and grows its hold as its bytes arrive.
+ */
+async function holdCapacity(
+  deps: StoreDeps,
+  key: string,
+  declared: number | undefined,
+  expected: Uint8Array | undefined,
+  overwrite: boolean,
+): Promise<Reservation> {
+  if (declared === undefined) return deps.usage.reserveAsReceived();
+  if (overwrite || declared <= deps.usage.available) return deps.usage.reserve(declared);
+  const existing = await deps.own.head(key);
+  // Absent: BUCKET_FULL (unless space was freed during the head).
+  if (existing === undefined) return deps.usage.reserve(declared);
+  const sameHash = expected === undefined || Buffer.from(existing.blake2b256).equals(expected);
+  if (existing.sizeBytes !== declared || !sameHash) {
+    throw new StoreError('OBJECT_EXISTS', `${key} exists with other content`);
+  }
+  // Only a concurrent delete of the key could make this put store bytes without a hold: at most one
+  // object past the limit, counted by `stored` all the same.
+  return deps.usage.reserve(0);
 }
 
 /** The Put handler. */
@@ -41,40 +71,40 @@ export function createPut(deps: StoreDeps) {
           reason: 'PUT_PROTOCOL',
         });
       }
+      // A size of 0 is "not declared" on the wire (an empty object declares nothing either).
+      const declared = header.sizeBytes > 0n ? Number(header.sizeBytes) : undefined;
+      const expected = header.expectedBlake2b256.length === 32 ? header.expectedBlake2b256 : undefined;
+      const overwrite = keyAllowsOverwrite(key);
+      const replaced = overwrite && deps.usage.limited ? ((await deps.own.head(key))?.sizeBytes ?? 0) : 0;
+      const reservation = await holdCapacity(deps, key, declared, expected, overwrite);
       let received = 0;
+      let growing = declared === undefined;
       const counted = async function* () {
         for await (const chunk of chunksAfterHeader(iterator)) {
           received += chunk.length;
+          // An undeclared stream holds capacity before each chunk goes on (BUCKET_FULL when it does not
+          // fit), unless its write-once key exists: then nothing can be stored, as in holdCapacity.
+          if (growing) {
+            try {
+              reservation.growTo(Math.max(0, received - replaced));
+            } catch (error) {
+              if (overwrite || (await deps.own.head(key)) === undefined) throw error;
+              growing = false;
+            }
+          }
           yield chunk;
         }
       };
-      const declared = header.sizeBytes > 0n ? Number(header.sizeBytes) : undefined;
-      const overwrite = keyAllowsOverwrite(key);
-      const replaced = overwrite && deps.usage.limited ? ((await deps.own.head(key))?.sizeBytes ?? 0) : 0;
-      // Capacity is reserved before the first byte: a put that cannot fit fails at once or at the cap.
-      const reservation = deps.usage.reserve(declared, deps.maxObjectBytes);
       let stored;
       try {
         stored = await deps.own.put(key, counted(), {
-          maxBytes: Math.min(deps.maxObjectBytes, reservation.bytes + replaced),
+          maxBytes: deps.maxObjectBytes,
           expectedSize: declared,
-          expectedBlake2b256: header.expectedBlake2b256.length === 32 ? header.expectedBlake2b256 : undefined,
+          expectedBlake2b256: expected,
           overwrite,
           contentType: header.contentType === '' ? undefined : header.contentType,
           signal: ctx.signal,
         });
-      } catch (error) {
-        const capped = reservation.bytes + replaced < deps.maxObjectBytes;
-        if (capped && error instanceof StoreError && error.reason === 'TOO_LARGE') {
-          throw new StoreError(
-            'BUCKET_FULL',
-            `${key}: the bucket's size limit leaves ${reservation.bytes} bytes`,
-            {
-              cause: error,
-            },
-          );
-        }
-        throw error;
       } finally {
         reservation.release();
       }
