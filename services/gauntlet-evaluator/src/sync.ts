@@ -27,7 +27,12 @@ import {
   parseLatest,
 } from '@cohort/core';
 import { fetchTrustedAggregate } from '@cohort/kit';
-import { CheckpointRejected, listCheckpointWindows, loadCheckpoint } from '@cohort/replica';
+import {
+  CheckpointRejected,
+  aggregateBytesBound,
+  listCheckpointWindows,
+  loadCheckpoint,
+} from '@cohort/replica';
 
 import type { EvaluatorDeps } from './deps.js';
 import { CannotScoreError, NotReadyError } from './errors.js';
@@ -35,8 +40,9 @@ import { CannotScoreError, NotReadyError } from './errors.js';
 /** Window `window`'s aggregate, trusted (kit's fetchTrustedAggregate), or undefined while unpublished. */
 async function trustedAggregate(deps: EvaluatorDeps, window: number): Promise<Uint8Array | undefined> {
   const { store, runId, trust, signal, log } = deps;
+  const maxAggregateBytes = aggregateBytesBound(deps.parameterCount);
   try {
-    return (await fetchTrustedAggregate({ store, runId, trust, signal }, window))?.bytes;
+    return (await fetchTrustedAggregate({ store, runId, trust, signal, maxAggregateBytes }, window))?.bytes;
   } catch (error) {
     if (!(error instanceof AggregateRefused)) throw error;
     log.error('aggregate_refused', { window, reason: error.reason, detail: error.message });

@@ -8,6 +8,8 @@
  */
 import {
   AggregateRefused,
+  CohortError,
+  MAX_SELECTION_BYTES,
   aggregateKey,
   checkAggregate,
   decodeSs58,
@@ -61,6 +63,8 @@ export interface AggregateFetch {
   readonly runId: string;
   readonly trust: AggregateTrust;
   readonly signal?: AbortSignal;
+  /** Largest aggregate accepted (replica's aggregateBytesBound); default: the store client's cap. */
+  readonly maxAggregateBytes?: number;
 }
 
 /**
@@ -73,7 +77,17 @@ export async function fetchSelection(
   window: number,
   signal?: AbortSignal,
 ): Promise<Selection | undefined> {
-  const doc = await store.get(selectionKey(runId, window), signal ? { signal } : {});
+  let doc;
+  try {
+    doc = await store.get(selectionKey(runId, window), {
+      maxBytes: MAX_SELECTION_BYTES,
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    // An oversized document is a bad selection, refused before a byte of it is buffered.
+    if (error instanceof CohortError && error.reason === 'TOO_LARGE') throw new SelectionError(error.message);
+    throw error;
+  }
   return doc && parseSelection(doc.bytes, { runId, window });
 }
 
@@ -86,8 +100,11 @@ export async function fetchTrustedAggregate(
   source: AggregateFetch,
   window: number,
 ): Promise<TrustedAggregate | undefined> {
-  const { store, runId, trust, signal } = source;
-  const stored = await store.get(aggregateKey(runId, window), signal ? { signal } : {});
+  const { store, runId, trust, signal, maxAggregateBytes } = source;
+  const stored = await store.get(aggregateKey(runId, window), {
+    ...(signal ? { signal } : {}),
+    ...(maxAggregateBytes === undefined ? {} : { maxBytes: maxAggregateBytes }),
+  });
   if (stored === undefined) return undefined;
   let selection: Selection | undefined;
   if (trust.selectionValidator !== undefined) {
