@@ -59,3 +59,14 @@ describe('checkpoint-store writers', () => {
     }
   });
 });
+
+test('the evaluator’s and the aggregator’s scratch volumes are bounded (checkpoints land there)', () => {
+  const volume = (role: string, name: string) => {
+    const spec = find(render({ set: { role } }), 'Deployment', name).spec as {
+      template: { spec: { volumes: { name: string; emptyDir?: { sizeLimit?: string } }[] } };
+    };
+    return spec.template.spec.volumes.find((v) => v.name === 'state')?.emptyDir?.sizeLimit;
+  };
+  assert.equal(volume('validator', 'rel-cohort-gauntlet-evaluator'), '50Gi');
+  assert.equal(volume('aggregator', 'rel-cohort-aggregator'), '100Gi');
+});
