@@ -11,7 +11,7 @@ import { StoreError } from '../backends/backend.js';
 import { createStreamHasher } from '../backends/stream-hash.js';
 import { reasonOf } from './put.js';
 import type { StoreDeps } from './store-deps.js';
-import { bucketFor, objectInfo, readFrom } from './store-deps.js';
+import { bucketFor, objectInfo } from './store-deps.js';
 
 /** Re-chunk a byte stream into pieces of at most `size` bytes. */
 async function* rechunk(body: AsyncIterable<Uint8Array>, size: number): AsyncIterable<Uint8Array> {
@@ -25,6 +25,7 @@ async function* rechunk(body: AsyncIterable<Uint8Array>, size: number): AsyncIte
 export function createGet(deps: StoreDeps) {
   return async function* get(request: GetRequest, ctx: CallContext) {
     const done = deps.metrics.time('get');
+    let release = (): void => undefined;
     try {
       const key = validateKey(request.key);
       const peer = bucketFor(deps, request.bucket, key);
@@ -32,7 +33,18 @@ export function createGet(deps: StoreDeps) {
         request.offset > 0n || request.length > 0n
           ? { offset: Number(request.offset), length: Number(request.length) }
           : undefined;
-      const { meta, body } = await readFrom(deps, peer, (b) => b.get(key, range, ctx.signal), ctx.signal);
+      // A peer's body streams under its pool slot until it is consumed (PeerPool.runStreaming).
+      let got = peer === undefined ? await deps.own.get(key, range, ctx.signal) : undefined;
+      if (peer !== undefined) {
+        const streaming = await deps.peers.runStreaming(
+          peer,
+          (b) => b.get(key, range, ctx.signal),
+          ctx.signal,
+        );
+        release = streaming.release;
+        got = streaming;
+      }
+      const { meta, body } = got!;
       yield { part: { case: 'info' as const, value: objectInfo(deps, peer, meta) } };
       const hasher = range === undefined && peer !== undefined ? await createStreamHasher() : undefined;
       let sent = 0;
@@ -60,6 +72,7 @@ export function createGet(deps: StoreDeps) {
       deps.metrics.request('get', reasonOf(error));
       throw error;
     } finally {
+      release();
       done();
     }
   };

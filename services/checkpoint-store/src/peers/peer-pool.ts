@@ -63,6 +63,41 @@ export class PeerPool {
     );
   }
 
+  /**
+   * Like {@link run} for a read whose body streams after `fn` resolves: the slot is held until the body
+   * is consumed or fails, `signal` aborts, or the caller calls `release` (idempotent; call it in a
+   * `finally`), so a long download stays within the peer's concurrency and its client is never closed as
+   * idle under it.
+   */
+  async runStreaming<M>(
+    peer: PeerBucket,
+    fn: (backend: ObjectBackend) => Promise<{ meta: M; body: AsyncIterable<Uint8Array> }>,
+    signal?: AbortSignal,
+  ): Promise<{ meta: M; body: AsyncIterable<Uint8Array>; release: () => void }> {
+    const entry = this.#entry(peer);
+    const release = await entry.semaphore.acquire(signal);
+    let released = false;
+    const done = (): void => {
+      if (released) return;
+      released = true;
+      signal?.removeEventListener('abort', done);
+      entry.lastUsed = this.#now();
+      release();
+    };
+    signal?.addEventListener('abort', done, { once: true });
+    try {
+      const { meta, body } = await withRetries(
+        async () => fn(await entry.backend),
+        this.#options.retry,
+        signal,
+      );
+      return { meta, body: holding(body, done), release: done };
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
   /** Close peers idle for longer than `idleMs`. */
   async sweep(): Promise<void> {
     const cutoff = this.#now() - this.#options.idleMs;
@@ -104,5 +139,14 @@ export class PeerPool {
     if (oldest === undefined) return;
     this.#peers.delete(oldest[0]);
     void oldest[1].backend.then((b) => b.close()).catch(() => undefined);
+  }
+}
+
+/** `body`, calling `done` once it ends, fails or is closed early. */
+async function* holding(body: AsyncIterable<Uint8Array>, done: () => void): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } finally {
+    done();
   }
 }

@@ -139,3 +139,60 @@ test('first-seen times are recorded once by the injected clock and bounded in nu
   assert.equal(seen.size, 2);
   assert.equal(seen.get('a'), undefined, 'the oldest is forgotten first');
 });
+
+test('a streamed body keeps its pool slot until it is consumed or released; no idle sweep closes it', async () => {
+  let clock = 0;
+  let closed = 0;
+  const body = (gate: Promise<void>) =>
+    (async function* () {
+      yield new Uint8Array([1]);
+      await gate;
+      yield new Uint8Array([2]);
+    })();
+  let open = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const backend = {
+    kind: 's3',
+    get: () => Promise.resolve({ meta: { key: 'k' }, body: body(gate) }),
+    close: () => {
+      closed++;
+      return Promise.resolve();
+    },
+  } as unknown as ObjectBackend;
+  const pool = new PeerPool({
+    createBackend: () => Promise.resolve(backend),
+    concurrencyPerPeer: 1,
+    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    maxPeers: 10,
+    idleMs: 1000,
+    now: () => clock,
+  });
+  const p = peer('http://slow:1');
+  const first = await pool.runStreaming(p, (b) => b.get('k'));
+  const chunks: number[] = [];
+  const reading = (async () => {
+    for await (const c of first.body) chunks.push(...c);
+  })();
+  // The only slot is held while the body streams: another read waits.
+  let secondDone = false;
+  const second = pool.run(p, (b) => b.get('k')).then(() => (secondDone = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(secondDone, false, 'the slot is held by the streaming body');
+  clock = 10_000; // long past idleMs
+  await pool.sweep();
+  assert.equal(closed, 0, 'a client streaming a body is never closed as idle');
+  open();
+  await reading;
+  await second;
+  assert.deepEqual(chunks, [1, 2]);
+  // A body never read is released by the caller.
+  const unread = await pool.runStreaming(p, (b) => b.get('k'));
+  unread.release();
+  unread.release(); // idempotent
+  await pool.run(p, () => Promise.resolve('free'));
+  // And by an aborted call.
+  const abort = new AbortController();
+  await pool.runStreaming(p, (b) => b.get('k'), abort.signal);
+  abort.abort();
+  assert.equal(await pool.run(p, () => Promise.resolve('free again')), 'free again');
+});

@@ -27,6 +27,20 @@ export class Semaphore {
     }
   }
 
+  /**
+   * Hold one slot until the returned release is called (idempotent): for work that outlives one call,
+   * such as a streamed body.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    await this.#acquire(signal);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#release();
+    };
+  }
+
   #acquire(signal?: AbortSignal): Promise<void> {
     if (this.#held < this.#limit) {
       this.#held++;
