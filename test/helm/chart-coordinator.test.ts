@@ -50,10 +50,19 @@ describe('leader election off', () => {
 });
 
 describe('the bucket commitment', () => {
+  const bridgeEnv = (options: RenderOptions) =>
+    containerEnv(find(render(options), 'Deployment', 'rel-cohort-chain-bridge'));
   const commit = (options: RenderOptions) => {
-    const env = coordinatorEnv(options);
+    const env = bridgeEnv(options);
     return { region: env.get('COHORT_COMMIT_REGION'), pathStyle: env.get('COHORT_COMMIT_PATH_STYLE') };
   };
+  test('is made by the chain-bridge in every role (ADR 0024: everyone reads everyone), not the coordinator', () => {
+    for (const role of ['miner', 'validator', 'aggregator']) {
+      const set = { role, 'storage.commit.enabled': true, 'storage.s3.endpoint': 'https://s3.example.org', 'storage.s3.bucket': 'b' };
+      assert.equal(bridgeEnv({ set }).get('COHORT_COMMIT_ENDPOINT'), 'https://s3.example.org', role);
+      if (role !== 'aggregator') assert.equal(coordinatorEnv({ set }).has('COHORT_COMMIT_ENDPOINT'), false, role);
+    }
+  });
   test("takes the bucket's region and addressing when unset: an AWS bucket commits its region", () => {
     assert.deepEqual(commit({ values: ['ci/keda-monitoring-values.yaml'] }), {
       region: 'eu-central-1',

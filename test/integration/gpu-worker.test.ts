@@ -175,6 +175,11 @@ describe('gpu-worker over gRPC (devnet, CPU, Brown)', () => {
     assert.equal(info.parameterCount, 7_226_496n);
     assert.equal(info.device, 'cpu');
     assert.equal(info.stateWindow, 0n);
+    assert.equal(
+      info.hotkey,
+      encodeSs58(MINER.publicKey),
+      'the key it signs with, for the coordinator to check',
+    );
     const fp = await a.client.getStateFingerprint({});
     assert.equal(fp.window, 0n);
     theta0 = hex(fp.stateFingerprint);

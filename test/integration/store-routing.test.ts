@@ -1,6 +1,7 @@
 /**
  * Reads routed to the owners' buckets (ADR 0024), with real parts: the subtensor runtime under
- * chopsticks holding the miners' and the aggregator's bucket commitments (set by their own hotkeys), a
+ * chopsticks holding the miners' bucket commitments (set by their own hotkeys) and the aggregator's
+ * (committed at start by its own chain-bridge, as an aggregator operator without a coordinator does), a
  * real chain-bridge listing them, and a real checkpoint-store (the validator's) routing by them. The
  * other operators' buckets are filesystem buckets on this machine (`file://` endpoints, allowed by
  * `COHORT_PEER_ENDPOINTS=any`), written through the store's own filesystem backend.
@@ -72,6 +73,7 @@ describe('checkpoint-store routes reads to the owners’ committed buckets', { t
   let nats: NatsServer;
   let root: string;
   let bridge: ServiceProcess;
+  let aggregatorBridge: ServiceProcess;
   let store: ServiceProcess;
   let client: StoreClient;
   const hotkeys: Record<string, string> = {};
@@ -137,20 +139,33 @@ describe('checkpoint-store routes reads to the owners’ committed buckets', { t
     await commit(MINER_A.hotkeyUri, netuid, encodeBucketCommitment(bucketOf('miner-a')));
     await commit(MINER_B.hotkeyUri, netuid, encodeBucketCommitment(bucketOf('miner-b')));
     await commit(MINER_C.hotkeyUri, netuid, Uint8Array.from([0x7f, 1, 2]));
-    await commit(AGGREGATOR.hotkeyUri, netuid, encodeBucketCommitment(bucketOf('aggregator')));
     nats = await startNatsServer();
     clock = startBlockClock(chain, 600);
-    bridge = spawnService('chain-bridge', {
+    const bridgeEnv = (uri: string, state: string) => ({
+      COHORT_CHAIN_URL: chain.url,
+      COHORT_NETUID: String(netuid),
+      COHORT_BLOCKS_PER_WINDOW: '5',
+      COHORT_HOTKEY_URI: uri,
+      COHORT_STATE_DIR: join(root, state),
+      COHORT_NATS_URL: nats.url,
+      COHORT_RUN_ID: RUN,
+    });
+    // The aggregator's operator runs no coordinator: its chain-bridge commits its bucket at start.
+    const agg = bucketOf('aggregator');
+    aggregatorBridge = spawnService('chain-bridge', {
       env: {
-        COHORT_CHAIN_URL: chain.url,
-        COHORT_NETUID: String(netuid),
-        COHORT_BLOCKS_PER_WINDOW: '5',
-        COHORT_HOTKEY_URI: VALIDATOR.hotkeyUri,
-        COHORT_STATE_DIR: join(root, 'bridge-state'),
-        COHORT_NATS_URL: nats.url,
-        COHORT_RUN_ID: RUN,
+        ...bridgeEnv(AGGREGATOR.hotkeyUri, 'aggregator-bridge'),
+        COHORT_COMMIT_ENDPOINT: agg.endpoint,
+        COHORT_COMMIT_BUCKET: agg.bucket,
+        COHORT_COMMIT_REGION: agg.region,
+        COHORT_COMMIT_PATH_STYLE: String(agg.pathStyle),
+        COHORT_COMMIT_ACCESS_KEY_ID: agg.accessKeyId,
+        COHORT_COMMIT_SECRET_ACCESS_KEY: agg.secretAccessKey,
       },
     });
+    const committed = await aggregatorBridge.waitForEvent('bucket_committed', 120_000);
+    assert.equal(committed.status, 'INCLUDED');
+    bridge = spawnService('chain-bridge', { env: bridgeEnv(VALIDATOR.hotkeyUri, 'bridge-state') });
     const bridgePorts = await bridge.ports();
     await bridge.waitForEvent('service_serving', 60_000);
 
@@ -192,6 +207,8 @@ describe('checkpoint-store routes reads to the owners’ committed buckets', { t
     client?.close();
     if (store !== undefined) assert.equal(await store.stop('SIGTERM'), 0, store.stderr());
     if (bridge !== undefined) assert.equal(await bridge.stop('SIGTERM'), 0, bridge.stderr());
+    if (aggregatorBridge !== undefined)
+      assert.equal(await aggregatorBridge.stop('SIGTERM'), 0, aggregatorBridge.stderr());
     await clock?.stop();
     await devchain?.stop();
     await nats?.dispose();

@@ -1,4 +1,4 @@
-import { commonFields, defineConfig, field, natsFields } from '@cohort/kit';
+import { bucketCommitFields, commonFields, defineConfig, field, natsFields } from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
 
 /**
@@ -9,6 +9,7 @@ import type { ConfigOf } from '@cohort/kit';
 export const configSpec = defineConfig('chain-bridge', {
   ...commonFields({ grpc: 50052, metrics: 9102 }),
   ...natsFields(),
+  ...bucketCommitFields(),
   chainUrl: field.list({
     doc: 'Subtensor WebSocket endpoints, tried in order on every (re)connect, comma-separated',
     default: ['ws://127.0.0.1:9944'],

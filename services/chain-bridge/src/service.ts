@@ -6,10 +6,15 @@
  * surviving restarts).
  */
 import { create, toBinary } from '@bufbuild/protobuf';
-import { runSubjects } from '@cohort/core';
-import { ConfigError, envName, useNats } from '@cohort/kit';
-import type { ServiceDefinition } from '@cohort/kit';
-import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
+import { encodeBucketCommitment, runSubjects } from '@cohort/core';
+import type { BucketCommitment } from '@cohort/core';
+import { ConfigError, commitBucket, envName, inProcessCall, useNats } from '@cohort/kit';
+import type { CommitmentSetter, ServiceDefinition } from '@cohort/kit';
+import {
+  ChainBridgeService,
+  SetCommitmentRequestSchema,
+  SetCommitmentResponseSchema,
+} from '@cohort/proto/cohort/chain/v1/chain_bridge';
 import { MetagraphEventSchema } from '@cohort/proto/cohort/events/v1/events';
 import { createBridgeMetrics } from './bridge-metrics.js';
 import { ChainConnection } from './chain-connection.js';
@@ -27,7 +32,7 @@ import type { ReadDeps } from './timed-read.js';
 import { createWeightsReads } from './weights-reads.js';
 import { WeightsWriter } from './weights-writer.js';
 
-/** Reject a back-off range that cannot work. */
+/** Reject a back-off range that cannot work, and a bucket commitment the chain could not hold. */
 function validate(config: Config): void {
   if (config.reconnectMaxMs < config.reconnectMinMs) {
     throw new ConfigError(
@@ -37,6 +42,31 @@ function validate(config: Config): void {
       undefined,
     );
   }
+  const bucket = committedBucket(config);
+  if (bucket === undefined) return;
+  try {
+    encodeBucketCommitment(bucket);
+  } catch (error) {
+    throw new ConfigError(
+      `the bucket to commit (commitEndpoint, commitBucket, commitRegion, commitAccessKeyId, commitSecretAccessKey) is not committable: ${(error as Error).message}`,
+      'CONFIG_INVALID_VALUE',
+      'commitEndpoint',
+      undefined,
+    );
+  }
+}
+
+/** The bucket commitment of the config, or undefined when none is to be made (empty commitEndpoint). */
+function committedBucket(config: Config): BucketCommitment | undefined {
+  if (config.commitEndpoint === '') return undefined;
+  return {
+    endpoint: config.commitEndpoint,
+    bucket: config.commitBucket,
+    region: config.commitRegion,
+    accessKeyId: config.commitAccessKeyId ?? '',
+    secretAccessKey: config.commitSecretAccessKey ?? '',
+    pathStyle: config.commitPathStyle,
+  };
 }
 
 /** The chain-bridge service definition, run by main.ts. */
@@ -121,7 +151,34 @@ export const chainBridgeService: ServiceDefinition<typeof configSpec.fields> = {
     });
     follower.start();
     connection.start();
-    ctx.addGrpcService(ChainBridgeService, createBridgeImpl({ ...reads, follower, submitter, weights }));
+    const impl = createBridgeImpl({ ...reads, follower, submitter, weights });
+    ctx.addGrpcService(ChainBridgeService, impl);
+    // Every role's bucket is read by the others (ADR 0024): commit it at start, in the background.
+    const bucket = committedBucket(config);
+    if (bucket !== undefined) {
+      if (submitter === undefined) {
+        log.warn('bucket_commit_skipped', { why: 'no signing key: a read-only bridge commits nothing' });
+      } else {
+        // The RPC's own implementation, called in process (the same checks and skip-when-unchanged).
+        const setter: CommitmentSetter = {
+          setCommitment: async (request, options) =>
+            create(
+              SetCommitmentResponseSchema,
+              await impl.setCommitment(
+                create(SetCommitmentRequestSchema, request),
+                inProcessCall(
+                  '/cohort.chain.v1.ChainBridgeService/SetCommitment',
+                  options?.signal ?? ctx.shutdownSignal,
+                  ctx.shutdownSignal,
+                ),
+              ),
+            ),
+        };
+        void commitBucket(setter, config.netuid, bucket, log, ctx.shutdownSignal).catch((error: unknown) =>
+          log.error('bucket_commit_stopped', { error: String(error) }),
+        );
+      }
+    }
     ctx.onShutdown('chain', async () => {
       follower.stop();
       await connection.close();

@@ -25,5 +25,7 @@ export interface HandlerDeps {
     readonly torchVersion: string;
     readonly cudaAvailable: boolean;
     readonly trainSampleCount: bigint;
+    /** SS58 of the signing hotkey ('' without one). */
+    readonly hotkey: string;
   };
 }

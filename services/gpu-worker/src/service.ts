@@ -7,7 +7,7 @@
  * replica.ts for the window state machine). The engine is disposed at
  * shutdown, after in-flight calls drained (a training in flight is cancelled by the drain).
  */
-import { hotkeyFromSeedHex } from '@cohort/core';
+import { encodeSs58, hotkeyFromSeedHex } from '@cohort/core';
 import { COHORT_VERSION, StoreClient, registerGpuMemoryMetric } from '@cohort/kit';
 import type { ServiceContext, ServiceDefinition } from '@cohort/kit';
 import { buildInfo, createEngine, cudaMemory, cudaUsable, resolveDevice } from '@cohort/native';
@@ -134,6 +134,7 @@ export const gpuWorkerService: ServiceDefinition<typeof configSpec.fields> = {
         torchVersion: build.torchVersion,
         cudaAvailable,
         trainSampleCount: BigInt(dataset?.dataset.sampleCount('train') ?? 0),
+        hotkey: hotkey === null ? '' : encodeSs58(hotkey.publicKey),
       },
     };
     ctx.addGrpcService(GpuWorkerService, createGpuWorkerImpl(deps, c.maxAggregateBytes));

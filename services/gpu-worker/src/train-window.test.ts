@@ -88,6 +88,7 @@ async function setup(runStartWindow?: bigint) {
       torchVersion: 'test',
       cudaAvailable: false,
       trainSampleCount: 100n,
+      hotkey: '',
     },
   });
   return { calls, lines, replica, train };

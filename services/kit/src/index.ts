@@ -13,6 +13,7 @@ export { createTransport, createServiceClient } from './grpc/client.js';
 export type { Transport, TransportOptions } from './grpc/client.js';
 export { toGrpcStatus, fromGrpcError } from './grpc/status.js';
 export { createHealthService } from './grpc/health-service.js';
+export { inProcessCall } from './grpc/in-process.js';
 export type * from './grpc/types.js';
 export { connectNats, ensureStream } from './nats.js';
 export type { NatsHandle, ConnectNatsOptions } from './nats.js';
@@ -32,6 +33,8 @@ export type { NatsConfig } from './service-nats.js';
 export { registerGpuMemoryMetric } from './gpu-memory.js';
 export type { GpuMemory } from './gpu-memory.js';
 export { StoreClient } from './store-client.js';
+export { commitBucket } from './bucket-commit.js';
+export type { CommitmentSetter } from './bucket-commit.js';
 export { writeFully } from './file-io.js';
 export type { StoreClientOptions, StoredObject } from './store-client.js';
 export {

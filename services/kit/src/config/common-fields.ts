@@ -150,3 +150,30 @@ export function checkDatasetSource(config: DatasetSourceConfig): void {
     );
   }
 }
+
+/**
+ * The bucket this operator commits on chain (protocol §7) so the others read it (ADR 0024): its endpoint
+ * and READ-ONLY credentials, public there. Empty endpoint: commit nothing. The chain-bridge commits it at
+ * start in every role; the miner's coordinator may too (the same bytes are skipped).
+ */
+export function bucketCommitFields() {
+  return {
+    commitEndpoint: field.string({
+      doc: "Endpoint of this operator's bucket to commit on chain at start (https://host, file:///path); empty: commit nothing",
+      default: '',
+      allowEmpty: true,
+    }),
+    commitBucket: field.string({ doc: 'Bucket name to commit', default: '', allowEmpty: true }),
+    commitRegion: field.string({
+      doc: 'Bucket region to commit (auto for R2)',
+      default: 'auto',
+      allowEmpty: true,
+    }),
+    commitPathStyle: field.bool({ doc: 'Commit path-style addressing', default: true }),
+    commitAccessKeyId: field.secret({
+      doc: 'READ-ONLY access key id to commit (public on chain)',
+      optional: true,
+    }),
+    commitSecretAccessKey: field.secret({ doc: 'Its READ-ONLY secret (public on chain)', optional: true }),
+  };
+}

@@ -8,6 +8,7 @@ export { ConfigError } from './config-error.js';
 export type { ConfigReason } from './config-error.js';
 export {
   aggregateTrustFields,
+  bucketCommitFields,
   checkDatasetSource,
   commonFields,
   datasetStoreFields,
