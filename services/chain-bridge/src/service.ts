@@ -7,8 +7,7 @@
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import { encodeBucketCommitment, runSubjects } from '@cohort/core';
-import type { BucketCommitment } from '@cohort/core';
-import { ConfigError, commitBucket, envName, inProcessCall, useNats } from '@cohort/kit';
+import { ConfigError, bucketCommitmentOf, commitBucket, envName, inProcessCall, useNats } from '@cohort/kit';
 import type { CommitmentSetter, ServiceDefinition } from '@cohort/kit';
 import {
   ChainBridgeService,
@@ -42,7 +41,7 @@ function validate(config: Config): void {
       undefined,
     );
   }
-  const bucket = committedBucket(config);
+  const bucket = bucketCommitmentOf(config);
   if (bucket === undefined) return;
   try {
     encodeBucketCommitment(bucket);
@@ -54,19 +53,6 @@ function validate(config: Config): void {
       undefined,
     );
   }
-}
-
-/** The bucket commitment of the config, or undefined when none is to be made (empty commitEndpoint). */
-function committedBucket(config: Config): BucketCommitment | undefined {
-  if (config.commitEndpoint === '') return undefined;
-  return {
-    endpoint: config.commitEndpoint,
-    bucket: config.commitBucket,
-    region: config.commitRegion,
-    accessKeyId: config.commitAccessKeyId ?? '',
-    secretAccessKey: config.commitSecretAccessKey ?? '',
-    pathStyle: config.commitPathStyle,
-  };
 }
 
 /** The chain-bridge service definition, run by main.ts. */
@@ -154,7 +140,7 @@ export const chainBridgeService: ServiceDefinition<typeof configSpec.fields> = {
     const impl = createBridgeImpl({ ...reads, follower, submitter, weights });
     ctx.addGrpcService(ChainBridgeService, impl);
     // Every role's bucket is read by the others (ADR 0024): commit it at start, in the background.
-    const bucket = committedBucket(config);
+    const bucket = bucketCommitmentOf(config);
     if (bucket !== undefined) {
       if (submitter === undefined) {
         log.warn('bucket_commit_skipped', { why: 'no signing key: a read-only bridge commits nothing' });

@@ -1,4 +1,11 @@
-import { aggregateTrustFields, commonFields, defineConfig, field, natsFields } from '@cohort/kit';
+import {
+  aggregateTrustFields,
+  bucketCommitFields,
+  commonFields,
+  defineConfig,
+  field,
+  natsFields,
+} from '@cohort/kit';
 import type { ConfigOf } from '@cohort/kit';
 
 /** The roles one coordinator process can hold (several at once). */
@@ -132,6 +139,27 @@ export const configSpec = defineConfig('coordinator', {
     max: 3_600_000,
     unit: 'ms',
   }),
+  rpcTimeoutMs: field.int({
+    doc: "Deadline of a short gRPC call: the gpu-worker's GetInfo, the chain-bridge's GetMetagraph (whose own chain reads are bounded by its requestTimeoutMs, 15 s by default)",
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    unit: 'ms',
+  }),
+  workerCallTimeoutMs: field.int({
+    doc: "Deadline of the gpu-worker's EncodeUpdate and ApplyAggregate (O(model) on its device); past it the window's update is skipped, or the replica resyncs",
+    default: 300_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+  }),
+  checkpointLoadTimeoutMs: field.int({
+    doc: "Deadline of the gpu-worker's LoadCheckpoint, which downloads the whole checkpoint from the store before loading it; raise it for models of many GB on a slow link",
+    default: 1_800_000,
+    min: 100,
+    max: 14_400_000,
+    unit: 'ms',
+  }),
   resyncRetryMs: field.int({
     doc: 'Wait before retrying a failed resync (worker or store unreachable)',
     default: 2000,
@@ -146,10 +174,17 @@ export const configSpec = defineConfig('coordinator', {
     max: 10_000,
   }),
   uploadSlotMs: field.int({
-    doc: 'Validator: how long after window w + 1 begins updates of w are accepted (the upload slot, protocol §1)',
+    doc: 'How long after window w + 1 begins updates of w are accepted (the upload slot, protocol §1): the validator judges by it, and a miner never uploads past it (nor finishes an upload past it at shutdown)',
     default: 70_000,
     min: 0,
     max: 3_600_000,
+    unit: 'ms',
+  }),
+  uploadSlotGraceMs: field.int({
+    doc: "Validator: the upload slot (timed by the chain's timestamps) is widened by this much on both ends for clock skew between the chain, the miners and this validator: an update is early only when seen before the slot's open less this, late only when first listed after its close plus this",
+    default: 2000,
+    min: 0,
+    max: 60_000,
     unit: 'ms',
   }),
   uploadPollMs: field.int({
@@ -185,6 +220,13 @@ export const configSpec = defineConfig('coordinator', {
     default: 2,
     min: 1,
     max: 100_000,
+  }),
+  setWeightsTimeoutMs: field.int({
+    doc: "Validator: deadline of the chain-bridge's SetWeights; above the bridge's extrinsicTimeoutMs (120 s by default), which bounds its wait for inclusion",
+    default: 180_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
   }),
   selectionCount: field.int({
     doc: 'Validator: most updates selected for aggregation per window (gather peer count)',
@@ -226,23 +268,7 @@ export const configSpec = defineConfig('coordinator', {
     doc: 'Validator: directory of the durable score state (ratings, EMAs, final scores)',
     default: './coordinator-state/scores',
   }),
-  commitEndpoint: field.string({
-    doc: "Endpoint of this operator's bucket to commit on chain at start (https://host, file:///path); empty: commit nothing",
-    default: '',
-    allowEmpty: true,
-  }),
-  commitBucket: field.string({ doc: 'Bucket name to commit', default: '', allowEmpty: true }),
-  commitRegion: field.string({
-    doc: 'Bucket region to commit (auto for R2)',
-    default: 'auto',
-    allowEmpty: true,
-  }),
-  commitPathStyle: field.bool({ doc: 'Commit path-style addressing', default: true }),
-  commitAccessKeyId: field.secret({
-    doc: 'READ-ONLY access key id to commit (public on chain)',
-    optional: true,
-  }),
-  commitSecretAccessKey: field.secret({ doc: 'Its READ-ONLY secret (public on chain)', optional: true }),
+  ...bucketCommitFields(),
   lockDir: field.string({
     doc: 'Directory of the local leader lock (leaderElection local), shared by the replicas on this machine',
     default: './coordinator-state/leader',

@@ -293,6 +293,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
 
     const spec: MinerSpec = {
       dataset: datasetSource,
+      uploadSlotMs: slotMs,
       innerSteps,
       batchSize,
       trainer,

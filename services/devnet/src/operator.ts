@@ -44,6 +44,8 @@ export interface MinerSpec {
   readonly commit: { endpoint: string; bucket: string };
   /** The gpu-worker runs the engine's fused ops (default false). */
   readonly fusedOps?: boolean;
+  /** The run's upload slot (the coordinator's default otherwise): a miner never uploads past it. */
+  readonly uploadSlotMs?: number;
 }
 
 /** The chain side of an operator: NATS and a chain-bridge with its hotkey. */
@@ -162,6 +164,7 @@ export async function startMinerOperator(
       COHORT_HOTKEY_ADDRESS: base.hotkey,
       COHORT_NETUID: String(net.netuid),
       COHORT_INNER_STEPS: String(miner.innerSteps),
+      ...(miner.uploadSlotMs === undefined ? {} : { COHORT_UPLOAD_SLOT_MS: String(miner.uploadSlotMs) }),
       COHORT_BATCH_SIZE: String(miner.batchSize),
       COHORT_OUTER_LEARNING_RATE: String(miner.alpha),
       COHORT_STALE_AFTER_MS: '10000',

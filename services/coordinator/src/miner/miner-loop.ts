@@ -16,24 +16,29 @@
  * A worker call that fails because the worker is gone or holds another window reports `replica_lost`,
  * so a SIGKILLed worker costs that window's contribution and the loop rejoins by itself once the worker
  * answers again. Every phase is timed in {@link MinerMetrics}.
+ *
+ * Terms: a loop lives for one term of leadership. Stopping it (shutdown, a lost lead) cuts training,
+ * polls and resyncs at once and starts nothing new, but lets an upload under way finish within the
+ * stop's deadline and its upload slot (upload-drain.ts). A new loop, before its JOIN resync, takes the
+ * update the previous term encoded but left unpublished on the worker and publishes it in its slot
+ * (payload-handover.ts) instead of training that window again.
  */
-import {
-  MinerMachine,
-  pagesFor,
-  updateKey,
-  latestKey,
-  parseLatest,
-  AggregateRefused,
-  CohortError,
-} from '@cohort/core';
+import { MinerMachine, pagesFor, latestKey, parseLatest, AggregateRefused, CohortError } from '@cohort/core';
 import type { MinerCommand, MinerEvent, MinerSnapshot } from '@cohort/core';
 import type { Logger, StoreClient } from '@cohort/kit';
 
 import type { AggregateSource } from './audited-aggregate.js';
 import type { MinerMetrics } from './miner-metrics.js';
+import { Handover } from './payload-handover.js';
 import { resync } from './resync.js';
+import { uploadUpdate } from './update-upload.js';
+import { UploadDrain } from './upload-drain.js';
+import { UploadSlots } from './upload-slots.js';
 import { isReplicaLost } from './worker-link.js';
 import type { WorkerLink } from './worker-link.js';
+
+/** The worker calls the loop makes (its resyncs included). */
+export type MinerWorker = Pick<WorkerLink, 'info' | 'train' | 'encode' | 'apply' | 'load'>;
 
 /** What the loop needs. */
 export interface MinerLoopOptions {
@@ -48,10 +53,12 @@ export interface MinerLoopOptions {
   readonly aggregatePollMs: number;
   readonly resyncRetryMs: number;
   readonly maxLagWindows: number;
+  /** The run's upload slot: window w's updates are due within this long after window w + 1 begins. */
+  readonly uploadSlotMs: number;
   /** Where applied aggregates come from: trusted (core's checkAggregate), sampled windows audited. */
   readonly aggregates: AggregateSource;
-  readonly worker: WorkerLink;
-  readonly store: StoreClient;
+  readonly worker: MinerWorker;
+  readonly store: Pick<StoreClient, 'get' | 'put' | 'list'>;
   readonly log: Logger;
   readonly metrics: MinerMetrics;
 }
@@ -88,10 +95,17 @@ export class MinerLoop {
   #resyncRunning = false;
   #trainSamples = 0;
   #waitTimer: ((result: 'ok' | 'error' | 'cancelled') => number) | undefined;
+  readonly #slots: UploadSlots;
+  readonly #drain = new UploadDrain();
+  /** Whether the first resync (the term's JOIN) has begun: the handover runs before it, once. */
+  #joined = false;
+  /** The previous term's unpublished update (payload-handover.ts). */
+  readonly #handover = new Handover();
 
   constructor(options: MinerLoopOptions) {
     this.#o = options;
     this.#machine = new MinerMachine({ maxLagWindows: options.maxLagWindows });
+    this.#slots = new UploadSlots(options.uploadSlotMs);
   }
 
   /** The machine's state (for GetStatus). */
@@ -99,10 +113,15 @@ export class MinerLoop {
     return this.#machine.snapshot();
   }
 
-  /** A new chain window. */
-  window(window: number): void {
+  /**
+   * A new chain window, which began at `startedAtMs` (local clock; a loop started mid-window passes when
+   * the window was first seen): window − 1's upload slot is timed from it.
+   */
+  window(window: number, startedAtMs: number = Date.now()): void {
+    this.#slots.began(window, startedAtMs);
     this.#chainWindow = window;
     this.#feed({ kind: 'window', window });
+    this.#sendHeld();
     this.#o.metrics.windows(window, this.#machine.snapshot().stateWindow);
   }
 
@@ -112,10 +131,16 @@ export class MinerLoop {
     this.#feed({ kind: 'stale', stale });
   }
 
-  /** Stop: cancel a training in flight and every poll; results arriving later are ignored. */
-  stop(): void {
+  /**
+   * Stop: cancel a training in flight, every poll and resync, and start nothing new; results arriving
+   * later are ignored. An upload under way runs on until `deadlineMs` (local clock; default: now) or the
+   * close of its upload slot, whichever comes first, and is abandoned then (`upload_abandoned`).
+   * Resolves when no upload is in flight; a later call can only bring the deadline forward.
+   */
+  stop(deadlineMs: number = Date.now()): Promise<void> {
     this.#stop.abort();
     this.#train?.abort.abort();
+    return this.#drain.drain(deadlineMs);
   }
 
   #feed(event: MinerEvent): void {
@@ -151,8 +176,9 @@ export class MinerLoop {
         void this.#apply(command.window);
         return;
       case 'skip':
-        metrics.skipped(command.reason);
         this.#payloads.delete(command.window);
+        if (command.reason === 'LATE_JOIN' && this.#handover.sent(command.window)) return; // not skipped
+        metrics.skipped(command.reason);
         log.info('window_skipped', { window: command.window, reason: command.reason });
         return;
     }
@@ -170,6 +196,13 @@ export class MinerLoop {
     this.#resyncRunning = true;
     let failed = false;
     try {
+      if (!this.#joined && this.#chainWindow !== undefined) {
+        this.#joined = true;
+        // Before the checkpoint load drops what the worker holds.
+        await this.#handover.take(this.#o.worker, this.#chainWindow, log);
+        if (this.#stop.signal.aborted) return; // the worker still holds it for the next term
+        this.#sendHeld();
+      }
       for (;;) {
         const generation = this.#resyncGeneration;
         const done = metrics.phase('resync');
@@ -214,8 +247,31 @@ export class MinerLoop {
     }
   }
 
+  /**
+   * Put the handover's update once its slot is open, unless the machine claimed it first. The machine
+   * never trained that window, so it hears nothing of this put: a failed one is counted here.
+   */
+  #sendHeld(): void {
+    const w = this.#handover.window;
+    if (w === undefined || this.#stop.signal.aborted) return;
+    const closesAt = this.#slots.closesAt(w);
+    const due = this.#handover.due(closesAt, Date.now(), this.#o.log);
+    if (due === undefined) return;
+    const deps = { ...this.#o, drain: this.#drain };
+    void uploadUpdate(deps, due.window, due.bytes, closesAt).then((outcome) => {
+      if (outcome.kind === 'uploaded' && !outcome.ok) this.#o.metrics.skipped(outcome.reason);
+    });
+  }
+
   async #trainWindow(window: number): Promise<void> {
     const { metrics, log, worker } = this.#o;
+    if (this.#handover.holds(window)) {
+      // The previous term trained and encoded this window: send its update, never a second training.
+      await Promise.resolve(); // report after the command that asked, not inside it
+      log.info('window_trained', { window, takenOver: true });
+      this.#feed({ kind: 'trained', window, ok: true });
+      return;
+    }
     const abort = new AbortController();
     this.#train = { window, abort };
     const done = metrics.phase('train');
@@ -253,6 +309,13 @@ export class MinerLoop {
   }
 
   async #encode(window: number): Promise<void> {
+    const held = this.#handover.claim(window);
+    if (held !== undefined) {
+      await Promise.resolve();
+      this.#payloads.set(window, held);
+      this.#feed({ kind: 'encoded', window, ok: true });
+      return;
+    }
     const done = this.#o.metrics.phase('encode');
     try {
       this.#payloads.set(window, await this.#o.worker.encode(window));
@@ -268,27 +331,15 @@ export class MinerLoop {
   }
 
   async #upload(window: number): Promise<void> {
-    const { metrics, log, store } = this.#o;
     const bytes = this.#payloads.get(window);
     this.#payloads.delete(window);
     if (bytes === undefined) {
       this.#feed({ kind: 'uploaded', window, ok: false, reason: 'NO_PAYLOAD' });
       return;
     }
-    const done = metrics.phase('upload');
-    const key = updateKey(this.#o.runId, window, this.#o.hotkey);
-    try {
-      await store.put(key, bytes, { signal: this.#stop.signal });
-      done('ok');
-      metrics.bytesUp(bytes.length);
-      metrics.contributed();
-      log.info('update_uploaded', { window, key, bytes: bytes.length });
-      this.#feed({ kind: 'uploaded', window, ok: true });
-    } catch (error) {
-      done('error');
-      log.warn('upload_failed', { window, key, error: String(error) });
-      this.#feed({ kind: 'uploaded', window, ok: false, reason: reasonOf(error, 'UPLOAD_FAILED') });
-    }
+    const deps = { ...this.#o, drain: this.#drain };
+    const outcome = await uploadUpdate(deps, window, bytes, this.#slots.closesAt(window));
+    if (outcome.kind === 'uploaded') this.#feed({ window, ...outcome });
   }
 
   /** Is the machine still waiting for A_s? */

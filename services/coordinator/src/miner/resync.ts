@@ -32,8 +32,8 @@ import type { WorkerLink } from './worker-link.js';
 /** What a resync needs. */
 export interface ResyncDeps {
   readonly runId: string;
-  readonly store: StoreClient;
-  readonly worker: WorkerLink;
+  readonly store: Pick<StoreClient, 'get' | 'list'>;
+  readonly worker: Pick<WorkerLink, 'load' | 'apply'>;
   readonly alpha: number;
   /** SS58 address of the run's aggregator, whose checkpoints alone are loaded; undefined: any signer. */
   readonly aggregator: string | undefined;
@@ -93,8 +93,16 @@ async function trustedManifest(deps: ResyncDeps, window: number): Promise<Uint8A
  * The worker is not answering yet: down (UNAVAILABLE), or listening while it starts, before its
  * GpuWorkerService is registered (UNIMPLEMENTED). Either way no checkpoint was refused: retry.
  */
+/**
+ * The worker could not answer (down, not serving it, or still busy with a call that timed out here): retry
+ * later, never a verdict on the checkpoint.
+ */
 const unavailable = (error: unknown): boolean =>
-  error instanceof CohortError && (error.code === Code.Unavailable || error.code === Code.Unimplemented);
+  error instanceof CohortError &&
+  (error.code === Code.Unavailable ||
+    error.code === Code.Unimplemented ||
+    error.code === Code.DeadlineExceeded ||
+    error.reason === 'BUSY');
 
 /**
  * Load the newest good checkpoint and replay the aggregates since, up to `chainWindow`. Fails (to be

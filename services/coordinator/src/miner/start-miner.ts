@@ -2,20 +2,28 @@
  * The miner role of a coordinator: connect the gpu-worker, the run's store and (optionally) the
  * chain-bridge, commit the operator's bucket, and run the {@link MinerLoop} on the chain events while
  * this replica leads (a follower keeps its hands off the worker). Stopping the loop on losing the lead
- * cancels a training in flight.
+ * or on shutdown cancels a training in flight at once, but lets an upload under way finish within
+ * `shutdownGraceMs` and its upload slot (loop-retirement.ts): its update has already left the worker's
+ * error feedback. The store is closed only once that upload settled.
  */
 import { randomBytes } from 'node:crypto';
 import { decodeSs58 } from '@cohort/core';
-import type { BucketCommitment } from '@cohort/core';
-import { StoreClient, aggregateTrustOf, createServiceClient, createTransport } from '@cohort/kit';
+import {
+  StoreClient,
+  aggregateTrustOf,
+  bucketCommitmentOf,
+  commitBucket,
+  createServiceClient,
+  createTransport,
+} from '@cohort/kit';
 import type { NatsHandle, ServiceContext } from '@cohort/kit';
 import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 
 import type { Config } from '../config.js';
 import type { LeaderElector } from '../leader/elector.js';
 import { AuditedAggregates } from './audited-aggregate.js';
-import { commitBucket } from './bucket-commit.js';
 import { startChainFeed } from './chain-feed.js';
+import { createLoopRetirement } from './loop-retirement.js';
 import { createMinerMetrics } from './miner-metrics.js';
 import { MinerLoop } from './miner-loop.js';
 import { WorkerLink } from './worker-link.js';
@@ -25,18 +33,6 @@ export interface MinerRole {
   loop(): MinerLoop | undefined;
   chainWindow(): number;
   stale(): boolean;
-}
-
-function bucketOf(c: Config): BucketCommitment | undefined {
-  if (c.commitEndpoint === '') return undefined;
-  return {
-    endpoint: c.commitEndpoint,
-    bucket: c.commitBucket,
-    region: c.commitRegion,
-    accessKeyId: c.commitAccessKeyId,
-    secretAccessKey: c.commitSecretAccessKey,
-    pathStyle: c.commitPathStyle,
-  };
 }
 
 /** Start the miner role; everything it opens is closed by the context's shutdown hooks. */
@@ -53,7 +49,11 @@ export function startMinerRole(
       detail: 'aggregatorHotkey is empty: aggregates signed by any key are applied',
     });
   }
-  const worker = new WorkerLink(c.workerAddress);
+  const worker = new WorkerLink(c.workerAddress, {
+    infoTimeoutMs: c.rpcTimeoutMs,
+    callTimeoutMs: c.workerCallTimeoutMs,
+    loadTimeoutMs: c.checkpointLoadTimeoutMs,
+  });
   const store = new StoreClient(c.storeAddress);
   const bridgeTransport = c.chainBridgeAddress === '' ? undefined : createTransport(c.chainBridgeAddress);
   const bridge = bridgeTransport && createServiceClient(ChainBridgeService, bridgeTransport);
@@ -72,7 +72,10 @@ export function startMinerRole(
   });
   let loop: MinerLoop | undefined;
   let chainWindow = -1;
+  /** When `chainWindow` was first seen (local clock): its predecessor's upload slot is timed from it. */
+  let chainWindowSince = Date.now();
   let stale = false;
+  const retirement = createLoopRetirement({ graceMs: c.shutdownGraceMs, shutdownSignal: ctx.shutdownSignal });
   const newLoop = (): MinerLoop =>
     new MinerLoop({
       runId: c.runId,
@@ -84,6 +87,7 @@ export function startMinerRole(
       aggregatePollMs: c.aggregatePollMs,
       resyncRetryMs: c.resyncRetryMs,
       maxLagWindows: c.maxLagWindows,
+      uploadSlotMs: c.uploadSlotMs,
       aggregates,
       worker,
       store,
@@ -95,9 +99,9 @@ export function startMinerRole(
       loop = newLoop();
       ctx.log.info('miner_loop_started', { hotkey: c.hotkeyAddress, chainWindow });
       if (stale) loop.stale(true);
-      if (chainWindow >= 0) loop.window(chainWindow);
+      if (chainWindow >= 0) loop.window(chainWindow, chainWindowSince);
     } else if (!isLeader && loop !== undefined) {
-      loop.stop();
+      retirement.retire(loop);
       loop = undefined;
       ctx.log.info('miner_loop_stopped', {});
     }
@@ -110,7 +114,8 @@ export function startMinerRole(
     listener: {
       window(w) {
         chainWindow = w;
-        loop?.window(w);
+        chainWindowSince = Date.now();
+        loop?.window(w, chainWindowSince);
       },
       stale(s) {
         stale = s;
@@ -126,7 +131,7 @@ export function startMinerRole(
   });
   const unsubscribe = elector.onChange(lead);
   lead(elector.isLeader);
-  const bucket = bucketOf(c);
+  const bucket = bucketCommitmentOf(c);
   if (bucket !== undefined && bridge !== undefined) {
     void commitBucket(bridge, c.netuid, bucket, ctx.log, ctx.shutdownSignal).catch((error: unknown) =>
       ctx.log.error('bucket_commit_invalid', { error: String(error) }),
@@ -134,14 +139,15 @@ export function startMinerRole(
   } else if (bucket !== undefined) {
     ctx.log.warn('bucket_commit_skipped', { detail: 'commitEndpoint is set but no chainBridgeAddress' });
   }
-  ctx.onShutdown('miner', () => {
+  ctx.onShutdown('miner', async () => {
     unsubscribe();
     feed.stop();
-    loop?.stop();
+    if (loop !== undefined) retirement.retire(loop);
+    loop = undefined;
+    await retirement.settle(); // an upload under way finishes, or is abandoned at the grace deadline
     worker.close();
     store.close();
     bridgeTransport?.close();
-    return Promise.resolve();
   });
   return { loop: () => loop, chainWindow: () => chainWindow, stale: () => stale };
 }

@@ -3,6 +3,13 @@
  * encode and collect the signed payload, apply an aggregate, audit one, load a checkpoint. Errors stay
  * {@link CohortError}s with the worker's reason; {@link isReplicaLost} tells the loop when the worker's
  * state is not what the loop believes (restarted, unreachable, another window).
+ *
+ * Every call but TrainWindow (cancelled by the loop when its window closes) has a deadline: a worker that
+ * is alive but never answers (a hung native call) fails the call with DEADLINE_EXCEEDED (reason
+ * WORKER_TIMEOUT) instead of stalling the loop until the next window; a worker gone silent without
+ * closing its socket is found by the transport's keepalive (UNAVAILABLE). The bound fits the call: a
+ * state read is answered at once, an encode or an outer step is O(model) on the device, a checkpoint
+ * load downloads the whole model from the store first.
  */
 import { Code, CohortError } from '@cohort/core';
 import { createServiceClient, createTransport } from '@cohort/kit';
@@ -42,21 +49,70 @@ export function isReplicaLost(error: unknown): boolean {
   return error.code === Code.Unavailable || error.reason === 'WRONG_WINDOW';
 }
 
+/** Deadlines of the worker calls (the coordinator's config keys in brackets) and the chunk size. */
+export interface WorkerLinkOptions {
+  /** GetInfo, a read the worker answers at once, busy or not [rpcTimeoutMs]. */
+  readonly infoTimeoutMs: number;
+  /** EncodeUpdate and ApplyAggregate: O(model) on the worker's device [workerCallTimeoutMs]. */
+  readonly callTimeoutMs: number;
+  /** LoadCheckpoint: the worker downloads the checkpoint, then loads it [checkpointLoadTimeoutMs]. */
+  readonly loadTimeoutMs: number;
+  /** Bytes per chunk of an aggregate streamed to the worker. */
+  readonly chunkBytes: number;
+}
+
+/** The defaults, equal to the config's. */
+export const WORKER_LINK_DEFAULTS: WorkerLinkOptions = {
+  infoTimeoutMs: 30_000,
+  callTimeoutMs: 300_000,
+  loadTimeoutMs: 1_800_000,
+  chunkBytes: 1024 * 1024,
+};
+
 /** The gpu-worker client of one miner. */
 export class WorkerLink {
   readonly #transport: Transport;
   readonly #client: ServiceClient<typeof GpuWorkerService>;
-  readonly #chunk: number;
+  readonly #o: WorkerLinkOptions;
 
-  constructor(address: string, chunkBytes = 1024 * 1024) {
+  constructor(address: string, options: Partial<WorkerLinkOptions> = {}) {
     this.#transport = createTransport(address);
     this.#client = createServiceClient(GpuWorkerService, this.#transport);
-    this.#chunk = chunkBytes;
+    this.#o = { ...WORKER_LINK_DEFAULTS, ...options };
+  }
+
+  /**
+   * Run `call` with a deadline of `timeoutMs`; its DEADLINE_EXCEEDED names the call and the bound
+   * (reason WORKER_TIMEOUT). The worker may still be running it: its next long calls answer BUSY until then.
+   */
+  async #bounded<T>(
+    name: string,
+    timeoutMs: number,
+    call: (options: { readonly timeoutMs: number }) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await call({ timeoutMs });
+    } catch (error) {
+      if (
+        error instanceof CohortError &&
+        error.code === Code.DeadlineExceeded &&
+        error.reason === undefined
+      ) {
+        throw new CohortError(
+          Code.DeadlineExceeded,
+          `the worker at ${this.#transport.address} did not finish ${name} within ${timeoutMs} ms`,
+          { reason: 'WORKER_TIMEOUT', cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   /** The worker's state window (-1: none) and the size of its train split. */
   async info(): Promise<{ stateWindow: number; trainSamples: number }> {
-    const info = await this.#client.getInfo({});
+    const info = await this.#bounded('GetInfo', this.#o.infoTimeoutMs, (options) =>
+      this.#client.getInfo({}, options),
+    );
     return { stateWindow: Number(info.stateWindow), trainSamples: Number(info.trainSampleCount) };
   }
 
@@ -86,10 +142,12 @@ export class WorkerLink {
   async encode(window: number): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let size = -1;
-    for await (const message of this.#client.encodeUpdate({ window: BigInt(window) })) {
-      if (message.part.case === 'info') size = Number(message.part.value.sizeBytes);
-      else if (message.part.case === 'chunk') parts.push(message.part.value);
-    }
+    await this.#bounded(`EncodeUpdate(${window})`, this.#o.callTimeoutMs, async (options) => {
+      for await (const message of this.#client.encodeUpdate({ window: BigInt(window) }, options)) {
+        if (message.part.case === 'info') size = Number(message.part.value.sizeBytes);
+        else if (message.part.case === 'chunk') parts.push(message.part.value);
+      }
+    });
     const bytes = new Uint8Array(Buffer.concat(parts));
     if (bytes.length !== size) {
       throw new CohortError(Code.DataLoss, `EncodeUpdate announced ${size} bytes and sent ${bytes.length}`, {
@@ -102,7 +160,9 @@ export class WorkerLink {
   /** θ_{w+1} = θ_w − α·A_w on the worker; returns θ_{w+1}'s fingerprint (hex). */
   async apply(window: number, alpha: number, aggregate: Uint8Array): Promise<string> {
     const header = { window: BigInt(window), outerLearningRate: alpha, sizeBytes: BigInt(aggregate.length) };
-    const response = await this.#client.applyAggregate(chunked(header, aggregate, this.#chunk));
+    const response = await this.#bounded(`ApplyAggregate(${window})`, this.#o.callTimeoutMs, (options) =>
+      this.#client.applyAggregate(chunked(header, aggregate, this.#o.chunkBytes), options),
+    );
     return hex(response.stateFingerprint);
   }
 
@@ -118,7 +178,7 @@ export class WorkerLink {
     options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
   ): Promise<AuditOutcome> {
     const header = { runId, window: BigInt(window), sizeBytes: BigInt(aggregate.length) };
-    const r = await this.#client.verifyAggregate(chunked(header, aggregate, this.#chunk), options);
+    const r = await this.#client.verifyAggregate(chunked(header, aggregate, this.#o.chunkBytes), options);
     return {
       matches: r.matches,
       reason: r.reasonCode,
@@ -137,11 +197,12 @@ export class WorkerLink {
     window: number,
     manifestHash: Uint8Array,
   ): Promise<{ fingerprint: string; downloadedBytes: number }> {
-    const r = await this.#client.loadCheckpoint({
-      key: manifestKey,
-      window: BigInt(window),
-      manifestBlake2b256: manifestHash,
-    });
+    const r = await this.#bounded(`LoadCheckpoint(${window})`, this.#o.loadTimeoutMs, (options) =>
+      this.#client.loadCheckpoint(
+        { key: manifestKey, window: BigInt(window), manifestBlake2b256: manifestHash },
+        options,
+      ),
+    );
     return { fingerprint: hex(r.stateFingerprint), downloadedBytes: Number(r.downloadedBytes) };
   }
 

@@ -13,6 +13,7 @@ import { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 import type { Config } from '../config.js';
 import type { LeaderElector } from '../leader/elector.js';
 import { startChainFeed } from '../miner/chain-feed.js';
+import { ChainTimeMap } from './chain-time.js';
 import { EvaluationClient } from './evaluations.js';
 import { ScoreStateFile } from './score-state.js';
 import { createValidatorMetrics } from './validator-metrics.js';
@@ -35,6 +36,8 @@ export function startValidatorRole(
   const state = new ScoreStateFile(c.scoreStateDir, c.runId, ctx.log);
   const metrics = createValidatorMetrics(ctx.metrics.registry);
   const shape = weightsShapeOf(c);
+  // Outlives terms: a new leader times its first slot from the blocks the follower already saw.
+  const chainTime = new ChainTimeMap();
   const terms = createValidatorTerms({
     log: ctx.log,
     hotkey: c.hotkeyAddress,
@@ -49,7 +52,11 @@ export function startValidatorRole(
         state,
         log: ctx.log,
         uploadSlotMs: c.uploadSlotMs,
+        uploadSlotGraceMs: c.uploadSlotGraceMs,
+        chainTime,
         uploadPollMs: c.uploadPollMs,
+        rpcTimeoutMs: c.rpcTimeoutMs,
+        setWeightsTimeoutMs: c.setWeightsTimeoutMs,
         evaluationTimeoutMs: c.evaluationTimeoutMs,
         selectionDeadlineMs: c.selectionDeadlineMs,
         clipSampleWaitMs: c.clipSampleWaitMs,
@@ -69,7 +76,11 @@ export function startValidatorRole(
     runId: c.runId,
     staleAfterMs: c.staleAfterMs,
     log: ctx.log,
-    listener: { window: (w) => terms.window(w), stale: () => undefined },
+    listener: {
+      window: (w, start) => terms.window(w, start),
+      stale: () => undefined,
+      block: (b) => chainTime.observe(b),
+    },
   });
   const unsubscribe = elector.onChange((isLeader) => terms.lead(isLeader));
   terms.lead(elector.isLeader);

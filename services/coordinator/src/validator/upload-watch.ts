@@ -4,7 +4,9 @@
  * each key — never the uploader's LastModified, which a self-hosted bucket controls. The slot's bounds
  * are only known when window w + 1 begins, so the watch starts open-ended and {@link UploadWatch.close}
  * fixes them; an update seen before the slot opened is early, one that first appears after it closed is
- * never recorded (missing).
+ * never recorded (missing). Each sighting keeps when the listing that first showed it started and ended:
+ * the store answers from some moment in between, so the start bounds lateness and the end earliness
+ * (upload-slot.ts judges by them).
  */
 import { tryParseKey, updatesPrefix } from '@cohort/core';
 import type { Logger, StoreClient } from '@cohort/kit';
@@ -22,7 +24,10 @@ export interface UploadWatchOptions {
 
 /** What the watch saw of one update. */
 export interface SeenUpdate {
+  /** When the listing that first showed it started (the close's own poll counts as at the close). */
   readonly firstSeenMs: number;
+  /** When that listing ended: the update was in the bucket by then. */
+  readonly seenByMs: number;
   readonly key: string;
 }
 
@@ -34,6 +39,8 @@ export class UploadWatch {
   readonly #now: () => number;
   readonly #stop = new AbortController();
   #closeMs = Number.POSITIVE_INFINITY;
+  /** Whether the next poll is the one the loop scheduled for the close. */
+  #closingPoll = false;
   #done: Promise<void> | undefined;
 
   constructor(options: UploadWatchOptions) {
@@ -63,10 +70,12 @@ export class UploadWatch {
     const late = new Map<string, SeenUpdate>();
     const t = Math.max(this.#now(), this.#closeMs + 1);
     try {
-      for (const object of await this.#o.store.list(updatesPrefix(this.#o.runId, this.window))) {
+      const objects = await this.#o.store.list(updatesPrefix(this.#o.runId, this.window));
+      const by = Math.max(this.#now(), t);
+      for (const object of objects) {
         const key = tryParseKey(object.key);
         if (key?.kind !== 'update' || key.window !== this.window || this.seen.has(key.hotkey)) continue;
-        late.set(key.hotkey, { firstSeenMs: t, key: object.key });
+        late.set(key.hotkey, { firstSeenMs: t, seenByMs: by, key: object.key });
       }
     } catch (error) {
       this.#o.log.warn('upload_watch_failed', { window: this.window, error: String(error) });
@@ -80,14 +89,20 @@ export class UploadWatch {
   }
 
   async #poll(): Promise<void> {
-    // A poll that starts a little after the close (timer slack) still counts as at the close: an
-    // update that was there in time must not turn late because of the validator's own scheduling.
-    const t = Math.min(this.#now(), this.#closeMs);
+    // The poll scheduled for the close that starts a little after it (timer slack) still counts as at
+    // the close: an update that was there in time must not turn late because of the validator's own
+    // scheduling. Any other poll is taken at its word: one that ran while the close was not known yet
+    // may well be after it.
+    const started = this.#now();
+    const t = this.#closingPoll ? Math.min(started, this.#closeMs) : started;
+    this.#closingPoll = false;
     try {
-      for (const object of await this.#o.store.list(updatesPrefix(this.#o.runId, this.window))) {
+      const objects = await this.#o.store.list(updatesPrefix(this.#o.runId, this.window));
+      const by = Math.max(this.#now(), t);
+      for (const object of objects) {
         const key = tryParseKey(object.key);
         if (key?.kind !== 'update' || key.window !== this.window || this.seen.has(key.hotkey)) continue;
-        this.seen.set(key.hotkey, { firstSeenMs: t, key: object.key });
+        this.seen.set(key.hotkey, { firstSeenMs: t, seenByMs: by, key: object.key });
       }
     } catch (error) {
       this.#o.log.warn('upload_watch_failed', { window: this.window, error: String(error) });
@@ -99,7 +114,9 @@ export class UploadWatch {
     for (;;) {
       await this.#poll();
       if (signal.aborted || this.#now() >= this.#closeMs) return;
-      const wait = Math.min(this.#o.pollMs, Math.max(0, this.#closeMs - this.#now()));
+      const untilClose = Math.max(0, this.#closeMs - this.#now());
+      const wait = Math.min(this.#o.pollMs, untilClose);
+      this.#closingPoll = wait === untilClose;
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, wait);
         function done(): void {

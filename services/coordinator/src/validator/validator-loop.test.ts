@@ -66,6 +66,8 @@ function harness(o: {
   const seeds: Uint8Array[] = [];
   const saved: { lastWindow: number; peers: ReadonlyMap<string, PeerScoreState> }[] = [];
   const weights: { uids: number[]; weights: number[] }[] = [];
+  /** The call options each bridge call was made with. */
+  const bridgeCalls: { method: string; options: unknown }[] = [];
   const logs: Record<string, unknown>[] = [];
   const registry = new Registry();
   const stop = new AbortController();
@@ -88,13 +90,15 @@ function harness(o: {
       },
     },
     bridge: {
-      getMetagraph: async () => {
+      getMetagraph: async (_r: unknown, options?: unknown) => {
+        bridgeCalls.push({ method: 'getMetagraph', options });
         await new Promise((resolve) => setTimeout(resolve, o.metagraphMs ?? 0));
         return {
           neurons: [VALIDATOR, ...registered].map((hotkey, uid) => ({ hotkey, uid })),
         } as Awaited<ReturnType<ValidatorLoopOptions['bridge']['getMetagraph']>>;
       },
-      setWeights: (r: { uids?: number[]; weights?: number[] }) => {
+      setWeights: (r: { uids?: number[]; weights?: number[] }, options?: unknown) => {
+        bridgeCalls.push({ method: 'setWeights', options });
         weights.push({ uids: r.uids ?? [], weights: r.weights ?? [] });
         const answer = o.setWeights ?? {
           mode: SetWeightsResponse_Mode.DIRECT,
@@ -137,7 +141,10 @@ function harness(o: {
       write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>),
     }),
     uploadSlotMs: 40,
+    uploadSlotGraceMs: 0,
     uploadPollMs: 5,
+    rpcTimeoutMs: 30_000,
+    setWeightsTimeoutMs: 180_000,
     evaluationTimeoutMs: 60_000,
     selectionDeadlineMs: 45_000,
     clipSampleWaitMs: 0,
@@ -173,7 +180,21 @@ function harness(o: {
           ([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want,
         ),
       ) ?? [];
-  return { loop, objects, puts, timings, seeds, saved, weights, logs, events, metric, stop, runWindow };
+  return {
+    loop,
+    objects,
+    puts,
+    timings,
+    seeds,
+    saved,
+    weights,
+    bridgeCalls,
+    logs,
+    events,
+    metric,
+    stop,
+    runWindow,
+  };
 }
 
 test('the selection goes out first, the records after; the evaluation deadline is capped by it', async () => {
@@ -322,4 +343,83 @@ test('the jobs carry the window’s secret evaluation seed, and the records publ
   assert.deepEqual(h.seeds, [seed], 'one evaluation, with seed_W');
   const record = parseScoreRecord(h.objects.get(scoreKey(RUN, W, A))!);
   assert.equal(record.evaluationSeed, Buffer.from(seed).toString('hex'));
+});
+
+test('the bridge calls carry their deadlines: a bridge that never answers cannot hold the queue', async () => {
+  const h = harness({
+    answers: () => new Map([[A, measured(0.03)]]),
+    options: { rpcTimeoutMs: 1234, setWeightsTimeoutMs: 5678 },
+  });
+  await h.runWindow([A]);
+  assert.deepEqual(h.bridgeCalls, [
+    { method: 'getMetagraph', options: { timeoutMs: 1234 } },
+    { method: 'setWeights', options: { timeoutMs: 5678 } },
+  ]);
+});
+
+test('the slot runs from the chain start of W + 1, not from this validator’s late event', async () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const put = (h: { objects: Map<string, Uint8Array> }, hotkey: string) =>
+    h.objects.set(updateKey(RUN, W, hotkey), new Uint8Array([1]));
+  const slotMs = 600;
+  const graceMs = 40;
+  const box: { objects?: Map<string, Uint8Array> } = {};
+  const h = harness({
+    registered: [A, B, C, IDLE],
+    answers: (jobs) => new Map(jobs.map((j) => [j.hotkey, measured(0.01)])),
+    // After the slot and its grace closed: only the listing for late arrivals finds it.
+    whileEvaluating: () => put(box as { objects: Map<string, Uint8Array> }, IDLE),
+    options: {
+      uploadSlotMs: slotMs,
+      uploadSlotGraceMs: graceMs,
+      // A chain clock equal to this one: chain timestamps are local times here.
+      chainTime: { toLocal: (chainMs) => chainMs },
+    },
+  });
+  box.objects = h.objects;
+  h.loop.window(W);
+  await sleep(10);
+  put(h, C); // well before W + 1 began on chain (more than the grace): early
+  await sleep(200);
+  const chainStart = Date.now(); // block 0 of W + 1
+  await sleep(graceMs + 60);
+  put(h, A); // in the slot, though before this validator heard of W + 1
+  await sleep(200);
+  const heard = Date.now(); // this validator's bridge was late by a quarter second or more
+  h.loop.window(W + 1, {
+    window: W + 1,
+    chainMs: chainStart,
+    earliestChainMs: chainStart,
+    exact: true,
+    localMs: heard,
+  });
+  await sleep(20);
+  put(h, B); // in the slot, after the event
+  await h.loop.settled();
+  h.loop.stop();
+
+  const slot = h.events('upload_slot')[0]!;
+  assert.equal(slot.basis, 'chain');
+  assert.equal(slot.openMs, chainStart - graceMs);
+  assert.equal(slot.nominalCloseMs, chainStart + slotMs);
+  assert.equal(slot.closeMs, chainStart + slotMs + graceMs);
+  assert.ok((slot.lagMs as number) >= 250, `lag ${String(slot.lagMs)}`);
+  const scored = h.events('window_scored')[0]!;
+  assert.deepEqual((scored.scored as string[]).sort(), [A, B].sort(), 'A and B were on time');
+  assert.deepEqual(scored.faults, { [C]: 'EARLY', [IDLE]: 'LATE' });
+});
+
+test('without a usable chain clock the slot is timed from the event, widened by the grace', async () => {
+  const h = harness({
+    answers: () => new Map([[A, measured(0.03)]]),
+    options: { uploadSlotGraceMs: 25, chainTime: { toLocal: () => undefined } },
+  });
+  const { closeFrom, closeTo } = await h.runWindow([A]);
+  const slot = h.events('upload_slot')[0]!;
+  assert.equal(slot.basis, 'arrival');
+  const close = slot.closeMs as number;
+  assert.ok(close >= closeFrom + 25 && close <= closeTo + 25, `${close}`);
+  assert.equal(slot.nominalCloseMs, close - 25);
+  assert.equal(slot.openMs, close - 25 - 40 - 25);
+  assert.deepEqual(h.events('window_scored')[0]!.scored, [A]);
 });

@@ -2,7 +2,8 @@
  * The validator role's window loop (protocol §1, §5–§7), an I/O shell around core's pure scoring:
  *
  *   window w begins      → watch `updates/<w>/` (first-seen by this validator's clock)
- *   window w + 1 begins  → w's upload slot is open for `uploadSlotMs`; at its close:
+ *   window w + 1 begins  → w's upload slot is open for `uploadSlotMs` from w + 1's chain start, widened by
+ *     `uploadSlotGraceMs` on both ends (upload-slot.ts); at its close:
  *     metagraph → a sample job for each update seen in the slot, then its score job, in a keyed order of
  *     their own each window → evaluators' results (or a deadline), and
  *     one more listing: what arrived after the close is LATE
@@ -16,11 +17,14 @@
  *     → score state saved → every `windowsPerWeights` windows, weights through the chain-bridge.
  *
  * The selection is time-critical: the aggregator waits for it only `selectionWaitMs` after the slot, so
- * the evaluation deadline is capped at `selectionDeadlineMs` after the close (selection-deadline.ts) and
- * the selection goes out before the records. Windows are processed one at a time, in order; a window
- * whose close comes while the previous one is still being scored waits its turn. A loop whose leadership
- * ended (`signal`) publishes, saves and sets nothing more. Everything published is derived from the
- * score state and the window's inputs, so `cohort explain` can recheck any score.
+ * the evaluation deadline is capped at `selectionDeadlineMs` after the (nominal, grace-less) close
+ * (selection-deadline.ts) and the selection goes out before the records. Calls to the chain-bridge have
+ * deadlines (`rpcTimeoutMs`, `setWeightsTimeoutMs`): a bridge that never answers costs a window its
+ * scoring or its weights, never the windows queued behind it. Windows are processed one at a time, in
+ * order; a window whose close comes while the previous one is still being scored waits its turn (its
+ * watch still closes on time). A loop whose leadership ended (`signal`) publishes, saves and sets
+ * nothing more. Everything published is derived from the score state and the window's inputs, so
+ * `cohort explain` can recheck any score.
  */
 import {
   buildScoreRecords,
@@ -41,10 +45,14 @@ import type { EvaluationOutcome, PeerScoreState, ScoreRecord, WeightsShape } fro
 import type { Logger, ServiceClient, StoreClient } from '@cohort/kit';
 import type { ChainBridgeService } from '@cohort/proto/cohort/chain/v1/chain_bridge';
 
+import type { WindowStart } from '../miner/chain-feed.js';
 import type { Evaluation, EvaluationClient } from './evaluations.js';
 import type { ScoreStateFile } from './score-state.js';
 import { evaluationDeadlineMs } from './selection-deadline.js';
+import { judgedSeenMs, uploadSlotOf } from './upload-slot.js';
+import type { UploadSlot } from './upload-slot.js';
 import { UploadWatch } from './upload-watch.js';
+import type { SeenUpdate } from './upload-watch.js';
 import type { ValidatorMetrics } from './validator-metrics.js';
 import { planWeights, weightsResult } from './weights-plan.js';
 
@@ -63,7 +71,18 @@ export interface ValidatorLoopOptions {
   readonly state: Pick<ScoreStateFile, 'load' | 'save'>;
   readonly log: Logger;
   readonly uploadSlotMs: number;
+  /** Widens the upload slot on both ends for clock skew (upload-slot.ts). */
+  readonly uploadSlotGraceMs: number;
+  /**
+   * Chain timestamps on this process's clock (chain-time.ts); absent, or answering undefined, the slot
+   * is timed from the window event's arrival.
+   */
+  readonly chainTime?: { toLocal(chainMs: number): number | undefined };
   readonly uploadPollMs: number;
+  /** Deadline of GetMetagraph. */
+  readonly rpcTimeoutMs: number;
+  /** Deadline of SetWeights (longer than the bridge's wait for the extrinsic's inclusion). */
+  readonly setWeightsTimeoutMs: number;
   readonly evaluationTimeoutMs: number;
   /**
    * The selection is due this long after the slot closes (below the aggregator's `selectionWaitMs`):
@@ -93,6 +112,8 @@ export interface ValidatorLoopOptions {
 export class ValidatorLoop {
   readonly #o: ValidatorLoopOptions;
   readonly #watches = new Map<number, UploadWatch>();
+  /** Watches whose slot is closing or whose window waits to be scored. */
+  readonly #closing = new Set<UploadWatch>();
   #queue: Promise<void> = Promise.resolve();
   #peers: Map<string, PeerScoreState> | undefined;
   #lastWindow = -1;
@@ -101,19 +122,32 @@ export class ValidatorLoop {
     this.#o = options;
   }
 
-  /** Window `w` began (events repeat and may skip; a lower window restarts nothing). */
-  window(w: number): void {
+  /**
+   * Window `w` began, at `start` by the chain's timestamps when the event carried them (events repeat and
+   * may skip; a lower window restarts nothing).
+   */
+  window(w: number, start?: WindowStart): void {
     const o = this.#o;
     const previous = this.#watches.get(w - 1);
     if (previous !== undefined) {
       this.#watches.delete(w - 1);
-      const closeMs = Date.now() + o.uploadSlotMs;
-      const openMs = Date.now();
+      const slot = uploadSlotOf({
+        start,
+        arrivalMs: Date.now(),
+        toLocal: (chainMs) => o.chainTime?.toLocal(chainMs),
+        uploadSlotMs: o.uploadSlotMs,
+        graceMs: o.uploadSlotGraceMs,
+      });
+      o.log.info('upload_slot', { window: w - 1, ...slot, exact: start?.exact ?? false });
+      // The watch closes on time even while an earlier window is still being scored.
+      this.#closing.add(previous);
+      const seen = previous.close(slot.closeMs);
       this.#queue = this.#queue
-        .then(() => this.#scoreWindow(w - 1, previous, openMs, closeMs))
+        .then(() => this.#scoreWindow(w - 1, previous, seen, slot))
         .catch((error: unknown) =>
           o.log.error('window_scoring_failed', { window: w - 1, error: String(error) }),
-        );
+        )
+        .finally(() => this.#closing.delete(previous));
     }
     if (!this.#watches.has(w)) {
       const watch = new UploadWatch({
@@ -134,9 +168,9 @@ export class ValidatorLoop {
     }
   }
 
-  /** Stop every watch (shutdown). */
+  /** Stop every watch (shutdown, or the end of a term: its `signal` aborted first). */
   stop(): void {
-    for (const watch of this.#watches.values()) watch.stop();
+    for (const watch of [...this.#watches.values(), ...this.#closing]) watch.stop();
   }
 
   /** Resolves once every window handed in so far is processed (tests; failures are logged, not thrown). */
@@ -144,10 +178,15 @@ export class ValidatorLoop {
     return this.#queue;
   }
 
-  async #scoreWindow(w: number, watch: UploadWatch, openMs: number, closeMs: number): Promise<void> {
+  async #scoreWindow(
+    w: number,
+    watch: UploadWatch,
+    closing: Promise<ReadonlyMap<string, SeenUpdate>>,
+    slot: UploadSlot,
+  ): Promise<void> {
     const o = this.#o;
     const deposed = (): boolean => o.signal.aborted; // a new leader publishes from here on
-    const seen = await watch.close(closeMs);
+    const seen = await closing;
     if (deposed()) return;
     if (this.#peers === undefined) {
       const stored = await o.state.load();
@@ -155,13 +194,15 @@ export class ValidatorLoop {
       this.#lastWindow = stored.lastWindow;
     }
     if (w <= this.#lastWindow) return; // already scored before a restart
-    const { neurons } = await o.bridge.getMetagraph({ netuid: o.netuid });
+    const { neurons } = await o.bridge.getMetagraph({ netuid: o.netuid }, { timeoutMs: o.rpcTimeoutMs });
     if (deposed()) return;
     const uidOf = new Map(neurons.map((n) => [n.hotkey, n.uid]));
     const registered = neurons.map((n) => n.hotkey).filter((h) => h !== o.hotkey);
-    const firstSeenMs = new Map([...seen].filter(([h]) => uidOf.has(h)).map(([h, s]) => [h, s.firstSeenMs]));
-    const slot = { openMs, closeMs };
-    const prelim = windowVerdicts({ registered, firstSeenMs, slot, evaluations: new Map() });
+    const sightings = new Map([...seen].filter(([h]) => uidOf.has(h)));
+    // When each update first appeared (copier order, jobs), and the time its lateness is judged by.
+    const firstSeenMs = new Map([...sightings].map(([h, s]) => [h, s.firstSeenMs]));
+    const judgedMs = new Map([...sightings].map(([h, s]) => [h, judgedSeenMs(s, slot)]));
+    const prelim = windowVerdicts({ registered, firstSeenMs: judgedMs, slot, evaluations: new Map() });
     const order = evaluationOrder({
       runId: o.runId,
       window: w,
@@ -179,7 +220,7 @@ export class ValidatorLoop {
     const now = Date.now();
     const deadlineMs = evaluationDeadlineMs({
       nowMs: now,
-      closeMs,
+      closeMs: slot.nominalCloseMs,
       evaluationTimeoutMs: o.evaluationTimeoutMs,
       selectionDeadlineMs: o.selectionDeadlineMs,
     });
@@ -202,8 +243,12 @@ export class ValidatorLoop {
     if (deposed()) return;
     const outcomes = new Map<string, EvaluationOutcome>([...evaluated].map(([h, e]) => [h, e.outcome]));
     // Whatever landed after the close (while the evaluators worked) is late, not missing.
-    for (const [h, s] of await watch.lateArrivals()) if (uidOf.has(h)) firstSeenMs.set(h, s.firstSeenMs);
-    const judged = windowVerdicts({ registered, firstSeenMs, slot, evaluations: outcomes });
+    for (const [h, s] of await watch.lateArrivals()) {
+      if (!uidOf.has(h)) continue;
+      firstSeenMs.set(h, s.firstSeenMs);
+      judgedMs.set(h, judgedSeenMs(s, slot));
+    }
+    const judged = windowVerdicts({ registered, firstSeenMs: judgedMs, slot, evaluations: outcomes });
     const copiers = this.#copiers(judged.verdicts, samples, firstSeenMs);
     const previous = this.#peers;
     const scores = scoreWindow(previous, judged.verdicts, {
@@ -240,7 +285,7 @@ export class ValidatorLoop {
       encodeSelection({ runId: o.runId, window: w, validator: o.hotkey, contributors: selected }),
       { contentType: 'application/json' },
     );
-    const selectionMs = Date.now() - closeMs;
+    const selectionMs = Date.now() - slot.nominalCloseMs;
     if (selectionMs > o.selectionDeadlineMs) {
       o.log.warn('selection_late', { window: w, selectionMs, selectionDeadlineMs: o.selectionDeadlineMs });
     }
@@ -331,7 +376,10 @@ export class ValidatorLoop {
     try {
       const plan = planWeights(this.#peers ?? new Map(), uidOf, o.weightsShape);
       if (o.signal.aborted) return;
-      const r = await o.bridge.setWeights({ netuid: o.netuid, uids: plan.uids, weights: plan.weights });
+      const r = await o.bridge.setWeights(
+        { netuid: o.netuid, uids: plan.uids, weights: plan.weights },
+        { timeoutMs: o.setWeightsTimeoutMs },
+      );
       const result = weightsResult(r);
       o.metrics?.weightsSet(plan.uids, plan.weights, result);
       o.log.info('weights_set', {

@@ -7,16 +7,18 @@
  */
 import type { Logger } from '@cohort/kit';
 
+import type { WindowStart } from '../miner/chain-feed.js';
+
 /** What a term runs (the ValidatorLoop). */
 export interface TermLoop {
-  window(w: number): void;
+  window(w: number, start?: WindowStart): void;
   stop(): void;
 }
 
 /** The role's side of the terms. */
 export interface ValidatorTerms {
-  /** The chain's window changed (whether or not this replica leads). */
-  window(w: number): void;
+  /** The chain's window changed (whether or not this replica leads), at `start` by the chain's clock. */
+  window(w: number, start?: WindowStart): void;
   /** Leadership changed. */
   lead(isLeader: boolean): void;
   /** End the current term (shutdown). */
@@ -36,6 +38,7 @@ export interface ValidatorTermsOptions {
 export function createValidatorTerms(o: ValidatorTermsOptions): ValidatorTerms {
   let term: { readonly loop: TermLoop; readonly stop: AbortController } | undefined;
   let chainWindow = -1;
+  let chainStart: WindowStart | undefined;
   const end = (): void => {
     if (term === undefined) return;
     term.stop.abort();
@@ -44,9 +47,10 @@ export function createValidatorTerms(o: ValidatorTermsOptions): ValidatorTerms {
     o.log.info('validator_loop_stopped', {});
   };
   return {
-    window(w) {
+    window(w, start) {
       chainWindow = w;
-      term?.loop.window(w);
+      chainStart = start;
+      term?.loop.window(w, start);
     },
     lead(isLeader) {
       if (!isLeader) return end();
@@ -54,7 +58,7 @@ export function createValidatorTerms(o: ValidatorTermsOptions): ValidatorTerms {
       const stop = new AbortController();
       term = { loop: o.newLoop(stop.signal), stop };
       o.log.info('validator_loop_started', { hotkey: o.hotkey, chainWindow });
-      if (chainWindow >= 0) term.loop.window(chainWindow);
+      if (chainWindow >= 0) term.loop.window(chainWindow, chainStart);
     },
     stop: end,
   };

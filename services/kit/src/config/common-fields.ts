@@ -2,6 +2,7 @@
  * Keys every cohort service has. Each service spreads these into its own spec with its default ports,
  * so operators see the same names (and env twins) on every binary.
  */
+import type { BucketCommitment } from '@cohort/core';
 import { ConfigError } from './config-error.js';
 import { field } from './field.js';
 import { envName } from './spec.js';
@@ -175,5 +176,25 @@ export function bucketCommitFields() {
       optional: true,
     }),
     commitSecretAccessKey: field.secret({ doc: 'Its READ-ONLY secret (public on chain)', optional: true }),
+  };
+}
+
+/** The bucket commitment {@link bucketCommitFields} describe, or undefined when none is to be made. */
+export function bucketCommitmentOf(c: {
+  readonly commitEndpoint: string;
+  readonly commitBucket: string;
+  readonly commitRegion: string;
+  readonly commitPathStyle: boolean;
+  readonly commitAccessKeyId?: string | undefined;
+  readonly commitSecretAccessKey?: string | undefined;
+}): BucketCommitment | undefined {
+  if (c.commitEndpoint === '') return undefined;
+  return {
+    endpoint: c.commitEndpoint,
+    bucket: c.commitBucket,
+    region: c.commitRegion,
+    accessKeyId: c.commitAccessKeyId ?? '',
+    secretAccessKey: c.commitSecretAccessKey ?? '',
+    pathStyle: c.commitPathStyle,
   };
 }

@@ -9,6 +9,7 @@ export type { ConfigReason } from './config-error.js';
 export {
   aggregateTrustFields,
   bucketCommitFields,
+  bucketCommitmentOf,
   checkDatasetSource,
   commonFields,
   datasetStoreFields,

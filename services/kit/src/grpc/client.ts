@@ -1,6 +1,12 @@
 /**
  * Typed clients for protobuf-es service descriptors over `@grpc/grpc-js`. Unary calls return
  * Promises, streams are async iterables, failures are CohortErrors with the server's code and reason.
+ *
+ * Two bounds keep a caller from waiting forever (ADR 0010, follow-up 2026-11-25): every transport sends
+ * HTTP/2 keepalive pings, so a peer that vanished without closing its socket (killed node, partition)
+ * fails the calls on it with UNAVAILABLE within keepalive time + timeout; and a call given `timeoutMs`
+ * ends with DEADLINE_EXCEEDED when a live peer never answers. Neither is a default deadline: how long
+ * a call may take is the caller's knowledge (a checkpoint load takes minutes, a metadata read seconds).
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';
@@ -15,29 +21,59 @@ export interface Transport {
   readonly address: string;
   /** @internal the underlying grpc-js client. */
   readonly channel: grpc.Client;
+  /** The grpc-js channel options it was opened with (defaults included), for logs and tests. */
+  readonly options: Readonly<grpc.ChannelOptions>;
   /** Resolve once connected, or reject with Unavailable after `timeoutMs`. */
   waitForReady(timeoutMs: number): Promise<void>;
   close(): void;
 }
 
+/**
+ * Keepalive of every transport: a ping after 30 s without one (idle channels included, so a dead peer
+ * is found before the next call rather than by it), the connection dropped when its ack has not come
+ * 10 s later. A silent peer then costs at most about 40 s, instead of the kernel's TCP retransmission
+ * timeout (15 minutes and more) or forever for an idle socket. Every cohort server is a grpc-js server,
+ * which acknowledges pings at any rate (it has no ping policy, so no ENHANCE_YOUR_CALM / too_many_pings
+ * GOAWAY; `deadlines.test.ts` holds it to that); a gRPC C-core server would need its
+ * `grpc.http2.min_ping_interval_without_data_ms` below 30 s and `grpc.keepalive_permit_without_calls`.
+ */
+export const KEEPALIVE_TIME_MS = 30_000;
+/** How long a keepalive ping may wait for its ack before the connection counts as dead. */
+export const KEEPALIVE_TIMEOUT_MS = 10_000;
+
 /** Options of {@link createTransport}. */
 export interface TransportOptions {
   readonly credentials?: grpc.ChannelCredentials;
   readonly maxMessageBytes?: number;
+  /** Interval of keepalive pings (default {@link KEEPALIVE_TIME_MS}). */
+  readonly keepaliveTimeMs?: number;
+  /** Wait for a ping's ack before dropping the connection (default {@link KEEPALIVE_TIMEOUT_MS}). */
+  readonly keepaliveTimeoutMs?: number;
+  /** Raw grpc-js options; they win over everything above. */
   readonly channelOptions?: grpc.ChannelOptions;
 }
 
 /** Open a channel to `address` (`host:port`). Plaintext unless credentials are given. */
 export function createTransport(address: string, options: TransportOptions = {}): Transport {
   const max = options.maxMessageBytes ?? 8 * 1024 * 1024;
-  const channel = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
+  const channelOptions: grpc.ChannelOptions = {
     'grpc.max_receive_message_length': max,
     'grpc.max_send_message_length': max,
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? KEEPALIVE_TIME_MS,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? KEEPALIVE_TIMEOUT_MS,
+    // grpc-js reads this one as `=== 1`: `true` would silently disable it.
+    'grpc.keepalive_permit_without_calls': 1,
     ...options.channelOptions,
-  });
+  };
+  const channel = new grpc.Client(
+    address,
+    options.credentials ?? grpc.credentials.createInsecure(),
+    channelOptions,
+  );
   return {
     address,
     channel,
+    options: Object.freeze(channelOptions),
     waitForReady: (timeoutMs) =>
       new Promise((resolve, reject) => {
         channel.waitForReady(Date.now() + timeoutMs, (err) => {
