@@ -50,6 +50,8 @@ function harness(o: {
   /** Trainings never finish (until cancelled). */
   readonly trainHangs?: boolean;
   readonly uploadSlotMs?: number;
+  /** The hotkey the worker reports signing with ('' : none reported). */
+  readonly workerHotkey?: string;
 }) {
   const objects = new Map<string, Uint8Array>([
     [latestKey(RUN), encodeLatest(CHECKPOINT)],
@@ -103,7 +105,7 @@ function harness(o: {
     },
   };
   const worker: Worker = {
-    info: () => Promise.resolve({ stateWindow: state, trainSamples: 64 }),
+    info: () => Promise.resolve({ stateWindow: state, trainSamples: 64, hotkey: o.workerHotkey ?? '' }),
     load: (_key, window) => {
       calls.push(`load ${window}`);
       state = window;
@@ -293,4 +295,18 @@ test('a past slot is not published late; a worker holding nothing leaves the joi
   assert.deepEqual(fresh.events('payload_taken_over'), []);
   assert.deepEqual(fresh.events('payload_handover_failed'), [], 'NOT_TRAINED is the common case');
   await fresh.loop.stop();
+});
+
+test('a worker signing with another hotkey is never trained on: every update would be INVALID', async () => {
+  const h = harness({ workerHotkey: encodeSs58(new Uint8Array(32).fill(2)) });
+  h.loop.window(5);
+  await h.until(() => h.events('window_skipped').length > 0, 'the window skipped');
+  assert.equal(h.events('worker_call_failed')[0]?.call, 'trained');
+  assert.match(
+    String(h.events('worker_call_failed')[0]?.error),
+    /signs with .* not this coordinator's hotkeyAddress/,
+  );
+  assert.equal(h.events('window_skipped')[0]?.reason, 'WORKER_HOTKEY_MISMATCH');
+  assert.equal(h.calls.filter((c) => c.startsWith('train')).length, 0, 'no training');
+  await h.loop.stop(Date.now());
 });

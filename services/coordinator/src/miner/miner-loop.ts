@@ -23,7 +23,15 @@
  * update the previous term encoded but left unpublished on the worker and publishes it in its slot
  * (payload-handover.ts) instead of training that window again.
  */
-import { MinerMachine, pagesFor, latestKey, parseLatest, AggregateRefused, CohortError } from '@cohort/core';
+import {
+  MinerMachine,
+  pagesFor,
+  latestKey,
+  parseLatest,
+  AggregateRefused,
+  CohortError,
+  Code,
+} from '@cohort/core';
 import type { MinerCommand, MinerEvent, MinerSnapshot } from '@cohort/core';
 import type { Logger, StoreClient } from '@cohort/kit';
 
@@ -186,7 +194,8 @@ export class MinerLoop {
 
   /** Report a failed worker call, and that the replica is lost when the error says so. */
   #workerFailed(event: MinerEvent, error: unknown): void {
-    this.#o.log.warn('worker_call_failed', { event: event.kind, error: String(error) });
+    // `call`, not `event`: a log field named event would overwrite the record's own event name.
+    this.#o.log.warn('worker_call_failed', { call: event.kind, error: String(error) });
     this.#feed(event);
     if (isReplicaLost(error)) this.#feed({ kind: 'replica_lost', reason: reasonOf(error, 'WORKER_LOST') });
   }
@@ -276,7 +285,7 @@ export class MinerLoop {
     this.#train = { window, abort };
     const done = metrics.phase('train');
     try {
-      if (this.#trainSamples === 0) this.#trainSamples = (await worker.info()).trainSamples;
+      if (this.#trainSamples === 0) this.#trainSamples = checkedWorker(await worker.info(), this.#o.hotkey);
       const sampleIds = pagesFor({
         runId: this.#o.runId,
         hotkey: this.#o.hotkey,
@@ -428,4 +437,22 @@ export class MinerLoop {
       );
     }
   }
+}
+
+/**
+ * The train split's size of a worker that signs with `hotkey` (the key its updates are published under).
+ * A worker with another key would make every update INVALID: refused (WORKER_HOTKEY_MISMATCH).
+ */
+function checkedWorker(
+  info: { readonly trainSamples: number; readonly hotkey: string },
+  hotkey: string,
+): number {
+  if (info.hotkey !== '' && info.hotkey !== hotkey) {
+    throw new CohortError(
+      Code.FailedPrecondition,
+      `the gpu-worker signs with ${info.hotkey}, not this coordinator's hotkeyAddress ${hotkey}: every update would be INVALID; give both the same hotkey`,
+      { reason: 'WORKER_HOTKEY_MISMATCH' },
+    );
+  }
+  return info.trainSamples;
 }

@@ -29,7 +29,7 @@ function worker(
   return {
     encoded,
     link: {
-      info: () => Promise.resolve({ stateWindow, trainSamples: 100 }),
+      info: () => Promise.resolve({ stateWindow, trainSamples: 100, hotkey: '' }),
       encode: (w: number) => {
         encoded.push(w);
         return encode(w);

@@ -79,7 +79,7 @@ describe('WorkerLink deadlines', () => {
   });
 
   test('a worker that answers is read as before', async () => {
-    assert.deepEqual(await link.info(), { stateWindow: 7, trainSamples: 64 });
+    assert.deepEqual(await link.info(), { stateWindow: 7, trainSamples: 64, hotkey: '' });
   });
 
   test('GetInfo ends at its own (short) deadline', async () => {

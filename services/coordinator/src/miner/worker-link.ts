@@ -108,12 +108,19 @@ export class WorkerLink {
     }
   }
 
-  /** The worker's state window (-1: none) and the size of its train split. */
-  async info(): Promise<{ stateWindow: number; trainSamples: number }> {
+  /**
+   * The worker's state window (-1: none), the size of its train split and the SS58 hotkey it signs with
+   * ('' without a key, or a worker too old to say).
+   */
+  async info(): Promise<{ stateWindow: number; trainSamples: number; hotkey: string }> {
     const info = await this.#bounded('GetInfo', this.#o.infoTimeoutMs, (options) =>
       this.#client.getInfo({}, options),
     );
-    return { stateWindow: Number(info.stateWindow), trainSamples: Number(info.trainSampleCount) };
+    return {
+      stateWindow: Number(info.stateWindow),
+      trainSamples: Number(info.trainSampleCount),
+      hotkey: info.hotkey,
+    };
   }
 
   /** Train `window` on `sampleIds` in `innerSteps` steps; aborting `signal` cancels the call. */
