@@ -3,16 +3,16 @@
  * processes. A timeout names what was awaited and, with `diag`, the state of everything involved.
  */
 
-/** Resolve with `fn()`'s first defined value, polled every 250 ms; reject after `timeoutMs`. */
+/** Resolve with `fn()`'s first defined value (awaited), polled every 250 ms; reject after `timeoutMs`. */
 export async function until<T>(
   what: string,
-  fn: () => T | undefined,
+  fn: () => T | undefined | Promise<T | undefined>,
   timeoutMs: number,
   diag?: () => string,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = fn();
+    const value = await fn();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${diag ? `\n${diag()}` : ''}`);
     await new Promise((r) => setTimeout(r, 250));

@@ -34,7 +34,7 @@ import {
 } from '@cohort/devchain';
 import type { BlockClock, LocalChain } from '@cohort/devchain';
 import { txCall } from '@cohort/chain-bridge';
-import { spawnService, startDevchainProcess, startNatsServer } from '../harness/index.js';
+import { spawnService, startDevchainProcess, startNatsServer, until } from '../harness/index.js';
 import type { DevchainProcess, NatsServer, ServiceProcess } from '../harness/index.js';
 
 const TAO = 1_000_000_000n;
@@ -51,20 +51,6 @@ const AGGREGATOR = { coldkeyUri: devUri(10), hotkeyUri: devUri(11), stakeRao: 0n
 
 const bytes = (n: number, seed: number): Uint8Array =>
   Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await fn().catch((e: unknown) => {
-      last = e;
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('checkpoint-store routes reads to the owners’ committed buckets', { timeout: 600_000 }, () => {
   let devchain: DevchainProcess;
@@ -198,8 +184,13 @@ describe('checkpoint-store routes reads to the owners’ committed buckets', { t
     await store.waitForEvent('service_serving', 60_000);
     client = new StoreClient(`127.0.0.1:${ports.grpc}`);
     // The first commitment read may race the bridge's first metagraph: wait until it is in use.
-    await until('routing by commitments', async () =>
-      (await client.get(aggregateKey(RUN, W)))?.bytes[0] === bytes(4000, 5)[0] ? true : undefined,
+    await until(
+      'routing by commitments',
+      async () => {
+        const aggregate = await client.get(aggregateKey(RUN, W)).catch(() => undefined);
+        return aggregate?.bytes[0] === bytes(4000, 5)[0] ? true : undefined;
+      },
+      60_000,
     );
   });
 

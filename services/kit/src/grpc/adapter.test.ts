@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createTestingService } from '../testing/testing-service.js';
 import { createServiceClient, createTransport } from './client.js';
 import type { Transport } from './client.js';
+import { bindLoopback } from '../testing/loopback.js';
 import { registerService } from './server.js';
 import type { CallObservation } from './server.js';
 import type { ServiceClient } from './types.js';
@@ -25,13 +26,7 @@ describe('gRPC adapter over a real loopback server', () => {
     });
     // Health registered with no handlers at all: every method must answer UNIMPLEMENTED.
     registerService(server, Health, {}, { draining: new AbortController().signal });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
-    transport = createTransport(`127.0.0.1:${port}`);
-    await transport.waitForReady(5000);
+    ({ transport } = await bindLoopback(server));
     client = createServiceClient(TestingService, transport);
   });
   after(() => {

@@ -13,6 +13,7 @@ import { TestingService } from '@cohort/proto/cohort/testing/v1/testing';
 import * as grpc from '@grpc/grpc-js';
 import { KEEPALIVE_TIMEOUT_MS, KEEPALIVE_TIME_MS, createServiceClient, createTransport } from './client.js';
 import type { Transport } from './client.js';
+import { bindLoopback } from '../testing/loopback.js';
 import { registerService } from './server.js';
 import type { ServiceImpl } from './types.js';
 
@@ -101,13 +102,7 @@ describe('deadlines and keepalive over a real loopback server', () => {
 
   before(async () => {
     registerService(server, TestingService, hung, { draining: new AbortController().signal });
-    port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
-    transport = createTransport(`127.0.0.1:${port}`);
-    await transport.waitForReady(5000);
+    ({ port, transport } = await bindLoopback(server));
     client = createServiceClient(TestingService, transport);
   });
   after(() => {
