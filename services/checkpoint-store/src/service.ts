@@ -111,9 +111,10 @@ export const checkpointStoreService: ServiceDefinition<typeof configSpec.fields>
         metrics: createStoreMetrics(ctx.metrics.registry),
       }),
     );
+    // Registered whether or not retention runs: alerts and dashboards reference it (0 without retention).
+    const retentionFailures = createRetentionMetrics(ctx.metrics.registry);
     if (config.retentionWindows > 0) {
       const settings = { keepWindows: config.retentionWindows, keepCheckpoints: config.retentionCheckpoints };
-      const retentionFailures = createRetentionMetrics(ctx.metrics.registry);
       let pass: Promise<unknown> | undefined;
       const gc = setInterval(() => {
         if (pass !== undefined) return; // the previous pass is still running

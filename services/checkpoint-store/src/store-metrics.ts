@@ -65,7 +65,7 @@ export function registerBucketGauges(registry: Registry, usage: BucketUsage, lim
   }).set(limitBytes);
 }
 
-/** The retention passes that failed (the `retention_failed` log line says why); registered with retention. */
+/** The retention passes that failed (the `retention_failed` log line says why); 0 while retention is off. */
 export function createRetentionMetrics(registry: Registry): Counter {
   return new Counter({
     name: 'cohort_store_retention_failures_total',
