@@ -252,6 +252,8 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
         COHORT_INNER_STEPS: String(innerSteps),
         COHORT_BATCH_SIZE: String(batchSize),
         COHORT_UPLOAD_SLOT_MS: String(slotMs),
+        // One machine, one clock: a small grace (the 2 s default is the length of a devnet slot).
+        COHORT_UPLOAD_SLOT_GRACE_MS: String(Math.min(500, Math.round(slotMs / 8))),
         COHORT_UPLOAD_POLL_MS: '250',
         COHORT_EVALUATION_TIMEOUT_MS: String(Math.round(blocksPerWindow * blockMs * 0.75)),
         // Below the aggregator's COHORT_SELECTION_WAIT_MS (0.9 of a window): the selection must reach it.
