@@ -11,8 +11,9 @@
  * (CONTRIBUTOR_NOT_SELECTED), which stalls the run for good. A selection too large to be one
  * (over core's MAX_SELECTION_BYTES) counts as invalid, like one that does not parse.
  */
-import { CohortError, MAX_SELECTION_BYTES, parseSelection, selectionKey } from '@cohort/core';
+import { SelectionError } from '@cohort/core';
 import type { Selection } from '@cohort/core';
+import { fetchSelection } from '@cohort/kit';
 
 import type { AggregatorDeps } from './deps.js';
 
@@ -24,19 +25,6 @@ const POLL_MS = 250;
  * there long ago, but a validator a little behind may be writing it now. `selectionWaitMs` caps it.
  */
 export const CATCH_UP_SELECTION_WAIT_MS = 2_000;
-
-/** The store's answer for the selection key: the object, none, or one too large to be a selection. */
-async function readSelection(
-  deps: AggregatorDeps,
-  key: string,
-): Promise<{ bytes: Uint8Array } | 'too-large' | undefined> {
-  try {
-    return await deps.store.get(key, { signal: deps.signal, maxBytes: MAX_SELECTION_BYTES });
-  } catch (error) {
-    if (error instanceof CohortError && error.reason === 'TOO_LARGE') return 'too-large';
-    throw error; // the store failed, not the validator: never a reason to fall back
-  }
-}
 
 /**
  * The selection of window `s`, or undefined when none is configured or none valid came within `waitMs`
@@ -50,23 +38,20 @@ export async function awaitSelection(
 ): Promise<Selection | undefined> {
   const { selectionValidator } = deps.settings;
   if (selectionValidator === '') return undefined;
-  const key = selectionKey(deps.runId, s);
   const deadline = deps.clock.now() + waitMs;
   for (;;) {
-    const object = await readSelection(deps, key);
-    if (object === 'too-large') {
-      deps.log.warn('selection_invalid', { window: s, error: `over ${MAX_SELECTION_BYTES} bytes` });
-    } else if (object !== undefined) {
-      try {
-        const selection = parseSelection(object.bytes, { runId: deps.runId, window: s });
-        if (selection.validator !== selectionValidator) {
-          deps.log.warn('selection_foreign', { window: s, validator: selection.validator });
-        } else {
-          return selection;
-        }
-      } catch (error) {
-        deps.log.warn('selection_invalid', { window: s, error: String(error) });
+    try {
+      // kit's read: capped at core's MAX_SELECTION_BYTES (a larger one is a SelectionError, like one that
+      // does not parse); a failed read throws through.
+      const selection = await fetchSelection(deps.store, deps.runId, s, deps.signal);
+      if (selection !== undefined && selection.validator !== selectionValidator) {
+        deps.log.warn('selection_foreign', { window: s, validator: selection.validator });
+      } else if (selection !== undefined) {
+        return selection;
       }
+    } catch (error) {
+      if (!(error instanceof SelectionError)) throw error; // the store failed: never a reason to fall back
+      deps.log.warn('selection_invalid', { window: s, error: String(error) });
     }
     if (deps.clock.now() >= deadline) {
       deps.log.warn('selection_missing', {

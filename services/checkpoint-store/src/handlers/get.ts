@@ -34,17 +34,12 @@ export function createGet(deps: StoreDeps) {
           ? { offset: Number(request.offset), length: Number(request.length) }
           : undefined;
       // A peer's body streams under its pool slot until it is consumed (PeerPool.runStreaming).
-      let got = peer === undefined ? await deps.own.get(key, range, ctx.signal) : undefined;
-      if (peer !== undefined) {
-        const streaming = await deps.peers.runStreaming(
-          peer,
-          (b) => b.get(key, range, ctx.signal),
-          ctx.signal,
-        );
-        release = streaming.release;
-        got = streaming;
-      }
-      const { meta, body } = got!;
+      const streaming =
+        peer === undefined
+          ? undefined
+          : await deps.peers.runStreaming(peer, (b) => b.get(key, range, ctx.signal), ctx.signal);
+      if (streaming !== undefined) release = streaming.release;
+      const { meta, body } = streaming ?? (await deps.own.get(key, range, ctx.signal));
       yield { part: { case: 'info' as const, value: objectInfo(deps, peer, meta) } };
       const hasher = range === undefined && peer !== undefined ? await createStreamHasher() : undefined;
       let sent = 0;
